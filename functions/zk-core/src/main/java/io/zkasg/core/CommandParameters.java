@@ -1,0 +1,73 @@
+package io.zkasg.core;
+
+import io.zkasg.core.model.Slot;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the parameters of the bootstrap and stop documents. Every value is checked against a strict pattern here,
+ * before it leaves the orchestrator; the SSM document checks the same patterns again ({@code allowedPattern}) and the
+ * scripts a third time, because these values end up on a shell command line.
+ */
+public final class CommandParameters {
+
+    static final Pattern NODE_ID = Pattern.compile("[1-9][0-9]{0,2}");
+    static final Pattern IPV4 = Pattern.compile(
+            "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}");
+    static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
+    static final Pattern VOLUME_ID = Pattern.compile("vol-[0-9a-f]{8,17}");
+    static final Pattern SERVERS = Pattern.compile(
+            "[1-9][0-9]{0,2}=" + IPV4.pattern() + "(,[1-9][0-9]{0,2}=" + IPV4.pattern() + "){0,254}");
+    static final Pattern PORT = Pattern.compile("[1-9][0-9]{0,4}");
+
+    private CommandParameters() {
+    }
+
+    /** Parameters of the bootstrap document for this slot. */
+    public static Map<String, String> bootstrap(Settings settings, Slot slot, SortedMap<Integer, String> servers,
+                                                ScriptBundle bundle) {
+        var p = new LinkedHashMap<String, String>();
+        put(p, "NodeId", Integer.toString(slot.nodeId()), NODE_ID);
+        put(p, "EniIp", slot.eni().privateIp(), IPV4);
+        put(p, "EniMac", slot.eni().macAddress().toLowerCase(java.util.Locale.ROOT), MAC);
+        put(p, "VolumeId", slot.volume().volumeId(), VOLUME_ID);
+        put(p, "Device", settings.volumeDevice(), Settings.DEVICE);
+        put(p, "Servers", servers.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(",")), SERVERS);
+        put(p, "ClientPort", Integer.toString(settings.clientPort()), PORT);
+        put(p, "QuorumPort", Integer.toString(settings.quorumPort()), PORT);
+        put(p, "ElectionPort", Integer.toString(settings.electionPort()), PORT);
+        if (!settings.zkDistUrl().isEmpty()) {
+            put(p, "ZkDistUrl", settings.zkDistUrl(), Settings.HTTPS_URL);
+            put(p, "ZkSha512", settings.zkSha512(), Settings.SHA512);
+        }
+        p.put("BundleSha256", bundle.sha256());
+        p.put("Bundle", bundle.base64());
+        if (!servers.getOrDefault(slot.nodeId(), "").equals(slot.eni().privateIp())) {
+            throw new IllegalArgumentException("server list does not map node " + slot.nodeId() + " to "
+                    + slot.eni().privateIp());
+        }
+        return p;
+    }
+
+    /** Parameters of the stop document. */
+    public static Map<String, String> stop(String volumeId, ScriptBundle bundle) {
+        var p = new LinkedHashMap<String, String>();
+        put(p, "VolumeId", volumeId, VOLUME_ID);
+        p.put("BundleSha256", bundle.sha256());
+        p.put("Bundle", bundle.base64());
+        return p;
+    }
+
+    private static void put(Map<String, String> params, String name, String value, Pattern pattern) {
+        if (value == null || !pattern.matcher(value).matches()) {
+            throw new IllegalArgumentException("parameter " + name + " has a value that is not allowed: "
+                    + (value == null ? "null" : "'" + value.replaceAll("[^\\x21-\\x7e]", "?") + "'"));
+        }
+        params.put(name, value);
+    }
+}

@@ -1,0 +1,63 @@
+package io.zkasg.core;
+
+import static io.zkasg.core.SlotRelease.fields;
+
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Journal;
+import java.util.Set;
+
+/**
+ * Completes the launch hook from the bootstrap command's outcome: CONTINUE on Success; on any other terminal status
+ * ABANDON and give the slot back so that the next instance can take it.
+ */
+public final class CommandStatusUseCase {
+
+    /** Statuses after which the invocation will not change any more, other than Success. */
+    static final Set<String> FAILED = Set.of("Failed", "TimedOut", "DeliveryTimedOut", "ExecutionTimedOut",
+            "Cancelled", "Undeliverable", "Terminated", "InvalidPlatform", "AccessDenied");
+
+    private final Settings settings;
+    private final Ec2Port ec2;
+    private final Journal journal;
+    private final SlotRelease release;
+
+    public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, Journal journal) {
+        this.settings = settings;
+        this.ec2 = ec2;
+        this.journal = journal;
+        this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+    }
+
+    /** Handles one per-instance status change of a command. */
+    public LaunchOutcome onStatus(String commandId, String instanceId, String documentName, String status) {
+        if (!settings.bootstrapDocument().equals(documentName)) {
+            return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not the bootstrap");
+        }
+        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
+        if ("Success".equals(status)) {
+            return release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId + " succeeded");
+        }
+        if (!FAILED.contains(status)) {
+            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
+        }
+        var instance = ec2.describeInstance(instanceId);
+        var current = instance.flatMap(i -> i.tag(InstanceTags.BOOTSTRAP_COMMAND));
+        if (current.isPresent() && !current.get().equals(commandId)) {
+            return ignored(instanceId, "command " + commandId + " " + status + " but " + current.get()
+                    + " is the instance's bootstrap command");
+        }
+        if (instance.isEmpty() || instance.get().isGone()) {
+            return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status
+                    + " and the instance is gone");
+        }
+        return release.abandon(ref, "bootstrap command " + commandId + " ended " + status);
+    }
+
+    private LaunchOutcome ignored(String instanceId, String reason) {
+        journal.record("status-ignored", fields(instanceId, "reason", reason));
+        return new LaunchOutcome.Ignored(reason);
+    }
+}

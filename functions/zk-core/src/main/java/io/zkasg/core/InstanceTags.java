@@ -1,0 +1,14 @@
+package io.zkasg.core;
+
+/** Tags the orchestrator writes on instances (besides the node-id tag, whose key is configurable). */
+public final class InstanceTags {
+
+    /** Id of the bootstrap command sent to the instance: a redelivered launch event then knows it is done. */
+    public static final String BOOTSTRAP_COMMAND = "zkasg:bootstrap-command";
+    /** Set to {@code abandoned} before the slot of a failed launch is given back, so late events leave it alone. */
+    public static final String LAUNCH = "zkasg:launch";
+    public static final String ABANDONED = "abandoned";
+
+    private InstanceTags() {
+    }
+}

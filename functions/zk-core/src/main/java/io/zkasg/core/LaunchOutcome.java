@@ -1,0 +1,34 @@
+package io.zkasg.core;
+
+import io.zkasg.core.model.LifecycleResult;
+import java.time.Duration;
+import java.util.Map;
+
+/** What one advance of a launch ended with. */
+public sealed interface LaunchOutcome {
+
+    String reason();
+
+    /** Nothing to do (not ours, already handled, hook over); no AWS mutation was made. */
+    record Ignored(String reason) implements LaunchOutcome {
+    }
+
+    /** Waiting on AWS or on another instance; the launch comes back through the resume scheduler. */
+    record Deferred(String reason, Duration delay) implements LaunchOutcome {
+    }
+
+    /** The slot is attached and the bootstrap command is on its way; its status event completes the hook. */
+    record CommandSent(int nodeId, String eniId, String volumeId, String commandId, Map<String, String> parameters)
+            implements LaunchOutcome {
+        @Override
+        public String reason() {
+            return "bootstrap command " + commandId + " sent for node " + nodeId;
+        }
+    }
+
+    /**
+     * The lifecycle action was completed (or found already completed: {@code alreadyDone}).
+     */
+    record Completed(LifecycleResult result, String reason, boolean alreadyDone) implements LaunchOutcome {
+    }
+}

@@ -1,0 +1,26 @@
+package io.zkasg.core;
+
+import io.zkasg.core.model.LifecycleRef;
+import java.time.Instant;
+
+/**
+ * One launch lifecycle action being worked on. It travels with every resumption, so the work needs no database.
+ *
+ * @param startedAt when Auto Scaling started the action (the event's time)
+ * @param lastHeartbeat when the hook's heartbeat timer last (re)started: the start, or our last heartbeat
+ * @param attempt how many times the launch has been advanced (1 for the first event)
+ */
+public record LaunchTicket(LifecycleRef ref, Instant startedAt, Instant lastHeartbeat, int attempt) {
+
+    public static LaunchTicket first(LifecycleRef ref, Instant eventTime) {
+        return new LaunchTicket(ref, eventTime, eventTime, 1);
+    }
+
+    LaunchTicket next(Instant heartbeat) {
+        return new LaunchTicket(ref, startedAt, heartbeat, attempt + 1);
+    }
+
+    public String instanceId() {
+        return ref.instanceId();
+    }
+}

@@ -1,0 +1,298 @@
+package io.zkasg.core;
+
+import static io.zkasg.core.SlotRelease.fields;
+
+import io.zkasg.core.model.AgentStatus;
+import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.Slot;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.Pauser;
+import io.zkasg.core.port.ResumeScheduler;
+import io.zkasg.core.port.SsmPort;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * Advances one launch lifecycle action as far as it can go without waiting: find the instance's AZ, hold or claim a
+ * slot there (the attach call is the lock), attach its volume, let the attachments settle, send the bootstrap command.
+ * Every advance starts from what EC2 shows, so a redelivered, duplicated or resumed event continues where the launch
+ * is and never claims a second slot. Waits longer than a short poll go through the {@link ResumeScheduler}.
+ */
+public final class LaunchUseCase {
+
+    private static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
+
+    private final Settings settings;
+    private final Ec2Port ec2;
+    private final AutoScalingPort autoScaling;
+    private final SsmPort ssm;
+    private final ResumeScheduler scheduler;
+    private final Journal journal;
+    private final Clock clock;
+    private final Pauser pauser;
+    private final RandomGenerator random;
+    private final ScriptBundle bundle;
+    private final SlotRelease release;
+
+    public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
+                         ResumeScheduler scheduler, Journal journal, Clock clock, Pauser pauser,
+                         RandomGenerator random, ScriptBundle bundle) {
+        this.settings = settings;
+        this.ec2 = ec2;
+        this.autoScaling = autoScaling;
+        this.ssm = ssm;
+        this.scheduler = scheduler;
+        this.journal = journal;
+        this.clock = clock;
+        this.pauser = pauser;
+        this.random = random;
+        this.bundle = bundle;
+        this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+    }
+
+    /** Advances the launch; see the class comment. */
+    public LaunchOutcome advance(LaunchTicket ticket) {
+        try {
+            return step(ticket);
+        } catch (CloudException.Throttled e) {
+            // The SDK has already retried with backoff; come back later rather than fail the whole event.
+            return defer(ticket, "throttled by AWS (" + e.code() + ")");
+        }
+    }
+
+    private LaunchOutcome step(LaunchTicket ticket) {
+        var id = ticket.instanceId();
+        var now = clock.instant();
+        if (Duration.between(ticket.lastHeartbeat(), now).compareTo(settings.heartbeatTimeout()) > 0) {
+            return ignored(id, "the hook's heartbeat timeout passed since " + ticket.lastHeartbeat()
+                    + ": Auto Scaling has applied its default result already");
+        }
+        var found = ec2.describeInstance(id);
+        if (found.isEmpty() || found.get().isGone()) {
+            return ignored(id, "instance is " + found.map(InstanceView::state).orElse("unknown to EC2"));
+        }
+        var instance = found.get();
+        if (instance.tag(InstanceTags.LAUNCH).filter(InstanceTags.ABANDONED::equals).isPresent()) {
+            return ignored(id, "this launch was abandoned already");
+        }
+        var sent = instance.tag(InstanceTags.BOOTSTRAP_COMMAND);
+        if (sent.isPresent()) {
+            return ignored(id, "bootstrap command " + sent.get() + " was sent already; its status completes the hook");
+        }
+        var az = instance.availabilityZone();
+        var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
+                ec2.clusterVolumes(settings.cluster(), az));
+        catalog.problems().forEach(p -> journal.record("slot-problem", fields(id, "az", az, "problem", p)));
+        if (Duration.between(ticket.startedAt(), now).compareTo(settings.launchMaxWait()) > 0) {
+            return release.abandon(ticket.ref(), "still no ready slot after " + settings.launchMaxWait().toSeconds()
+                    + " s (LAUNCH_MAX_WAIT_SECONDS)");
+        }
+
+        var held = catalog.heldBy(id);
+        if (held.isPresent()) {
+            journal.record("slot-held", fields(id, "az", az, "nodeId", held.get()));
+        } else {
+            if (!instance.isRunning()) {
+                return defer(ticket, "instance is " + instance.state() + "; an ENI attaches once it runs");
+            }
+            var claim = claim(ticket, instance, catalog);
+            if (claim.outcome().isPresent()) {
+                return claim.outcome().get();
+            }
+            held = Optional.of(claim.nodeId());
+        }
+        int nodeId = held.get();
+        var slot = catalog.slot(nodeId);
+        if (slot.isEmpty()) {
+            return release.abandon(ticket.ref(), "node " + nodeId + " has an ENI but no volume in " + az);
+        }
+        var volumeStep = attachVolume(ticket, instance, slot.get());
+        if (volumeStep.isPresent()) {
+            return volumeStep.get();
+        }
+        return configure(ticket, slot.get(), catalog);
+    }
+
+    private record Claim(int nodeId, Optional<LaunchOutcome> outcome) {
+    }
+
+    /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
+    private Claim claim(LaunchTicket ticket, InstanceView instance, SlotCatalog catalog) {
+        var id = instance.instanceId();
+        var az = instance.availabilityZone();
+        var choice = catalog.choose(az, random);
+        if (!choice.unpaired().isEmpty()) {
+            journal.record("slot-problem", fields(id, "az", az, "problem",
+                    "node ids " + choice.unpaired() + " have an ENI but no volume in this AZ"));
+        }
+        for (Slot slot : choice.candidates()) {
+            try {
+                ec2.attachEni(slot.eni().eniId(), id, settings.eniDeviceIndex());
+                journal.record("eni-attached", fields(id, "az", az, "nodeId", slot.nodeId(),
+                        "eniId", slot.eni().eniId(), "ip", slot.eni().privateIp()));
+                return new Claim(slot.nodeId(), Optional.empty());
+            } catch (CloudException.ResourceInUse | CloudException.IncorrectState e) {
+                // Describes lag behind attaches: another launch may have taken this ENI a moment ago. Next one.
+                journal.record("claim-lost", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
+                        "code", e.code()));
+            }
+        }
+        // Every attach failed or there was nothing to try. A duplicate delivery of this very launch may have won
+        // (the device index is then taken): if the instance now holds a cluster ENI, carry on with it.
+        if (!choice.candidates().isEmpty()) {
+            var now = ec2.describeInstance(id);
+            var mine = now.stream().flatMap(i -> i.networkInterfaces().stream())
+                    .flatMap(nic -> catalog.servers().keySet().stream()
+                            .filter(n -> catalog.eni(n).orElseThrow().eniId().equals(nic.eniId())))
+                    .findFirst();
+            if (mine.isPresent()) {
+                journal.record("slot-held", fields(id, "az", az, "nodeId", mine.get()));
+                return new Claim(mine.get(), Optional.empty());
+            }
+        }
+        var holders = new ArrayList<String>();
+        choice.eniHeld().forEach(s -> s.eni().holder().ifPresent(holders::add));
+        choice.volumeHeld().forEach(s -> s.volume().holder().ifPresent(holders::add));
+        var leaving = leavingOrGone(holders);
+        if (!leaving.isEmpty()) {
+            return new Claim(0, Optional.of(defer(ticket, "no free slot in " + az + " yet: instances " + leaving
+                    + " are leaving and will release theirs")));
+        }
+        return new Claim(0, Optional.of(release.abandon(ticket.ref(), "no free slot in " + az + ": "
+                + (choice.eniHeld().isEmpty() && choice.candidates().isEmpty()
+                ? "the cluster has no slot in this AZ"
+                : "every slot is held by a live member " + holders))));
+    }
+
+    /** The instances among {@code holders} that are leaving their group or are in no group any more. */
+    private List<String> leavingOrGone(List<String> holders) {
+        if (holders.isEmpty()) {
+            return List.of();
+        }
+        var members = autoScaling.members(holders);
+        return holders.stream().distinct()
+                .filter(h -> !members.containsKey(h) || members.get(h).isLeaving())
+                .toList();
+    }
+
+    private Optional<LaunchOutcome> attachVolume(LaunchTicket ticket, InstanceView instance, Slot slot) {
+        var id = instance.instanceId();
+        var volume = slot.volume();
+        var holder = volume.holder();
+        if (holder.filter(id::equals).isPresent()) {
+            return Optional.empty();
+        }
+        if (holder.isPresent()) {
+            if (leavingOrGone(List.of(holder.get())).isEmpty()) {
+                // Its ENI is ours but its data is mounted on a live member: tags or attachments are inconsistent.
+                return Optional.of(release.abandon(ticket.ref(), "volume " + volume.volumeId() + " of node "
+                        + slot.nodeId() + " is held by live member " + holder.get()));
+            }
+            return Optional.of(defer(ticket, "volume " + volume.volumeId() + " of node " + slot.nodeId()
+                    + " is still attached to leaving instance " + holder.get()));
+        }
+        try {
+            ec2.attachVolume(volume.volumeId(), id, settings.volumeDevice());
+            journal.record("volume-attached", fields(id, "nodeId", slot.nodeId(), "volumeId", volume.volumeId()));
+            return Optional.empty();
+        } catch (CloudException.ResourceInUse | CloudException.IncorrectState e) {
+            // Taken or changing state since we described it (a duplicate of this launch, or a slow detach).
+            return Optional.of(defer(ticket, "volume " + volume.volumeId() + " could not be attached yet ("
+                    + e.code() + ")"));
+        }
+    }
+
+    /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
+    private LaunchOutcome configure(LaunchTicket ticket, Slot slot, SlotCatalog catalog) {
+        var id = ticket.instanceId();
+        var settled = settled(id, slot);
+        if (settled.isEmpty()) {
+            return defer(ticket, "attachments of node " + slot.nodeId() + " are still settling");
+        }
+        var nic = settled.get().nic(slot.eni().eniId()).orElseThrow();
+        if (nic.deleteOnTermination()) {
+            ec2.keepEniOnTermination(slot.eni().eniId(), nic.attachmentId());
+            journal.record("eni-kept-on-termination", fields(id, "eniId", slot.eni().eniId()));
+        }
+        var agent = ssm.agentStatus(id);
+        if (agent != AgentStatus.ONLINE) {
+            return defer(ticket, "SSM agent is " + agent);
+        }
+        Map<String, String> parameters;
+        try {
+            parameters = CommandParameters.bootstrap(settings, slot, catalog.servers(), bundle);
+        } catch (IllegalArgumentException e) {
+            return release.abandon(ticket.ref(), "refusing to send the bootstrap command: " + e.getMessage());
+        }
+        String commandId;
+        try {
+            commandId = ssm.sendCommand(id, settings.bootstrapDocument(), parameters,
+                    "zkasg bootstrap node " + slot.nodeId(), settings.commandTimeout());
+        } catch (CloudException.AgentNotReady e) {
+            return defer(ticket, "SSM does not know the instance yet (" + e.code() + ")");
+        }
+        var tags = new LinkedHashMap<String, String>();
+        tags.put(settings.nodeIdTagKey(), Integer.toString(slot.nodeId()));
+        tags.put(InstanceTags.BOOTSTRAP_COMMAND, commandId);
+        ec2.tagInstance(id, tags);
+        var logged = new LinkedHashMap<String, String>(parameters);
+        logged.remove("Bundle");
+        journal.record("bootstrap-sent", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
+                "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
+        return new LaunchOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
+                logged);
+    }
+
+    /** Polls (a few seconds at most) until the ENI and the volume are both attached to the instance. */
+    private Optional<InstanceView> settled(String id, Slot slot) {
+        var deadline = clock.instant().plus(settings.attachSettle());
+        while (true) {
+            var instance = ec2.describeInstance(id);
+            if (instance.isPresent()
+                    && instance.get().nic(slot.eni().eniId()).filter(InstanceView.NicAttachment::isAttached)
+                    .isPresent()
+                    && instance.get().volume(slot.volume().volumeId())
+                    .filter(InstanceView.VolumeAttachment::isAttached).isPresent()) {
+                return instance;
+            }
+            if (!clock.instant().plus(POLL_INTERVAL).isBefore(deadline)) {
+                return Optional.empty();
+            }
+            pauser.pause(POLL_INTERVAL);
+        }
+    }
+
+    private LaunchOutcome defer(LaunchTicket ticket, String reason) {
+        var now = clock.instant();
+        var delay = settings.resumeDelay();
+        var heartbeat = ticket.lastHeartbeat();
+        // Keep the hook alive: beat when the next resumption would land past half of the heartbeat timeout.
+        if (Duration.between(heartbeat, now.plus(delay)).compareTo(settings.heartbeatTimeout().dividedBy(2)) > 0) {
+            try {
+                autoScaling.recordHeartbeat(ticket.ref());
+                heartbeat = now;
+                journal.record("heartbeat", fields(ticket.instanceId()));
+            } catch (CloudException.NoActiveLifecycleAction e) {
+                return ignored(ticket.instanceId(), "the lifecycle action is over (" + e.code() + ")");
+            }
+        }
+        scheduler.resumeLater(ticket.next(heartbeat), delay);
+        journal.record("launch-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
+                "delaySeconds", delay.toSeconds()));
+        return new LaunchOutcome.Deferred(reason, delay);
+    }
+
+    private LaunchOutcome ignored(String instanceId, String reason) {
+        journal.record("launch-ignored", fields(instanceId, "reason", reason));
+        return new LaunchOutcome.Ignored(reason);
+    }
+}

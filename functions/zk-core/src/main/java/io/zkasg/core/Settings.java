@@ -1,0 +1,136 @@
+package io.zkasg.core;
+
+import io.zkasg.core.port.ClusterTags;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the orchestrator is configured with, read from environment variables and validated once at start-up:
+ * a bad value fails fast with a message that names the variable.
+ */
+public record Settings(
+        ClusterTags cluster,
+        String groupName,
+        String launchHookName,
+        String terminateHookName,
+        String bootstrapDocument,
+        String stopDocument,
+        int clientPort,
+        int quorumPort,
+        int electionPort,
+        int eniDeviceIndex,
+        String volumeDevice,
+        Duration heartbeatTimeout,
+        Duration launchMaxWait,
+        Duration resumeDelay,
+        Duration attachSettle,
+        Duration commandTimeout,
+        String zkDistUrl,
+        String zkSha512) {
+
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    static final Pattern ASG_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,254}");
+    static final Pattern TAG_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/=+@-]{0,127}");
+    static final Pattern DEVICE = Pattern.compile("/dev/(sd|xvd)[f-p]");
+    static final Pattern HTTPS_URL = Pattern.compile("https://[A-Za-z0-9._~:/?#@!&'()*+,;=%-]{1,512}");
+    static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
+    static final Pattern NAME_PREFIX = Pattern.compile("[A-Za-z0-9._-]{0,64}");
+
+    /** Tag written on the instance: the node id it holds. */
+    public String nodeIdTagKey() {
+        return cluster.nodeIdTagKey();
+    }
+
+    /** Reads and validates the settings from an environment. */
+    public static Settings fromEnv(Map<String, String> env) {
+        var r = new Reader(env);
+        var settings = new Settings(
+                new ClusterTags(
+                        r.text("CLUSTER_TAG_KEY", "zkasg:cluster", TAG_KEY),
+                        r.required("CLUSTER_NAME", NAME),
+                        r.text("NODE_ID_TAG_KEY", "zkasg:node-id", TAG_KEY),
+                        r.text("LEGACY_NAME_PREFIX", "", NAME_PREFIX)),
+                r.required("ASG_NAME", ASG_NAME),
+                r.required("LAUNCH_HOOK_NAME", NAME),
+                r.text("TERMINATE_HOOK_NAME", "", Pattern.compile("|" + NAME.pattern())),
+                r.required("BOOTSTRAP_DOCUMENT", NAME),
+                r.text("STOP_DOCUMENT", "", Pattern.compile("|" + NAME.pattern())),
+                r.port("ZK_CLIENT_PORT", 2181),
+                r.port("ZK_QUORUM_PORT", 2888),
+                r.port("ZK_ELECTION_PORT", 3888),
+                r.integer("ENI_DEVICE_INDEX", 1, 1, 15),
+                r.text("VOLUME_DEVICE", "/dev/sdf", DEVICE),
+                r.seconds("HEARTBEAT_TIMEOUT_SECONDS", 900, 30, 7200),
+                r.seconds("LAUNCH_MAX_WAIT_SECONDS", 1800, 60, 172800),
+                r.seconds("RESUME_DELAY_SECONDS", 15, 1, 900),
+                r.seconds("ATTACH_SETTLE_SECONDS", 6, 0, 60),
+                r.seconds("COMMAND_TIMEOUT_SECONDS", 600, 30, 172800),
+                r.text("ZK_DIST_URL", "", Pattern.compile("|" + HTTPS_URL.pattern())),
+                r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())));
+        if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {
+            throw new ConfigException("ZK_DIST_URL and ZK_SHA512 go together: set both or neither");
+        }
+        if (settings.resumeDelay.compareTo(settings.heartbeatTimeout.dividedBy(3)) > 0) {
+            throw new ConfigException("RESUME_DELAY_SECONDS must be at most a third of HEARTBEAT_TIMEOUT_SECONDS, "
+                    + "so that a waiting launch can send heartbeats in time");
+        }
+        if (settings.clientPort == settings.quorumPort || settings.clientPort == settings.electionPort
+                || settings.quorumPort == settings.electionPort) {
+            throw new ConfigException("ZK_CLIENT_PORT, ZK_QUORUM_PORT and ZK_ELECTION_PORT must differ");
+        }
+        return settings;
+    }
+
+    /** Optional variable lookup for callers that have their own (adapter) settings. */
+    public static Optional<String> optional(Map<String, String> env, String name) {
+        return Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
+    private record Reader(Map<String, String> env) {
+
+        String required(String name, Pattern pattern) {
+            var value = optional(env, name)
+                    .orElseThrow(() -> new ConfigException(name + " is required and not set"));
+            return check(name, value, pattern);
+        }
+
+        String text(String name, String fallback, Pattern pattern) {
+            return check(name, optional(env, name).orElse(fallback), pattern);
+        }
+
+        int integer(String name, int fallback, int min, int max) {
+            var raw = optional(env, name).orElse(Integer.toString(fallback));
+            try {
+                int value = Integer.parseInt(raw);
+                if (value < min || value > max) {
+                    throw new ConfigException(name + "=" + raw + " is outside " + min + ".." + max);
+                }
+                return value;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(name + "=" + raw + " is not a whole number");
+            }
+        }
+
+        int port(String name, int fallback) {
+            return integer(name, fallback, 1, 65535);
+        }
+
+        Duration seconds(String name, int fallback, int min, int max) {
+            return Duration.ofSeconds(integer(name, fallback, min, max));
+        }
+
+        private static String check(String name, String value, Pattern pattern) {
+            if (!pattern.matcher(value).matches()) {
+                throw new ConfigException(name + "=" + printable(value) + " does not match " + pattern.pattern());
+            }
+            return value;
+        }
+
+        private static String printable(String value) {
+            var cut = value.length() > 80 ? value.substring(0, 80) + "..." : value;
+            return "'" + cut.replaceAll("[^\\x20-\\x7e]", "?") + "'";
+        }
+    }
+}

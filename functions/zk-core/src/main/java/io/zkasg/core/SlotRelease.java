@@ -1,0 +1,114 @@
+package io.zkasg.core;
+
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Journal;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Gives a slot back and ends a lifecycle action: the shared tail of every failed launch. */
+public final class SlotRelease {
+
+    private final Settings settings;
+    private final Ec2Port ec2;
+    private final AutoScalingPort autoScaling;
+    private final Journal journal;
+
+    public SlotRelease(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, Journal journal) {
+        this.settings = settings;
+        this.ec2 = ec2;
+        this.autoScaling = autoScaling;
+        this.journal = journal;
+    }
+
+    /**
+     * Marks the launch abandoned on the instance (late events then leave it alone), detaches the cluster's volume and
+     * ENI from it, and completes the action with ABANDON.
+     */
+    public LaunchOutcome abandon(LifecycleRef ref, String reason) {
+        journal.record("launch-abandoning", fields(ref.instanceId(), "reason", reason));
+        try {
+            ec2.tagInstance(ref.instanceId(), Map.of(InstanceTags.LAUNCH, InstanceTags.ABANDONED));
+        } catch (CloudException.NotFound e) {
+            journal.record("instance-gone", fields(ref.instanceId(), "code", e.code()));
+        }
+        release(ref.instanceId());
+        return complete(ref, LifecycleResult.ABANDON, reason);
+    }
+
+    /** Completes the action; an action that is already over counts as done. */
+    public LaunchOutcome complete(LifecycleRef ref, LifecycleResult result, String reason) {
+        try {
+            autoScaling.completeLifecycleAction(ref, result);
+            journal.record("hook-completed", fields(ref.instanceId(), "result", result, "reason", reason));
+            return new LaunchOutcome.Completed(result, reason, false);
+        } catch (CloudException.NoActiveLifecycleAction e) {
+            journal.record("hook-already-over", fields(ref.instanceId(), "result", result, "reason", reason));
+            return new LaunchOutcome.Completed(result, reason + " (the action was already over)", true);
+        }
+    }
+
+    /** Detaches every volume and ENI of the cluster that is attached to the instance. Safe to repeat. */
+    public void release(String instanceId) {
+        var instance = ec2.describeInstance(instanceId);
+        if (instance.isEmpty()) {
+            return;
+        }
+        var az = instance.get().availabilityZone();
+        var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
+                ec2.clusterVolumes(settings.cluster(), az));
+        for (var nic : instance.get().networkInterfaces()) {
+            if (nic.deviceIndex() == 0) {
+                continue;
+            }
+            for (var id : catalog.servers().keySet()) {
+                var volume = catalog.volume(id);
+                var eni = catalog.eni(id).orElseThrow();
+                if (!eni.eniId().equals(nic.eniId())) {
+                    continue;
+                }
+                if (volume.isPresent() && instance.get().volume(volume.get().volumeId()).isPresent()) {
+                    detachVolume(instanceId, id, volume.get().volumeId());
+                }
+                detachEni(instanceId, id, nic.eniId(), nic.attachmentId());
+            }
+        }
+        // A volume can be attached without its ENI (a launch that failed between the two attaches of another slot).
+        for (var attached : instance.get().volumes()) {
+            catalog.servers().keySet().stream()
+                    .filter(id -> catalog.volume(id).filter(v -> v.volumeId().equals(attached.volumeId())).isPresent())
+                    .filter(id -> catalog.eni(id).flatMap(e -> instance.get().nic(e.eniId())).isEmpty())
+                    .forEach(id -> detachVolume(instanceId, id, attached.volumeId()));
+        }
+    }
+
+    private void detachVolume(String instanceId, int nodeId, String volumeId) {
+        try {
+            ec2.detachVolume(volumeId, instanceId, false);
+            journal.record("volume-detached", fields(instanceId, "nodeId", nodeId, "volumeId", volumeId));
+        } catch (CloudException.NotFound | CloudException.IncorrectState e) {
+            journal.record("volume-detach-skipped", fields(instanceId, "volumeId", volumeId, "code", e.code()));
+        }
+    }
+
+    private void detachEni(String instanceId, int nodeId, String eniId, String attachmentId) {
+        try {
+            ec2.detachEni(attachmentId, false);
+            journal.record("eni-detached", fields(instanceId, "nodeId", nodeId, "eniId", eniId));
+        } catch (CloudException.NotFound | CloudException.IncorrectState e) {
+            journal.record("eni-detach-skipped", fields(instanceId, "eniId", eniId, "code", e.code()));
+        }
+    }
+
+    static Map<String, Object> fields(String instanceId, Object... pairs) {
+        var map = new LinkedHashMap<String, Object>();
+        map.put("instanceId", instanceId);
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            map.put(String.valueOf(pairs[i]), pairs[i + 1]);
+        }
+        return map;
+    }
+}

@@ -1,0 +1,7 @@
+package io.zkasg.core.model;
+
+/** The two results of a lifecycle action, as Auto Scaling names them. */
+public enum LifecycleResult {
+    CONTINUE,
+    ABANDON
+}

@@ -1,0 +1,23 @@
+package io.zkasg.core.port;
+
+import io.zkasg.core.model.GroupMember;
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.model.LifecycleResult;
+import java.util.Collection;
+import java.util.Map;
+
+/** Auto Scaling as the orchestrator needs it. */
+public interface AutoScalingPort {
+
+    /**
+     * Completes a lifecycle action. Throws {@link CloudException.NoActiveLifecycleAction} when the action is over
+     * (already completed or timed out): callers treat that as done.
+     */
+    void completeLifecycleAction(LifecycleRef ref, LifecycleResult result);
+
+    /** Restarts the hook's heartbeat timeout; {@link CloudException.NoActiveLifecycleAction} when it is over. */
+    void recordHeartbeat(LifecycleRef ref);
+
+    /** Auto Scaling's view of these instances (one DescribeAutoScalingInstances); absent = in no group. */
+    Map<String, GroupMember> members(Collection<String> instanceIds);
+}

@@ -1,0 +1,19 @@
+package io.zkasg.core.port;
+
+import io.zkasg.core.model.AgentStatus;
+import java.time.Duration;
+import java.util.Map;
+
+/** Systems Manager Run Command as the orchestrator needs it. */
+public interface SsmPort {
+
+    /** Whether the instance's agent is registered and online (one DescribeInstanceInformation filtered by id). */
+    AgentStatus agentStatus(String instanceId);
+
+    /**
+     * Sends a command document to one instance and returns the command id. Parameters are single values, validated by
+     * the caller. Throws {@link CloudException.AgentNotReady} while SSM does not know the instance yet.
+     */
+    String sendCommand(String instanceId, String documentName, Map<String, String> parameters, String comment,
+                       Duration timeout);
+}
