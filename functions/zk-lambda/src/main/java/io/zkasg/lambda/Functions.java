@@ -1,0 +1,40 @@
+package io.zkasg.lambda;
+
+import java.util.Map;
+
+/**
+ * The orchestrator's functions over one {@link Wiring}, callable in-process: what the local runner and the
+ * end-to-end tests drive, through exactly the code paths Lambda runs.
+ */
+public final class Functions {
+
+    private final LaunchHookHandler launch;
+    private final LaunchResumeHandler resume;
+    private final CommandStatusHandler commandStatus;
+
+    public Functions(Wiring wiring) {
+        this.launch = new LaunchHookHandler(wiring);
+        this.resume = new LaunchResumeHandler(wiring);
+        this.commandStatus = new CommandStatusHandler(wiring);
+    }
+
+    /** A launch lifecycle event, as EventBridge would invoke the launch function. */
+    public Map<String, Object> launch(byte[] event) {
+        return launch.handle(event);
+    }
+
+    /** A resume message, as SQS would deliver it; false when the message should be retried. */
+    public boolean resume(String messageId, String body) {
+        return resume.resume(messageId, body);
+    }
+
+    /** A command invocation status event. */
+    public Map<String, Object> commandStatus(byte[] event) {
+        return commandStatus.handle(event);
+    }
+
+    /** The JSON form of a resume ticket, as the SQS adapter would send it. */
+    public String encode(io.zkasg.core.LaunchTicket ticket) {
+        return resume.codec().encode(ticket);
+    }
+}

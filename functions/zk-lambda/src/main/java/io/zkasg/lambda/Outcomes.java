@@ -1,0 +1,47 @@
+package io.zkasg.lambda;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zkasg.core.LaunchOutcome;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The handlers' return value: a small JSON summary of what happened (what `sam local invoke` prints). */
+final class Outcomes {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Outcomes() {
+    }
+
+    static Map<String, Object> summary(LaunchOutcome outcome) {
+        var map = new LinkedHashMap<String, Object>();
+        map.put("outcome", outcome.getClass().getSimpleName());
+        map.put("reason", outcome.reason());
+        if (outcome instanceof LaunchOutcome.CommandSent sent) {
+            map.put("nodeId", sent.nodeId());
+            map.put("eniId", sent.eniId());
+            map.put("volumeId", sent.volumeId());
+            map.put("commandId", sent.commandId());
+        } else if (outcome instanceof LaunchOutcome.Completed done) {
+            map.put("result", done.result().name());
+            map.put("alreadyDone", done.alreadyDone());
+        } else if (outcome instanceof LaunchOutcome.Deferred deferred) {
+            map.put("resumeInSeconds", deferred.delay().toSeconds());
+        }
+        return map;
+    }
+
+    static Map<String, Object> ignored(String reason) {
+        var map = new LinkedHashMap<String, Object>();
+        map.put("outcome", "Ignored");
+        map.put("reason", reason);
+        return map;
+    }
+
+    static void write(OutputStream out, Map<String, Object> summary) throws IOException {
+        out.write(JSON.writeValueAsBytes(summary));
+        out.flush();
+    }
+}

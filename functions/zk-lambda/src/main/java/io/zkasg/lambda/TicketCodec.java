@@ -1,0 +1,44 @@
+package io.zkasg.lambda;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.model.LifecycleRef;
+import java.time.Instant;
+
+/** The JSON form of a {@link LaunchTicket} in the resume queue. */
+final class TicketCodec {
+
+    private final ObjectMapper json;
+
+    TicketCodec(ObjectMapper json) {
+        this.json = json;
+    }
+
+    private record Wire(int version, String group, String hook, String instanceId, String token, String startedAt,
+                        String lastHeartbeat, int attempt) {
+    }
+
+    String encode(LaunchTicket t) {
+        try {
+            return json.writeValueAsString(new Wire(1, t.ref().groupName(), t.ref().hookName(), t.instanceId(),
+                    t.ref().token(), t.startedAt().toString(), t.lastHeartbeat().toString(), t.attempt()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode a launch ticket", e);
+        }
+    }
+
+    LaunchTicket decode(String body) throws BadEventException {
+        try {
+            var w = json.readValue(body, Wire.class);
+            if (w.version() != 1 || w.group() == null || w.hook() == null || w.instanceId() == null
+                    || w.startedAt() == null || w.lastHeartbeat() == null || w.attempt() < 1) {
+                throw new BadEventException("resume message is not a version-1 launch ticket");
+            }
+            return new LaunchTicket(new LifecycleRef(w.group(), w.hook(), w.instanceId(), w.token()),
+                    Instant.parse(w.startedAt()), Instant.parse(w.lastHeartbeat()), w.attempt());
+        } catch (JsonProcessingException | java.time.format.DateTimeParseException e) {
+            throw new BadEventException("resume message is not a launch ticket: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.zkasg.lambda;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zkasg.core.CommandStatusUseCase;
+import io.zkasg.core.LaunchUseCase;
+import io.zkasg.core.ScriptBundle;
+import io.zkasg.core.Settings;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Pauser;
+import io.zkasg.core.port.ResumeScheduler;
+import io.zkasg.core.port.SsmPort;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+/** The composition root: settings, adapters and use cases, built once per execution environment. */
+public final class Wiring {
+
+    /** The cloud behind the ports: the real AWS adapters in Lambda, a fake or local cloud elsewhere. */
+    public record Ports(Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ResumeScheduler scheduler) {
+    }
+
+    static final String BUNDLE_RESOURCE = "/zkasg/scripts.tar.gz";
+
+    private final Settings settings;
+    private final JsonJournal journal;
+    private final Events events;
+    private final TicketCodec codec;
+    private final LaunchUseCase launch;
+    private final CommandStatusUseCase commandStatus;
+
+    /**
+     * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
+     * (the SQS adapter needs it to encode tickets).
+     */
+    public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
+                  Function<Function<io.zkasg.core.LaunchTicket, String>, ResumeScheduler> schedulerFor,
+                  Clock clock, Pauser pauser, RandomGenerator random, ScriptBundle bundle, PrintStream log) {
+        var json = new ObjectMapper();
+        this.settings = settings;
+        this.journal = new JsonJournal(json, log, clock);
+        this.events = new Events(json);
+        this.codec = new TicketCodec(json);
+        var scheduler = schedulerFor.apply(codec::encode);
+        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
+                bundle);
+        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal);
+    }
+
+    /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
+    public static Wiring over(Settings settings, Ports ports, Clock clock, Pauser pauser, RandomGenerator random,
+                              ScriptBundle bundle, PrintStream log) {
+        return new Wiring(settings, ports.ec2(), ports.autoScaling(), ports.ssm(), codec -> ports.scheduler(), clock,
+                pauser, random, bundle, log);
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    JsonJournal journal() {
+        return journal;
+    }
+
+    Events events() {
+        return events;
+    }
+
+    TicketCodec codec() {
+        return codec;
+    }
+
+    LaunchUseCase launch() {
+        return launch;
+    }
+
+    CommandStatusUseCase commandStatus() {
+        return commandStatus;
+    }
+
+    /** The scripts bundle packed into the jar at build time, as the command sends it. */
+    public static ScriptBundle bundledScripts() {
+        try (var in = Wiring.class.getResourceAsStream(BUNDLE_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(BUNDLE_RESOURCE + " is missing from the artifact; build it with Maven");
+            }
+            var bytes = in.readAllBytes();
+            var sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return new ScriptBundle(Base64.getEncoder().encodeToString(bytes), sha);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.zkasg.local;
+
+import io.zkasg.core.ScriptBundle;
+import io.zkasg.core.Settings;
+import io.zkasg.lambda.Functions;
+import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.EventJson;
+import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeClock;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Runs the orchestrator's real functions against the in-memory cloud: delivers each event the cloud emits (lifecycle
+ * actions, command statuses, resume messages) to the function that would receive it in AWS, as JSON.
+ */
+public final class CloudDriver {
+
+    /** The demo cluster: three slots in us-east-1a/b/c. */
+    public static final Map<String, String> DEMO_ENV = Map.of(
+            "CLUSTER_NAME", "zk-demo",
+            "ASG_NAME", "zk-demo-asg",
+            "LAUNCH_HOOK_NAME", "zk-demo-launch",
+            "TERMINATE_HOOK_NAME", "zk-demo-terminate",
+            "BOOTSTRAP_DOCUMENT", "zk-demo-bootstrap",
+            "STOP_DOCUMENT", "zk-demo-stop",
+            "HEARTBEAT_TIMEOUT_SECONDS", "900");
+    public static final List<String> DEMO_AZS = List.of("us-east-1a", "us-east-1b", "us-east-1c");
+
+    private final FakeClock clock;
+    private final FakeCloud cloud;
+    private final Settings settings;
+    private final Functions functions;
+    private final List<String> transcript = new ArrayList<>();
+    private int messages;
+
+    public CloudDriver(FakeClock clock, FakeCloud cloud, Settings settings, Functions functions) {
+        this.clock = clock;
+        this.cloud = cloud;
+        this.settings = settings;
+        this.functions = functions;
+    }
+
+    /** A driver over a fresh fake cloud seeded with the demo cluster, one slot per AZ (node ids 1, 2, 3). */
+    public static CloudDriver demo(long seed, PrintStream log) {
+        return demo(seed, log, DEMO_ENV, 1);
+    }
+
+    /** Like {@link #demo(long, PrintStream)} with other settings and {@code slotsPerAz} slots in each AZ. */
+    public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz) {
+        var clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
+        var settings = Settings.fromEnv(env);
+        var cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
+                settings.terminateHookName(), settings.heartbeatTimeout());
+        int node = 1;
+        for (int round = 0; round < slotsPerAz; round++) {
+            for (int az = 0; az < DEMO_AZS.size(); az++) {
+                cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
+                        settings.nodeIdTagKey(), node, DEMO_AZS.get(az), "10.0." + (az + 1) + "." + (10 + round));
+                node++;
+            }
+        }
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud), clock, cloud::advance,
+                new SplittableRandom(seed), testBundle(), log);
+        return new CloudDriver(clock, cloud, settings, new Functions(wiring));
+    }
+
+    /** A small stand-in for the scripts bundle where no instance runs the scripts. */
+    public static ScriptBundle testBundle() {
+        return new ScriptBundle("dGVzdA==", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    }
+
+    public FakeCloud cloud() {
+        return cloud;
+    }
+
+    public FakeClock clock() {
+        return clock;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Functions functions() {
+        return functions;
+    }
+
+    /** One line per delivery and its result. */
+    public List<String> transcript() {
+        return List.copyOf(transcript);
+    }
+
+    /** Delivers one event or message to its function and returns the function's summary. */
+    public Map<String, Object> deliver(Delivery delivery) {
+        Map<String, Object> result;
+        if (delivery instanceof Delivery.Lifecycle lifecycle) {
+            var json = EventJson.lifecycle(lifecycle, clock.instant());
+            result = lifecycle.isLaunch() ? functions.launch(json.getBytes(StandardCharsets.UTF_8))
+                    : Map.of("outcome", "Ignored", "reason", "no terminate function yet");
+        } else if (delivery instanceof Delivery.CommandStatus status) {
+            result = functions.commandStatus(EventJson.commandStatus(status, clock.instant())
+                    .getBytes(StandardCharsets.UTF_8));
+        } else {
+            var resume = (Delivery.Resume) delivery;
+            var ok = functions.resume("msg-" + ++messages, functions.encode(resume.ticket()));
+            result = new LinkedHashMap<>(Map.of("outcome", ok ? "Resumed" : "RetryLater"));
+        }
+        transcript.add(clock.instant() + " " + describe(delivery) + " -> " + result);
+        return result;
+    }
+
+    /** Delivers everything that falls due, moving time forward, until nothing is pending or {@code limit} passes. */
+    public void runUntilQuiet(Duration limit) {
+        var end = clock.instant().plus(limit);
+        while (clock.instant().isBefore(end)) {
+            var due = cloud.takeDue();
+            if (!due.isEmpty()) {
+                due.forEach(this::deliver);
+                continue;
+            }
+            var next = cloud.nextDue();
+            if (next.isEmpty()) {
+                return;
+            }
+            clock.set(next.get().isAfter(end) ? end : next.get());
+        }
+    }
+
+    static String describe(Delivery delivery) {
+        if (delivery instanceof Delivery.Lifecycle l) {
+            return (l.isLaunch() ? "launch " : "terminate ") + l.instanceId();
+        } else if (delivery instanceof Delivery.CommandStatus s) {
+            return "command " + s.documentName() + " " + s.status() + " " + s.instanceId();
+        }
+        var r = (Delivery.Resume) delivery;
+        return "resume " + r.ticket().instanceId() + " attempt " + r.ticket().attempt();
+    }
+}

@@ -1,0 +1,386 @@
+package io.zkasg.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zkasg.core.InstanceTags;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.EventJson;
+import io.zkasg.testkit.FakeCloud;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LaunchFlowTest {
+
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final CloudDriver driver = CloudDriver.demo(42, new PrintStream(log, true, StandardCharsets.UTF_8));
+    private final FakeCloud cloud = driver.cloud();
+
+    private String eniOf(int node) {
+        return cloud.eniIds().get(node - 1);
+    }
+
+    private String volumeOf(int node) {
+        return cloud.volumeIds().get(node - 1);
+    }
+
+
+    @Test
+    void launch_shouldAttachTheSlotOfItsAz_andContinue_whenTheBootstrapSucceeds() {
+        // GIVEN three slots in us-east-1a/b/c and a new instance in us-east-1b
+        cloud.launch("i-0bbbbbbbbbbbbbbb2", "us-east-1b");
+
+        // WHEN every event is delivered
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN node 2's ENI and volume are on the instance, the command carried node 2's identity, the hook continued
+        assertThat(cloud.eniHolder(eniOf(2))).contains("i-0bbbbbbbbbbbbbbb2");
+        assertThat(cloud.volumeHolder(volumeOf(2))).contains("i-0bbbbbbbbbbbbbbb2");
+        var command = cloud.commandsSent().get(0);
+        assertThat(command.documentName()).isEqualTo("zk-demo-bootstrap");
+        assertThat(command.parameters())
+                .containsEntry("NodeId", "2")
+                .containsEntry("EniIp", "10.0.2.10")
+                .containsEntry("VolumeId", volumeOf(2))
+                .containsEntry("Servers", "1=10.0.1.10,2=10.0.2.10,3=10.0.3.10")
+                .containsEntry("Device", "/dev/sdf");
+        assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb2"))
+                .containsEntry("zkasg:node-id", "2")
+                .containsEntry(InstanceTags.BOOTSTRAP_COMMAND, command.commandId());
+        assertThat(cloud.completions()).containsExactly("i-0bbbbbbbbbbbbbbb2/zk-demo-launch=CONTINUE");
+        assertThat(cloud.lifecycleState("i-0bbbbbbbbbbbbbbb2")).isEqualTo("InService");
+    }
+
+    @Test
+    void launch_shouldMakeAtMostNineCalls_fiveMutating_allFiltered_whenUncontended() {
+        // GIVEN an uncontended launch
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+
+        // WHEN it runs from the event to the completed hook
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN (the second DescribeInstances is the poll that waits for the attachments to settle)
+        var calls = cloud.calls();
+        var polls = 1;
+        assertThat(calls.stream().filter(c -> c.operation().equals("DescribeInstances"))).hasSize(2);
+        assertThat(calls.size() - polls).isLessThanOrEqualTo(9);
+        assertThat(calls.stream().filter(FakeCloud.Call::mutating)).hasSizeLessThanOrEqualTo(5);
+        assertThat(calls).allMatch(FakeCloud.Call::filtered);
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void launch_shouldMakeNoCall_whenTheInputIsNotALaunchOfThisGroup() {
+        // GIVEN events that are not ours or not events at all
+        var launch = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        var json = EventJson.lifecycle(launch, driver.clock().instant());
+        cloud.clearCalls();
+        var bad = List.of(
+                "{\"version\":\"0\",\"id\":\"x\"",
+                "[]",
+                "",
+                json.replace("zk-demo-asg\",\"LifecycleHookName", "other-asg\",\"LifecycleHookName"),
+                json.replace("\"LifecycleHookName\":\"zk-demo-launch\"", "\"LifecycleHookName\":\"other\""),
+                json.replace("EC2 Instance-launch Lifecycle Action", "EC2 Instance Launch Successful"),
+                json.replace("aws.autoscaling", "custom.source"),
+                json.replace("autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:TEST_NOTIFICATION"),
+                json.replace("i-0aaaaaaaaaaaaaaa1", "i-0aaa; rm -rf /"),
+                json.replace("\"time\":\"", "\"time\":\"yesterday"),
+                json.replace("\"EC2InstanceId\":\"i-0aaaaaaaaaaaaaaa1\",", ""));
+
+        // WHEN each is delivered
+        var results = bad.stream()
+                .map(b -> driver.functions().launch(b.getBytes(StandardCharsets.UTF_8)))
+                .toList();
+
+        // THEN each is ignored with a reason, nothing was called and no slot moved
+        assertThat(results).allSatisfy(r -> {
+            assertThat(r).containsEntry("outcome", "Ignored");
+            assertThat((String) r.get("reason")).isNotBlank();
+        });
+        assertThat(cloud.calls()).isEmpty();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"event-ignored\"");
+    }
+
+    @Test
+    void launch_shouldClaimOneSlotOnly_whenTheEventIsDeliveredAgain() {
+        // GIVEN a launch that has been handled
+        var event = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        cloud.takeDue();
+        driver.deliver(event);
+
+        // WHEN the same event arrives twice more, before and after the command completes
+        var again = driver.deliver(event);
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        var late = driver.deliver(event);
+
+        // THEN one slot, one command, one completion
+        assertThat(again).containsEntry("outcome", "Ignored");
+        assertThat(late).containsEntry("outcome", "Ignored");
+        assertThat(cloud.commandsSent()).hasSize(1);
+        assertThat(cloud.completions()).hasSize(1);
+        assertThat(cloud.eniIds().stream().filter(e -> cloud.eniHolder(e).isPresent())).hasSize(1);
+    }
+
+    @Test
+    void launch_shouldAbandon_whenItsAzHasNoFreeSlot() {
+        // GIVEN node 1 running in us-east-1a
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // WHEN a second instance launches into us-east-1a
+        cloud.launch("i-0aaaaaaaaaaaaaaa9", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN it is abandoned and holds nothing; node 1 is untouched
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa9/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(eniOf(1))).contains("i-0aaaaaaaaaaaaaaa1");
+        assertThat(cloud.lifecycleState("i-0aaaaaaaaaaaaaaa9")).isEqualTo("Terminating:Wait");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("no free slot in us-east-1a");
+    }
+
+    @Test
+    void launch_shouldGiveTheEniBack_andAbandon_whenTheVolumeIsHeldByALiveMember() {
+        // GIVEN node 1 in service, and node 2's ENI free while its volume is (wrongly) on node 1's instance
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        // The fake enforces AZs, so build the inconsistency inside one AZ: a second slot in us-east-1a.
+        var eni = cloud.addSlot("us-east-1a", "10.0.1.20",
+                Map.of("zkasg:cluster", "zk-demo", "zkasg:node-id", "4"),
+                Map.of("zkasg:cluster", "zk-demo", "zkasg:node-id", "4"), 4);
+        var volume4 = cloud.volumeIds().get(3);
+        cloud.attachVolume(volume4, "i-0aaaaaaaaaaaaaaa1", "/dev/sdg");
+
+        // WHEN a new instance launches into us-east-1a
+        cloud.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN it gave node 4's ENI back and was abandoned
+        assertThat(cloud.eniHolder(eni)).isEmpty();
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa7/zk-demo-launch=ABANDON");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("is held by live member i-0aaaaaaaaaaaaaaa1");
+    }
+
+    @Test
+    void launch_shouldWaitWithoutSleeping_andResume_whenTheVolumeIsStillHeldByALeavingInstance() {
+        // GIVEN node 2 in service; a terminate hook so that a leaving instance keeps its volume for a while
+        var env = new HashMap<>(CloudDriver.DEMO_ENV);
+        var d = CloudDriver.demo(7, new PrintStream(log, true, StandardCharsets.UTF_8), env, 1);
+        var c = d.cloud();
+        c.launch("i-0bbbbbbbbbbbbbbb2", "us-east-1b");
+        d.runUntilQuiet(Duration.ofMinutes(5));
+        var eni2 = c.eniIds().get(1);
+        var volume2 = c.volumeIds().get(1);
+        // The old node is leaving: its ENI is already detached, its volume not yet (Terminating:Wait).
+        c.terminate("i-0bbbbbbbbbbbbbbb2");
+        c.takeDue();
+        var attachment = c.describeInstance("i-0bbbbbbbbbbbbbbb2").orElseThrow().nic(eni2).orElseThrow();
+        c.detachEni(attachment.attachmentId(), false);
+
+        // WHEN the replacement launches into us-east-1b
+        var event = c.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+        c.takeDue();
+        var first = d.deliver(event);
+
+        // THEN it holds the ENI and waits on the queue, not in a sleeping Lambda
+        assertThat(first).containsEntry("outcome", "Deferred");
+        assertThat(c.eniHolder(eni2)).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(c.pending()).anyMatch(p -> p instanceof Delivery.Resume);
+
+        // WHEN the old instance finally goes (its volume is released) and time moves on
+        c.crash("i-0bbbbbbbbbbbbbbb2");
+        d.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN the replacement got node 2's volume too and continued
+        assertThat(c.volumeHolder(volume2)).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(c.completions()).contains("i-0bbbbbbbbbbbbbbb5/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void launch_shouldDefer_andSendHeartbeats_untilTheSsmAgentRegisters() {
+        // GIVEN an agent that registers 20 minutes after boot (longer than half the 900 s heartbeat timeout)
+        cloud.boot(Duration.ZERO, Duration.ofMinutes(20));
+        cloud.launch("i-0ccccccccccccccc3", "us-east-1c");
+
+        // WHEN events are delivered for 30 minutes of virtual time
+        driver.runUntilQuiet(Duration.ofMinutes(30));
+
+        // THEN the launch waited through resumes and heartbeats, then continued before its hook timed out
+        assertThat(cloud.calls().stream().filter(c -> c.operation().equals("RecordLifecycleActionHeartbeat")))
+                .isNotEmpty();
+        assertThat(cloud.calls().stream().filter(c -> c.operation().equals("SendMessage"))).hasSizeGreaterThan(10);
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(cloud.completions()).containsExactly("i-0ccccccccccccccc3/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void launch_shouldTakeTheNextSlot_whenDescribesLagAndTheFirstChoiceIsTaken() {
+        // GIVEN two slots per AZ, describes that lag behind attaches, and two instances launching into us-east-1a
+        var d = CloudDriver.demo(3, new PrintStream(log, true, StandardCharsets.UTF_8), CloudDriver.DEMO_ENV, 2);
+        var c = d.cloud().staleReads(5);
+        var first = c.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        var second = c.launch("i-0aaaaaaaaaaaaaaa2", "us-east-1a");
+        c.takeDue();
+
+        // WHEN both are handled back to back
+        d.deliver(first);
+        d.deliver(second);
+        d.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN both got a distinct slot of us-east-1a and continued
+        assertThat(c.completions()).containsExactlyInAnyOrder("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE",
+                "i-0aaaaaaaaaaaaaaa2/zk-demo-launch=CONTINUE");
+        var ids = c.commandsSent().stream().map(cmd -> cmd.parameters().get("NodeId")).toList();
+        assertThat(ids).containsExactlyInAnyOrder("1", "4");
+    }
+
+    @Test
+    void launch_shouldKeepTheEniOnTermination_whenTheAttachmentWouldDeleteIt() {
+        // GIVEN attachments that default to DeleteOnTermination=true
+        cloud.eniDeleteOnTerminationByDefault(true);
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // WHEN the instance dies
+        cloud.crash("i-0aaaaaaaaaaaaaaa1");
+
+        // THEN the ENI (the static IP) survives, free for the replacement
+        assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("ModifyNetworkInterfaceAttribute"));
+        assertThat(cloud.eniIds()).hasSize(3);
+        assertThat(cloud.eniHolder(eniOf(1))).isEmpty();
+    }
+
+    @Test
+    void launch_shouldDefer_whenThrottledBeyondTheSdkRetries() {
+        // GIVEN the first DescribeNetworkInterfaces is throttled
+        cloud.throttle("DescribeNetworkInterfaces", 1);
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+
+        // WHEN events are delivered
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN the launch came back through the queue and continued
+        assertThat(driver.transcript()).anyMatch(t -> t.contains("Deferred"));
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void launch_shouldAbandon_whenNoSlotIsReadyWithinTheMaximumWait() {
+        // GIVEN an agent that never registers within LAUNCH_MAX_WAIT_SECONDS=600
+        var env = new HashMap<>(CloudDriver.DEMO_ENV);
+        env.put("LAUNCH_MAX_WAIT_SECONDS", "600");
+        var d = CloudDriver.demo(5, new PrintStream(log, true, StandardCharsets.UTF_8), env, 1);
+        d.cloud().boot(Duration.ZERO, Duration.ofHours(2));
+        d.cloud().launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+
+        // WHEN time passes
+        d.runUntilQuiet(Duration.ofMinutes(20));
+
+        // THEN it was abandoned by us (not by the timeout) and the slot is free again
+        assertThat(d.cloud().completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON");
+        assertThat(d.cloud().eniIds()).allMatch(e -> d.cloud().eniHolder(e).isEmpty());
+        assertThat(d.cloud().volumeIds()).allMatch(v -> d.cloud().volumeHolder(v).isEmpty());
+    }
+
+    @Test
+    void launch_shouldAcceptTheSeedsNamePrefix_whenResourcesCarryOnlyNameTags() {
+        // GIVEN slots named ZOOKEEPER-<n> without cluster tags, and LEGACY_NAME_PREFIX=ZOOKEEPER-
+        var env = new HashMap<>(CloudDriver.DEMO_ENV);
+        env.put("LEGACY_NAME_PREFIX", "ZOOKEEPER-");
+        var d = CloudDriver.demo(5, new PrintStream(log, true, StandardCharsets.UTF_8), env, 0);
+        for (int n = 1; n <= 3; n++) {
+            d.cloud().addSlot(CloudDriver.DEMO_AZS.get(n - 1), "10.0." + n + ".10", Map.of("Name", "ZOOKEEPER-" + n),
+                    Map.of("Name", "ZOOKEEPER-" + n), n);
+        }
+        d.cloud().launch("i-0ccccccccccccccc3", "us-east-1c");
+
+        // WHEN
+        d.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN node 3 was found by its name
+        assertThat(d.cloud().commandsSent().get(0).parameters()).containsEntry("NodeId", "3")
+                .containsEntry("Servers", "1=10.0.1.10,2=10.0.2.10,3=10.0.3.10");
+        assertThat(d.cloud().completions()).containsExactly("i-0ccccccccccccccc3/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void status_shouldAbandonAndReleaseTheSlot_whenTheBootstrapFails_andIgnoreLateEvents() {
+        // GIVEN a bootstrap that fails
+        cloud.commandOutcome(c -> "Failed");
+        var event = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+
+        // WHEN it runs, and the launch event arrives once more afterwards
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        var late = driver.deliver(event);
+
+        // THEN the slot is free, the hook was abandoned once, the late event changed nothing
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(eniOf(1))).isEmpty();
+        assertThat(cloud.volumeHolder(volumeOf(1))).isEmpty();
+        assertThat(late).containsEntry("outcome", "Ignored");
+    }
+
+    @Test
+    void status_shouldIgnoreOtherCommands_nonTerminalStatuses_andTreatLateDuplicatesAsDone() {
+        // GIVEN a launch whose command succeeded
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        var id = cloud.commandsSent().get(0).commandId();
+        var now = driver.clock().instant();
+        cloud.clearCalls();
+
+        // WHEN other and repeated statuses arrive
+        var other = driver.deliver(new Delivery.CommandStatus(id, "i-0aaaaaaaaaaaaaaa1", "AWS-RunShellScript",
+                "Failed", now));
+        var progress = driver.deliver(new Delivery.CommandStatus(id, "i-0aaaaaaaaaaaaaaa1", "zk-demo-bootstrap",
+                "InProgress", now));
+        var duplicate = driver.deliver(new Delivery.CommandStatus(id, "i-0aaaaaaaaaaaaaaa1", "zk-demo-bootstrap",
+                "Success", now));
+        var hostile = driver.functions().commandStatus(EventJson.commandStatus(new Delivery.CommandStatus(
+                "$(reboot)", "i-0aaaaaaaaaaaaaaa1", "zk-demo-bootstrap", "Failed", now), now)
+                .getBytes(StandardCharsets.UTF_8));
+
+        // THEN nothing changed; the duplicate counted as already done
+        assertThat(other).containsEntry("outcome", "Ignored");
+        assertThat(progress).containsEntry("outcome", "Ignored");
+        assertThat(duplicate).containsEntry("outcome", "Completed").containsEntry("alreadyDone", true);
+        assertThat(hostile).containsEntry("outcome", "Ignored");
+        assertThat(cloud.calls()).extracting(FakeCloud.Call::mutating).containsOnly(true);
+        assertThat(cloud.calls()).hasSize(1);
+        assertThat(cloud.eniHolder(eniOf(1))).contains("i-0aaaaaaaaaaaaaaa1");
+    }
+
+    @Test
+    void resume_shouldDropMalformedOrForeignTickets_withoutAnyCall() {
+        // WHEN resume messages that are not our tickets arrive
+        var results = List.of(
+                driver.functions().resume("m1", "not json"),
+                driver.functions().resume("m2", "{\"version\":1}"),
+                driver.functions().resume("m3", "{\"version\":1,\"group\":\"other\",\"hook\":\"zk-demo-launch\","
+                        + "\"instanceId\":\"i-0aaaaaaaaaaaaaaa1\",\"startedAt\":\"2026-11-25T12:00:00Z\","
+                        + "\"lastHeartbeat\":\"2026-11-25T12:00:00Z\",\"attempt\":2}"));
+
+        // THEN they are acknowledged (retrying cannot fix them) and nothing was called
+        assertThat(results).containsOnly(true);
+        assertThat(cloud.calls()).isEmpty();
+    }
+
+    @Test
+    void launch_shouldDefer_whenAttachFailsWithAThrottleThenSucceed() {
+        // GIVEN the attach of the ENI is throttled once
+        cloud.failNext("AttachNetworkInterface", new CloudException.Throttled("RequestLimitExceeded", "slow down"));
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+
+        // WHEN
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+    }
+}
