@@ -8,6 +8,11 @@ public final class InstanceTags {
     /** Set to {@code abandoned} before the slot of a failed launch is given back, so late events leave it alone. */
     public static final String LAUNCH = "zkasg:launch";
     public static final String ABANDONED = "abandoned";
+    /**
+     * The one resume message that goes on. Written only after that message was sent, so the message it names is
+     * always in flight; any other resumption stops, and duplicated events or messages never multiply.
+     */
+    public static final String RESUME_CHAIN = "zkasg:resume-chain";
 
     private InstanceTags() {
     }

@@ -9,15 +9,18 @@ import java.time.Instant;
  * @param startedAt when Auto Scaling started the action (the event's time)
  * @param lastHeartbeat when the hook's heartbeat timer last (re)started: the start, or our last heartbeat
  * @param attempt how many times the launch has been advanced (1 for the first event)
+ * @param chain a fresh id per resume message (empty for the first event): a duplicated event or message would start
+ *     a second line of resumptions, so the instance's {@link InstanceTags#RESUME_CHAIN} tag names the one message
+ *     that goes on and the others stop
  */
-public record LaunchTicket(LifecycleRef ref, Instant startedAt, Instant lastHeartbeat, int attempt) {
+public record LaunchTicket(LifecycleRef ref, Instant startedAt, Instant lastHeartbeat, int attempt, String chain) {
 
     public static LaunchTicket first(LifecycleRef ref, Instant eventTime) {
-        return new LaunchTicket(ref, eventTime, eventTime, 1);
+        return new LaunchTicket(ref, eventTime, eventTime, 1, "");
     }
 
-    LaunchTicket next(Instant heartbeat) {
-        return new LaunchTicket(ref, startedAt, heartbeat, attempt + 1);
+    LaunchTicket next(Instant heartbeat, String nextChain) {
+        return new LaunchTicket(ref, startedAt, heartbeat, attempt + 1, nextChain);
     }
 
     public String instanceId() {

@@ -4,6 +4,7 @@ import static io.zkasg.core.SlotRelease.fields;
 
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
@@ -14,6 +15,7 @@ import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,16 +62,24 @@ public final class LaunchUseCase {
     }
 
     /** Advances the launch; see the class comment. */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public LaunchOutcome advance(LaunchTicket launchTicket) {
+        var ticket = new Advance(launchTicket);
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
             // The SDK has already retried with backoff; come back later rather than fail the whole event.
             return defer(ticket, "throttled by AWS (" + e.code() + ")");
+        } catch (CloudException.NotFound e) {
+            // The instance can be terminated under our feet (an ABANDON by a duplicate, a scale-in, a crash).
+            var instance = ec2.describeInstance(ticket.instanceId());
+            if (instance.isEmpty() || instance.get().isGone()) {
+                return ignored(ticket.instanceId(), "instance went away during the launch (" + e.code() + ")");
+            }
+            return defer(ticket, "a resource vanished during the launch (" + e.code() + ")");
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private LaunchOutcome step(Advance ticket) {
         var id = ticket.instanceId();
         var now = clock.instant();
         if (Duration.between(ticket.lastHeartbeat(), now).compareTo(settings.heartbeatTimeout()) > 0) {
@@ -83,6 +93,10 @@ public final class LaunchUseCase {
         var instance = found.get();
         if (instance.tag(InstanceTags.LAUNCH).filter(InstanceTags.ABANDONED::equals).isPresent()) {
             return ignored(id, "this launch was abandoned already");
+        }
+        var chain = instance.tag(InstanceTags.RESUME_CHAIN);
+        if (ticket.attempt() > 1 && chain.isPresent() && !chain.get().equals(ticket.chain())) {
+            return ignored(id, "resume message " + ticket.chain() + " was superseded by " + chain.get());
         }
         var sent = instance.tag(InstanceTags.BOOTSTRAP_COMMAND);
         if (sent.isPresent()) {
@@ -122,11 +136,48 @@ public final class LaunchUseCase {
         return configure(ticket, slot.get(), catalog);
     }
 
+    /** One advance of a ticket. */
+    private static final class Advance {
+        private final LaunchTicket ticket;
+
+        Advance(LaunchTicket ticket) {
+            this.ticket = ticket;
+        }
+
+        LifecycleRef ref() {
+            return ticket.ref();
+        }
+
+        String instanceId() {
+            return ticket.instanceId();
+        }
+
+        int attempt() {
+            return ticket.attempt();
+        }
+
+        String chain() {
+            return ticket.chain();
+        }
+
+        Instant startedAt() {
+            return ticket.startedAt();
+        }
+
+        Instant lastHeartbeat() {
+            return ticket.lastHeartbeat();
+        }
+
+        LaunchTicket next(Instant heartbeat, String nextChain) {
+            return ticket.next(heartbeat, nextChain);
+        }
+    }
+
     private record Claim(int nodeId, Optional<LaunchOutcome> outcome) {
     }
 
     /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
-    private Claim claim(LaunchTicket ticket, InstanceView instance, SlotCatalog catalog) {
+    private Claim claim(Advance ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
         var choice = catalog.choose(az, random);
@@ -184,7 +235,7 @@ public final class LaunchUseCase {
                 .toList();
     }
 
-    private Optional<LaunchOutcome> attachVolume(LaunchTicket ticket, InstanceView instance, Slot slot) {
+    private Optional<LaunchOutcome> attachVolume(Advance ticket, InstanceView instance, Slot slot) {
         var id = instance.instanceId();
         var volume = slot.volume();
         var holder = volume.holder();
@@ -212,7 +263,7 @@ public final class LaunchUseCase {
     }
 
     /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
-    private LaunchOutcome configure(LaunchTicket ticket, Slot slot, SlotCatalog catalog) {
+    private LaunchOutcome configure(Advance ticket, Slot slot, SlotCatalog catalog) {
         var id = ticket.instanceId();
         var settled = settled(id, slot);
         if (settled.isEmpty()) {
@@ -271,7 +322,7 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome defer(LaunchTicket ticket, String reason) {
+    private LaunchOutcome defer(Advance ticket, String reason) {
         var now = clock.instant();
         var delay = settings.resumeDelay();
         var heartbeat = ticket.lastHeartbeat();
@@ -285,7 +336,10 @@ public final class LaunchUseCase {
                 return ignored(ticket.instanceId(), "the lifecycle action is over (" + e.code() + ")");
             }
         }
-        scheduler.resumeLater(ticket.next(heartbeat), delay);
+        var chain = String.format("%016x", random.nextLong());
+        scheduler.resumeLater(ticket.next(heartbeat, chain), delay);
+        // After the send, never before: the message named by the tag must be in flight.
+        ec2.tagInstance(ticket.instanceId(), Map.of(InstanceTags.RESUME_CHAIN, chain));
         journal.record("launch-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
                 "delaySeconds", delay.toSeconds()));
         return new LaunchOutcome.Deferred(reason, delay);

@@ -25,18 +25,23 @@ public final class SlotRelease {
     }
 
     /**
-     * Marks the launch abandoned on the instance (late events then leave it alone), detaches the cluster's volume and
-     * ENI from it, and completes the action with ABANDON.
+     * Completes the action with ABANDON, then marks the launch abandoned on the instance (late events then leave it
+     * alone) and detaches the cluster's volume and ENI from it. When the action is already over, nothing is released:
+     * another delivery may have completed it with CONTINUE, and a node in service keeps its slot.
      */
     public LaunchOutcome abandon(LifecycleRef ref, String reason) {
         journal.record("launch-abandoning", fields(ref.instanceId(), "reason", reason));
+        var outcome = complete(ref, LifecycleResult.ABANDON, reason);
+        if (((LaunchOutcome.Completed) outcome).alreadyDone()) {
+            return outcome;
+        }
         try {
             ec2.tagInstance(ref.instanceId(), Map.of(InstanceTags.LAUNCH, InstanceTags.ABANDONED));
         } catch (CloudException.NotFound e) {
             journal.record("instance-gone", fields(ref.instanceId(), "code", e.code()));
         }
         release(ref.instanceId());
-        return complete(ref, LifecycleResult.ABANDON, reason);
+        return outcome;
     }
 
     /** Completes the action; an action that is already over counts as done. */

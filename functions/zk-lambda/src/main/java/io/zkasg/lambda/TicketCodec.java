@@ -16,13 +16,13 @@ final class TicketCodec {
     }
 
     private record Wire(int version, String group, String hook, String instanceId, String token, String startedAt,
-                        String lastHeartbeat, int attempt) {
+                        String lastHeartbeat, int attempt, String chain) {
     }
 
     String encode(LaunchTicket t) {
         try {
             return json.writeValueAsString(new Wire(1, t.ref().groupName(), t.ref().hookName(), t.instanceId(),
-                    t.ref().token(), t.startedAt().toString(), t.lastHeartbeat().toString(), t.attempt()));
+                    t.ref().token(), t.startedAt().toString(), t.lastHeartbeat().toString(), t.attempt(), t.chain()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode a launch ticket", e);
         }
@@ -32,11 +32,12 @@ final class TicketCodec {
         try {
             var w = json.readValue(body, Wire.class);
             if (w.version() != 1 || w.group() == null || w.hook() == null || w.instanceId() == null
-                    || w.startedAt() == null || w.lastHeartbeat() == null || w.attempt() < 1) {
+                    || w.startedAt() == null || w.lastHeartbeat() == null || w.attempt() < 1
+                    || w.chain() == null || !w.chain().matches("[0-9a-f]{16}")) {
                 throw new BadEventException("resume message is not a version-1 launch ticket");
             }
             return new LaunchTicket(new LifecycleRef(w.group(), w.hook(), w.instanceId(), w.token()),
-                    Instant.parse(w.startedAt()), Instant.parse(w.lastHeartbeat()), w.attempt());
+                    Instant.parse(w.startedAt()), Instant.parse(w.lastHeartbeat()), w.attempt(), w.chain());
         } catch (JsonProcessingException | java.time.format.DateTimeParseException e) {
             throw new BadEventException("resume message is not a launch ticket: " + e.getMessage());
         }

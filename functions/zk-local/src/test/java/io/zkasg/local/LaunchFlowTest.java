@@ -364,7 +364,7 @@ class LaunchFlowTest {
                 driver.functions().resume("m2", "{\"version\":1}"),
                 driver.functions().resume("m3", "{\"version\":1,\"group\":\"other\",\"hook\":\"zk-demo-launch\","
                         + "\"instanceId\":\"i-0aaaaaaaaaaaaaaa1\",\"startedAt\":\"2026-11-25T12:00:00Z\","
-                        + "\"lastHeartbeat\":\"2026-11-25T12:00:00Z\",\"attempt\":2}"));
+                        + "\"lastHeartbeat\":\"2026-11-25T12:00:00Z\",\"attempt\":2,\"chain\":\"0123456789abcdef\"}"));
 
         // THEN they are acknowledged (retrying cannot fix them) and nothing was called
         assertThat(results).containsOnly(true);

@@ -41,6 +41,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     public record Call(String operation, boolean mutating, boolean filtered) {
     }
 
+    /** How long a mutation may stay invisible to describes when {@link #staleReads(int)} is on. */
+    public static final Duration CONSISTENCY_WINDOW = Duration.ofSeconds(5);
+
     private final FakeClock clock;
     private final Map<String, Instance> instances = new LinkedHashMap<>();
     private final Map<String, Eni> enis = new LinkedHashMap<>();
@@ -50,7 +53,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private final List<Call> calls = new ArrayList<>();
     private final List<Delivery> outbox = new ArrayList<>();
     private final Map<String, ArrayDeque<RuntimeException>> faults = new HashMap<>();
-    private final ArrayDeque<Map<String, Snapshot>> history = new ArrayDeque<>();
+    private final ArrayDeque<Generation> history = new ArrayDeque<>();
     private final List<String> completions = new ArrayList<>();
     private volatile Consumer<String> beforeCall = op -> { };
 
@@ -97,7 +100,10 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return this;
     }
 
-    /** Describes of ENIs and volumes return the state as it was {@code mutations} mutations ago. */
+    /**
+     * Describes of ENIs and volumes return the state as it was up to {@code mutations} mutations ago, as long as those
+     * mutations are recent (within {@link #CONSISTENCY_WINDOW}): like EC2, reads lag but converge.
+     */
     public synchronized FakeCloud staleReads(int mutations) {
         this.describeLag = mutations;
         return this;
@@ -696,15 +702,28 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         enis.values().forEach(e -> snapshot.put(e.id, new Snapshot(e.attachment == null ? null : e.attachment.copy())));
         volumes.values().forEach(v -> snapshot.put(v.id,
                 new Snapshot(v.attachment == null ? null : v.attachment.copy())));
-        history.addLast(snapshot);
+        history.addLast(new Generation(snapshot, clock.instant()));
         while (history.size() > describeLag + 1) {
             history.removeFirst();
         }
     }
 
-    /** What describes see: the state {@code describeLag} mutations ago. */
+    /** What describes see: the state up to {@code describeLag} mutations ago, none older than the window. */
     private Map<String, Snapshot> snapshot() {
-        return history.isEmpty() ? Map.of() : history.peekFirst();
+        if (history.isEmpty()) {
+            return Map.of();
+        }
+        var generations = new ArrayList<>(history);
+        var horizon = clock.instant().minus(CONSISTENCY_WINDOW);
+        int pick = generations.size() - 1;
+        while (pick > 0 && generations.size() - pick <= describeLag
+                && generations.get(pick).takenAt().isAfter(horizon)) {
+            pick--;
+        }
+        return generations.get(pick).attachments();
+    }
+
+    private record Generation(Map<String, Snapshot> attachments, Instant takenAt) {
     }
 
     private InstanceView view(Instance instance) {
