@@ -21,6 +21,7 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
@@ -106,7 +107,8 @@ public final class AwsClients implements AutoCloseable {
         answered += answered(() -> autoScaling.describeAutoScalingInstances(r -> r
                 .instanceIds(PRIME_INSTANCE_ID).overrideConfiguration(bounded)));
         answered += answered(() -> ssm.describeInstanceInformation(r -> r
-                .filters(f -> f.key("InstanceIds").values(PRIME_INSTANCE_ID)).overrideConfiguration(bounded)));
+                .filters(InstanceInformationStringFilter.builder().key("InstanceIds").values(PRIME_INSTANCE_ID).build())
+                .overrideConfiguration(bounded)));
         answered += answered(() -> sqs.getQueueUrl(r -> r
                 .queueName("zkasg-prime-no-such-queue").overrideConfiguration(bounded)));
         return answered;

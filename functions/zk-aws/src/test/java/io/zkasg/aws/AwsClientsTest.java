@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
 
@@ -113,7 +114,8 @@ class AwsClientsTest extends AgainstStub {
                         .as("%s carries a filter value or instance ids: %s", r.operation(), r.params())
                         .isTrue();
                 case AUTOSCALING -> assertThat(r.params("InstanceIds.member.")).as(r.operation()).isNotEmpty();
-                case SSM -> assertThat(r.json().get("Filters")).as(r.operation()).asList().isNotEmpty();
+                case SSM -> assertThat(r.json().get("Filters")).as(r.operation())
+                        .asInstanceOf(InstanceOfAssertFactories.LIST).isNotEmpty();
                 default -> throw new AssertionError("unexpected describe " + r);
             }
         });

@@ -164,7 +164,9 @@ public final class AwsStubServer implements AutoCloseable {
     public final AwsStubServer enqueue(String operation, Function<Request, Response>... replies) {
         Deque<Function<Request, Response>> queue = queued.computeIfAbsent(operation, k -> new ArrayDeque<>());
         synchronized (queue) {
-            queue.addAll(List.of(replies));
+            for (Function<Request, Response> reply : replies) {
+                queue.addLast(Objects.requireNonNull(reply));
+            }
         }
         return this;
     }
