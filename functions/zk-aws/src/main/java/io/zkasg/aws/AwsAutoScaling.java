@@ -1,0 +1,86 @@
+package io.zkasg.aws;
+
+import io.zkasg.aws.AwsErrors.Call;
+import io.zkasg.core.model.GroupMember;
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.port.AutoScalingPort;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingInstanceDetails;
+import software.amazon.awssdk.services.autoscaling.model.CompleteLifecycleActionRequest;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInstancesRequest;
+import software.amazon.awssdk.services.autoscaling.model.RecordLifecycleActionHeartbeatRequest;
+
+/** {@link AutoScalingPort} over the Auto Scaling API. */
+public final class AwsAutoScaling implements AutoScalingPort {
+
+    /** DescribeAutoScalingInstances takes at most 50 instance ids per call. */
+    static final int MAX_IDS_PER_CALL = 50;
+
+    private final AutoScalingClient autoScaling;
+
+    public AwsAutoScaling(AutoScalingClient autoScaling) {
+        this.autoScaling = Objects.requireNonNull(autoScaling, "autoScaling");
+    }
+
+    @Override
+    public void completeLifecycleAction(LifecycleRef ref, LifecycleResult result) {
+        CompleteLifecycleActionRequest.Builder request = CompleteLifecycleActionRequest.builder()
+                .autoScalingGroupName(ref.groupName())
+                .lifecycleHookName(ref.hookName())
+                .lifecycleActionResult(result.name());
+        // The token names the action exactly; without one (SSM events carry none) the instance id does.
+        if (hasToken(ref)) {
+            request.lifecycleActionToken(ref.token());
+        } else {
+            request.instanceId(ref.instanceId());
+        }
+        AwsErrors.run(Call.OTHER, () -> autoScaling.completeLifecycleAction(request.build()));
+    }
+
+    @Override
+    public void recordHeartbeat(LifecycleRef ref) {
+        RecordLifecycleActionHeartbeatRequest.Builder request = RecordLifecycleActionHeartbeatRequest.builder()
+                .autoScalingGroupName(ref.groupName())
+                .lifecycleHookName(ref.hookName());
+        if (hasToken(ref)) {
+            request.lifecycleActionToken(ref.token());
+        } else {
+            request.instanceId(ref.instanceId());
+        }
+        AwsErrors.run(Call.OTHER, () -> autoScaling.recordLifecycleActionHeartbeat(request.build()));
+    }
+
+    @Override
+    public Map<String, GroupMember> members(Collection<String> instanceIds) {
+        List<String> ids = new ArrayList<>(new LinkedHashSet<>(instanceIds));
+        Map<String, GroupMember> members = new LinkedHashMap<>();
+        // An empty id list would describe every instance of the account: never send it.
+        for (int from = 0; from < ids.size(); from += MAX_IDS_PER_CALL) {
+            List<String> chunk = ids.subList(from, Math.min(from + MAX_IDS_PER_CALL, ids.size()));
+            DescribeAutoScalingInstancesRequest request = DescribeAutoScalingInstancesRequest.builder()
+                    .instanceIds(chunk)
+                    .build();
+            AwsErrors.run(Call.OTHER, () -> autoScaling.describeAutoScalingInstancesPaginator(request)
+                    .autoScalingInstances()
+                    .forEach(details -> members.put(details.instanceId(), toMember(details))));
+        }
+        return members;
+    }
+
+    private static boolean hasToken(LifecycleRef ref) {
+        return ref.token() != null && !ref.token().isBlank();
+    }
+
+    private static GroupMember toMember(AutoScalingInstanceDetails details) {
+        return new GroupMember(details.instanceId(), details.autoScalingGroupName(), details.lifecycleState(),
+                details.healthStatus());
+    }
+}

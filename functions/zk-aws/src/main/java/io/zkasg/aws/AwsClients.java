@@ -1,0 +1,161 @@
+package io.zkasg.aws;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.core.warmup.SdkWarmUp;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The four SDK clients, built once per execution environment over one shared URLConnection HTTP client with the
+ * SDK's standard retry mode. {@link #fromEnvironment()} takes region and credentials from the SDK's default chains,
+ * and the endpoint from {@code AWS_ENDPOINT_URL} / {@code aws.endpointUrl} when set (the SDK resolves those itself).
+ */
+public final class AwsClients implements AutoCloseable {
+
+    /** Well-formed but never allocated: describes of it find nothing and change nothing. */
+    static final String PRIME_INSTANCE_ID = "i-00000000000000000";
+    private static final Duration PRIME_CALL_TIMEOUT = Duration.ofSeconds(3);
+
+    private final SdkHttpClient http;
+    private final Ec2Client ec2;
+    private final AutoScalingClient autoScaling;
+    private final SsmClient ssm;
+    private final SqsClient sqs;
+
+    private AwsClients(Settings settings) {
+        this.http = UrlConnectionHttpClient.builder().build();
+        this.ec2 = configure(Ec2Client.builder(), settings).build();
+        this.autoScaling = configure(AutoScalingClient.builder(), settings).build();
+        this.ssm = configure(SsmClient.builder(), settings).build();
+        this.sqs = configure(SqsClient.builder(), settings).build();
+    }
+
+    /** Production: region, credentials and any endpoint override from the environment. */
+    public static AwsClients fromEnvironment() {
+        return new AwsClients(new Settings(null, null, null, null));
+    }
+
+    /** Tests and benchmarks: an explicit endpoint (e.g. the stub server), static credentials and region. */
+    public static AwsClients forEndpoint(URI endpoint, AwsCredentials credentials, Region region) {
+        return forEndpoint(endpoint, credentials, region, null);
+    }
+
+    /** As {@link #forEndpoint(URI, AwsCredentials, Region)}, with a retry strategy (e.g. short backoff in tests). */
+    public static AwsClients forEndpoint(URI endpoint, AwsCredentials credentials, Region region,
+                                         RetryStrategy retryStrategy) {
+        return new AwsClients(new Settings(Objects.requireNonNull(endpoint, "endpoint"),
+                StaticCredentialsProvider.create(Objects.requireNonNull(credentials, "credentials")),
+                Objects.requireNonNull(region, "region"), retryStrategy));
+    }
+
+    public Ec2Client ec2() {
+        return ec2;
+    }
+
+    public AutoScalingClient autoScaling() {
+        return autoScaling;
+    }
+
+    public SsmClient ssm() {
+        return ssm;
+    }
+
+    public SqsClient sqs() {
+        return sqs;
+    }
+
+    /**
+     * For SnapStart's beforeCheckpoint: loads and initialises the SDK (marshallers, unmarshallers, signer, endpoint
+     * rules, credentials, HTTP stack) before the snapshot is taken, so restored environments do not pay for it on
+     * their first event. First the SDK's own warm-up (canned responses, no network), then one read-only call per
+     * service that is filtered to an id that never exists. Nothing is created or changed; every failure is swallowed.
+     *
+     * @return how many of those calls got an answer from the service (a success or an AWS error)
+     */
+    public int prime() {
+        try {
+            SdkWarmUp.warmUp(Ec2Client.class, AutoScalingClient.class, SsmClient.class, SqsClient.class);
+        } catch (RuntimeException | LinkageError e) {
+            // Best effort only: the real calls below warm the same paths.
+        }
+        Consumer<AwsRequestOverrideConfiguration.Builder> bounded = o -> o.apiCallTimeout(PRIME_CALL_TIMEOUT);
+        int answered = 0;
+        answered += answered(() -> ec2.describeInstances(r -> r
+                .instanceIds(PRIME_INSTANCE_ID).overrideConfiguration(bounded)));
+        answered += answered(() -> ec2.describeNetworkInterfaces(r -> r
+                .filters(Filter.builder().name("network-interface-id").values("eni-00000000000000000").build())
+                .overrideConfiguration(bounded)));
+        answered += answered(() -> autoScaling.describeAutoScalingInstances(r -> r
+                .instanceIds(PRIME_INSTANCE_ID).overrideConfiguration(bounded)));
+        answered += answered(() -> ssm.describeInstanceInformation(r -> r
+                .filters(InstanceInformationStringFilter.builder().key("InstanceIds").values(PRIME_INSTANCE_ID).build())
+                .overrideConfiguration(bounded)));
+        answered += answered(() -> sqs.getQueueUrl(r -> r
+                .queueName("zkasg-prime-no-such-queue").overrideConfiguration(bounded)));
+        return answered;
+    }
+
+    private static int answered(Runnable call) {
+        try {
+            call.run();
+            return 1;
+        } catch (AwsServiceException e) {
+            return 1;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        ec2.close();
+        autoScaling.close();
+        ssm.close();
+        sqs.close();
+        // Clients do not close an HTTP client they were given.
+        http.close();
+    }
+
+    private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder,
+                                                                                      Settings settings) {
+        builder.httpClient(http);
+        if (settings.retryStrategy() != null) {
+            builder.overrideConfiguration(o -> o.retryStrategy(settings.retryStrategy()));
+        } else {
+            builder.overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD));
+        }
+        if (settings.endpoint() != null) {
+            builder.endpointOverride(settings.endpoint());
+        }
+        if (settings.credentials() != null) {
+            builder.credentialsProvider(settings.credentials());
+        }
+        if (settings.region() != null) {
+            builder.region(settings.region());
+        }
+        return builder;
+    }
+
+    private record Settings(URI endpoint, AwsCredentialsProvider credentials, Region region,
+                            RetryStrategy retryStrategy) {
+    }
+}

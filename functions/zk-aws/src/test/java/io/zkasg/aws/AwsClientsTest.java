@@ -1,0 +1,137 @@
+package io.zkasg.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.stub.AwsStubServer.Request;
+import io.zkasg.testkit.stub.AwsStubServer.Service;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.regions.Region;
+
+class AwsClientsTest extends AgainstStub {
+
+    @Test
+    void fromEnvironment_shouldCallTheConfiguredEndpoint_whenAwsEndpointUrlIsSet() {
+        // GIVEN: the system-property twin of AWS_ENDPOINT_URL (the SDK reads both), and region and credentials the
+        // default chains find first, so nothing beyond 127.0.0.1 is ever contacted
+        Map<String, String> saved = setProperties(Map.of(
+                "aws.endpointUrl", stub.endpoint().toString(),
+                "aws.region", "eu-west-1",
+                "aws.accessKeyId", "AKIDFROMPROPERTIES",
+                "aws.secretAccessKey", "secret",
+                "aws.disableEc2Metadata", "true"));
+        try (AwsClients fromEnvironment = AwsClients.fromEnvironment()) {
+            // WHEN
+            new AwsEc2(fromEnvironment.ec2()).describeInstance("i-1");
+            new AwsAutoScaling(fromEnvironment.autoScaling()).recordHeartbeat(
+                    new LifecycleRef("zk-asg", "zk-launch", "i-1", null));
+
+            // THEN
+            assertThat(stub.requests()).extracting(Request::operation)
+                    .containsExactly("DescribeInstances", "RecordLifecycleActionHeartbeat");
+            assertThat(stub.requests().get(0).header("Authorization"))
+                    .contains("Credential=AKIDFROMPROPERTIES/").contains("/eu-west-1/ec2/aws4_request");
+            // standard retry mode: 3 attempts in all (legacy mode would announce max=4)
+            assertThat(stub.requests().get(0).header("amz-sdk-request")).isEqualTo("attempt=1; max=3");
+        } finally {
+            setProperties(saved);
+        }
+    }
+
+    @Test
+    void prime_shouldReachEveryServiceAndChangeNothing_whenEndpointAnswers() {
+        // GIVEN: a stub answering with its defaults
+
+        // WHEN
+        int answered = clients.prime();
+
+        // THEN
+        assertThat(answered).isEqualTo(5);
+        assertThat(stub.requests()).extracting(Request::service).containsExactlyInAnyOrder(
+                Service.EC2, Service.EC2, Service.AUTOSCALING, Service.SSM, Service.SQS);
+        assertThat(stub.requests()).extracting(Request::operation)
+                .allMatch(op -> op.startsWith("Describe") || op.startsWith("Get"));
+        assertEveryDescribeIsFiltered(stub.requests());
+    }
+
+    @Test
+    void prime_shouldSwallowErrors_whenEndpointIsUnreachable() throws IOException {
+        // GIVEN: a port on 127.0.0.1 that nobody listens on
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (AwsClients unreachable = AwsClients.forEndpoint(URI.create("http://127.0.0.1:" + closedPort),
+                TEST_CREDENTIALS, Region.US_EAST_1, fastStandardRetries())) {
+            // WHEN
+            int answered = unreachable.prime();
+
+            // THEN
+            assertThat(answered).isZero();
+        }
+    }
+
+    @Test
+    void describes_shouldAlwaysCarryIdsOrFilters_whenAnyAdapterDescribes() {
+        // GIVEN
+        AwsEc2 ec2 = new AwsEc2(clients.ec2());
+        AwsAutoScaling autoScaling = new AwsAutoScaling(clients.autoScaling());
+        AwsSsm ssm = new AwsSsm(clients.ssm());
+        ClusterTags tagged = new ClusterTags("zkasg:cluster", "zk", "zkasg:node-id", "");
+        ClusterTags legacy = new ClusterTags("zkasg:cluster", "zk", "zkasg:node-id", "ZOOKEEPER-");
+
+        // WHEN: every describe the adapters can make
+        ec2.describeInstance("i-1");
+        ec2.clusterEnis(tagged);
+        ec2.clusterEnis(legacy);
+        ec2.clusterVolumes(tagged, "eu-west-1a");
+        ec2.clusterVolumes(legacy, "eu-west-1a");
+        autoScaling.members(List.of("i-1"));
+        autoScaling.members(List.of());
+        ssm.agentStatus("i-1");
+        clients.prime();
+
+        // THEN
+        // 1 instance + 2 ENI + 2 volume + 1 Auto Scaling (none for an empty id list) + 1 SSM + 4 from prime
+        assertThat(stub.requests()).extracting(Request::operation).filteredOn(op -> op.startsWith("Describe"))
+                .hasSize(11);
+        assertEveryDescribeIsFiltered(stub.requests());
+    }
+
+    private static void assertEveryDescribeIsFiltered(List<Request> requests) {
+        assertThat(requests).filteredOn(r -> r.operation().startsWith("Describe")).allSatisfy(r -> {
+            switch (r.service()) {
+                case EC2 -> assertThat(r.params("Filter.").keySet().stream()
+                        .anyMatch(k -> k.contains(".Value.")) || !r.params("InstanceId.").isEmpty())
+                        .as("%s carries a filter value or instance ids: %s", r.operation(), r.params())
+                        .isTrue();
+                case AUTOSCALING -> assertThat(r.params("InstanceIds.member.")).as(r.operation()).isNotEmpty();
+                case SSM -> assertThat(r.json().get("Filters")).as(r.operation())
+                        .asInstanceOf(InstanceOfAssertFactories.LIST).isNotEmpty();
+                default -> throw new AssertionError("unexpected describe " + r);
+            }
+        });
+    }
+
+    private static Map<String, String> setProperties(Map<String, String> values) {
+        Map<String, String> previous = new HashMap<>();
+        values.forEach((k, v) -> {
+            previous.put(k, System.getProperty(k));
+            if (v == null) {
+                System.clearProperty(k);
+            } else {
+                System.setProperty(k, v);
+            }
+        });
+        return previous;
+    }
+
+}
