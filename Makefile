@@ -1,0 +1,35 @@
+# Builds the one shaded jar that every function in template.yaml runs, for `sam build` (BuildMethod: makefile) and
+# for humans. SAM calls build-<LogicalId> with ARTIFACTS_DIR set; the Java runtime puts $(ARTIFACTS_DIR)/lib/*.jar
+# on the classpath.
+#
+# The jar is a file target that depends on every source, so Maven runs once however many functions ask for it
+# (SAM also groups functions with the same CodeUri and build settings into one build). With `build_in_source`
+# (samconfig.toml) make runs in this directory and an up-to-date jar is reused across `sam build` runs.
+
+MVN ?= mvn
+JAR := functions/zk-lambda/target/zk-lambda.jar
+SOURCES := $(shell find pom.xml functions scripts -type f -not -path '*/target/*' 2>/dev/null)
+FUNCTIONS := LaunchHookFunction LaunchResumeFunction CommandStatusFunction TerminateHookFunction
+
+.PHONY: all jar test lint $(addprefix build-,$(FUNCTIONS))
+
+all: jar
+
+jar: $(JAR)
+
+$(JAR): $(SOURCES)
+	$(MVN) -q -pl functions/zk-lambda -am package -DskipTests
+	@test -f $@ || { echo "make: the Maven build did not produce $@" >&2; exit 1; }
+	@touch $@
+
+$(addprefix build-,$(FUNCTIONS)): $(JAR)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "make: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	mkdir -p "$(ARTIFACTS_DIR)/lib"
+	cp $(JAR) "$(ARTIFACTS_DIR)/lib/"
+
+test:
+	$(MVN) -q verify
+
+# cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions.
+lint:
+	cfn-lint template.yaml

@@ -1,0 +1,386 @@
+package io.zkasg.local.template;
+
+import static io.zkasg.local.template.CfnTemplate.list;
+import static io.zkasg.local.template.CfnTemplate.map;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps template.yaml, events/ and the Java code honest with each other: handlers exist, every rule matches its
+ * sample events and nothing else, IAM grants exactly the operations the adapters call, no wildcard action, and the
+ * SSM documents validate parameters with the same patterns as the Java side.
+ */
+class TemplateTest {
+
+    /** Sample parameters: with these, the template names things exactly as the files in events/ do. */
+    private static final Map<String, String> SAMPLE = Map.of(
+            "ClusterName", "zk-demo",
+            "ClientCidr", "10.0.0.0/16",
+            "VpcId", "vpc-0123456789abcdef0",
+            "Subnet1Id", "subnet-0aaaaaaaaaaaaaaa1",
+            "Subnet2Id", "subnet-0bbbbbbbbbbbbbbb2",
+            "Subnet3Id", "subnet-0ccccccccccccccc3",
+            "AZ1", "us-east-1a",
+            "AZ2", "us-east-1b",
+            "AZ3", "us-east-1c");
+
+    /** Which sample events each EventBridge rule (function.event) must match; it must match no other file. */
+    private static final Map<String, Set<String>> RULE_EVENTS = Map.of(
+            "LaunchHookFunction.LifecycleAction", Set.of("launch-us-east-1a.json", "launch-us-east-1b.json",
+                    "launch-us-east-1c.json", "launch-duplicate.json"),
+            "TerminateHookFunction.LifecycleAction", Set.of("terminate-us-east-1b.json"),
+            "CommandStatusFunction.CommandStatus", Set.of("command-invocation-success.json",
+                    "command-invocation-failed.json", "stop-invocation-success.json"));
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static CfnTemplate template;
+    private static Path events;
+
+    @BeforeAll
+    static void load() throws IOException {
+        var file = CfnTemplate.locate();
+        template = CfnTemplate.load(file, SAMPLE);
+        events = file.resolveSibling("events");
+    }
+
+    // ------------------------------------------------------------------------------------------------ (a) handlers
+
+    @Test
+    void handlers_shouldResolveToPublicClassesWithThatMethod_whenTheLambdaModuleIsOnTheClassPath() {
+        var problems = new ArrayList<String>();
+        for (var id : functions()) {
+            var handler = template.resolveString(template.properties(id).get("Handler"));
+            var parts = handler.split("::");
+            try {
+                var type = Class.forName(parts[0]);
+                if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())) {
+                    problems.add(id + ": " + parts[0] + " is not a public concrete class");
+                }
+                type.getConstructor();
+                if (parts.length != 2 || Stream.of(type.getMethods()).noneMatch(m -> m.getName().equals(parts[1]))) {
+                    problems.add(id + ": " + handler + " has no public method " + (parts.length == 2 ? parts[1] : "?"));
+                }
+            } catch (ClassNotFoundException e) {
+                problems.add(id + ": handler class " + parts[0] + " is not on the class path");
+            } catch (NoSuchMethodException e) {
+                problems.add(id + ": " + parts[0] + " has no public no-argument constructor (Lambda needs one)");
+            }
+        }
+        assertThat(functions()).hasSize(4);
+        assertThat(problems).as("handlers named in template.yaml").isEmpty();
+    }
+
+    // ---------------------------------------------------------------------------------------- (b) event patterns
+
+    @Test
+    void eventRules_shouldMatchTheirSampleEventsAndNoOther() throws IOException {
+        var rules = eventBridgeRules();
+        assertThat(rules.keySet()).as("EventBridge rules in template.yaml").isEqualTo(RULE_EVENTS.keySet());
+        var samples = sampleEvents();
+        var expectedToMatchSomething = new TreeSet<String>();
+        RULE_EVENTS.values().forEach(expectedToMatchSomething::addAll);
+        assertThat(samples.keySet()).as("events/ files").containsAll(expectedToMatchSomething)
+                .contains("launch-test-notification.json", "launch-other-group.json",
+                        "command-invocation-inprogress.json");
+
+        var wrong = new ArrayList<String>();
+        rules.forEach((rule, pattern) -> samples.forEach((file, event) -> {
+            var expected = RULE_EVENTS.get(rule).contains(file);
+            if (EventPattern.matches(pattern, event) != expected) {
+                wrong.add(rule + (expected ? " does not match " : " matches ") + file);
+            }
+        }));
+        assertThat(wrong).as("rule patterns (ClusterName=zk-demo) against events/").isEmpty();
+    }
+
+    @Test
+    void malformedEvent_shouldNotParse() {
+        assertThatThrownBy(() -> JSON.readTree(events.resolve("malformed.json").toFile()))
+                .isInstanceOf(JsonProcessingException.class);
+    }
+
+    @Test
+    void eventPattern_shouldSupportPrefixAnythingButAndExists() {
+        Map<String, Object> event = Map.of("source", "aws.ssm", "detail", Map.of("status", "Failed", "n", 3));
+        assertThat(EventPattern.matches(Map.of("source", List.of(Map.of("prefix", "aws."))), event)).isTrue();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("status",
+                List.of(Map.of("anything-but", List.of("InProgress"))))), event)).isTrue();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("status",
+                List.of(Map.of("anything-but", "Failed")))), event)).isFalse();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("missing",
+                List.of(Map.of("anything-but", "x")))), event)).isFalse();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("missing",
+                List.of(Map.of("exists", false)))), event)).isTrue();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("n", List.of(3))), event)).isTrue();
+        assertThat(EventPattern.matches(Map.of("detail", Map.of("n", List.of("3"))), event)).isFalse();
+    }
+
+    // ------------------------------------------------------------------------ names shared by template and code
+
+    @Test
+    void environment_shouldBeAcceptedBySettingsAndNameTheGroupHooksAndDocumentsOfTheTemplate() throws Exception {
+        var env = new HashMap<String, String>();
+        map(template.resolve(map(map(map(template.root().get("Globals")).get("Function")).get("Environment"))
+                .get("Variables"))).forEach((k, v) -> env.put(k, String.valueOf(v)));
+
+        var settings = Class.forName("io.zkasg.core.Settings").getMethod("fromEnv", Map.class).invoke(null, env);
+        assertThat(settings).isNotNull();
+
+        var group = template.properties("NodeGroup");
+        assertThat(env.get("ASG_NAME")).isEqualTo(template.resolveString(group.get("AutoScalingGroupName")))
+                .isEqualTo("zk-demo-asg");
+        var hooks = new LinkedHashMap<String, Map<String, Object>>();
+        list(template.resolve(group.get("LifecycleHookSpecificationList")))
+                .forEach(h -> hooks.put(String.valueOf(map(h).get("LifecycleTransition")), map(h)));
+        var launch = hooks.get("autoscaling:EC2_INSTANCE_LAUNCHING");
+        var terminate = hooks.get("autoscaling:EC2_INSTANCE_TERMINATING");
+        assertThat(launch.get("LifecycleHookName")).isEqualTo(env.get("LAUNCH_HOOK_NAME")).isEqualTo("zk-demo-launch");
+        assertThat(launch.get("DefaultResult")).isEqualTo("ABANDON");
+        assertThat(terminate.get("LifecycleHookName")).isEqualTo(env.get("TERMINATE_HOOK_NAME"))
+                .isEqualTo("zk-demo-terminate");
+        assertThat(terminate.get("DefaultResult")).isEqualTo("CONTINUE");
+        assertThat(String.valueOf(launch.get("HeartbeatTimeout"))).isEqualTo(env.get("HEARTBEAT_TIMEOUT_SECONDS"));
+        assertThat(String.valueOf(terminate.get("HeartbeatTimeout"))).isEqualTo(env.get("HEARTBEAT_TIMEOUT_SECONDS"));
+        assertThat(env.get("BOOTSTRAP_DOCUMENT")).isEqualTo("zk-demo-bootstrap");
+        assertThat(env.get("STOP_DOCUMENT")).isEqualTo("zk-demo-stop");
+        var timeout = Integer.parseInt(String.valueOf(
+                map(map(template.root().get("Globals")).get("Function")).get("Timeout")));
+        var shortestHeartbeat = Integer.parseInt(String.valueOf(
+                map(map(template.root().get("Parameters")).get("HeartbeatTimeout")).get("MinValue")));
+        assertThat(2 * timeout).as("function timeout well under any allowed heartbeat timeout")
+                .isLessThanOrEqualTo(shortestHeartbeat);
+    }
+
+    // ---------------------------------------------------------------------------------------- (c) IAM = SDK calls
+
+    @Test
+    void grantedActions_shouldEqualTheAwsOperationsTheAdaptersCall() {
+        var called = SdkCalls.actionsCalledUnder("io/zkasg/aws");
+        assertThat(called)
+                .as("no AWS SDK v2 client call found in any class under io/zkasg/aws on the test class path: "
+                        + "the adapters (functions/zk-aws) have not landed, or no longer call *Client interfaces")
+                .isNotEmpty();
+        var granted = new TreeSet<String>();
+        functions().forEach(id -> granted.addAll(grantedActions(id)));
+
+        var notGranted = new TreeMap<String, Set<String>>(called);
+        notGranted.keySet().removeAll(granted);
+        var neverCalled = new TreeSet<>(granted);
+        neverCalled.removeAll(called.keySet());
+        assertThat(notGranted).as("operations the adapters call (action -> callers) that no function may perform")
+                .isEmpty();
+        assertThat(neverCalled).as("actions granted to the functions that no adapter calls").isEmpty();
+    }
+
+    @Test
+    void sdkActionNames_shouldFollowTheOperationNames() {
+        assertThat(SdkCalls.action("ec2", "describeInstances")).isEqualTo("ec2:DescribeInstances");
+        assertThat(SdkCalls.action("ec2", "describeNetworkInterfacesPaginator"))
+                .isEqualTo("ec2:DescribeNetworkInterfaces");
+        assertThat(SdkCalls.action("autoscaling", "completeLifecycleAction"))
+                .isEqualTo("autoscaling:CompleteLifecycleAction");
+    }
+
+    // ------------------------------------------------------------------------------------- (d) no wildcard action
+
+    @Test
+    void policies_shouldNeverGrantAWildcardAction_andUseResourceStarOnlyForDescribe() {
+        var problems = new ArrayList<String>();
+        allPolicyStatements().forEach((where, statement) -> {
+            var actions = list(statement.get("Action")).stream().map(String::valueOf).toList();
+            assertThat(statement).as(where + " uses NotAction/NotResource").doesNotContainKeys("NotAction",
+                    "NotResource");
+            for (var action : actions) {
+                if (action.equals("*") || action.endsWith(":*") || action.contains("*")) {
+                    problems.add(where + " grants " + action);
+                }
+            }
+            if (list(statement.get("Resource")).contains("*")) {
+                actions.stream().filter(a -> !a.substring(a.indexOf(':') + 1).startsWith("Describe"))
+                        .forEach(a -> problems.add(where + " grants " + a + " on every resource"));
+            }
+        });
+        assertThat(allPolicyStatements()).isNotEmpty();
+        assertThat(problems).isEmpty();
+    }
+
+    // --------------------------------------------------------------------------- (e) document patterns = Java's
+
+    @Test
+    void documentParameters_shouldUseTheJavaPatterns() throws Exception {
+        var bootstrap = new LinkedHashMap<String, String>();
+        bootstrap.put("NodeId", required(javaPattern("CommandParameters", "NODE_ID")));
+        bootstrap.put("EniIp", required(javaPattern("CommandParameters", "IPV4")));
+        bootstrap.put("EniMac", required(javaPattern("CommandParameters", "MAC")));
+        bootstrap.put("VolumeId", required(javaPattern("CommandParameters", "VOLUME_ID")));
+        bootstrap.put("Device", required(javaPattern("Settings", "DEVICE")));
+        bootstrap.put("Servers", required(javaPattern("CommandParameters", "SERVERS")));
+        bootstrap.put("ClientPort", required(javaPattern("CommandParameters", "PORT")));
+        bootstrap.put("QuorumPort", required(javaPattern("CommandParameters", "PORT")));
+        bootstrap.put("ElectionPort", required(javaPattern("CommandParameters", "PORT")));
+        bootstrap.put("ZkDistUrl", optional(javaPattern("Settings", "HTTPS_URL")));
+        bootstrap.put("ZkSha512", optional(javaPattern("Settings", "SHA512")));
+        bootstrap.put("BundleSha256", required(javaPattern("ScriptBundle", "SHA256")));
+        bootstrap.put("Bundle", required(javaPattern("ScriptBundle", "BASE64")));
+        assertThat(documentPatterns("BootstrapDocument")).isEqualTo(bootstrap);
+
+        var stop = new LinkedHashMap<String, String>();
+        stop.put("VolumeId", bootstrap.get("VolumeId"));
+        stop.put("BundleSha256", bootstrap.get("BundleSha256"));
+        stop.put("Bundle", bootstrap.get("Bundle"));
+        assertThat(documentPatterns("StopDocument")).isEqualTo(stop);
+    }
+
+    @Test
+    void documentScripts_shouldUseEveryParameter_andSingleQuoteOnlyValuesWhosePatternHasNoQuote() {
+        for (var id : List.of("BootstrapDocument", "StopDocument")) {
+            var content = map(template.properties(id).get("Content"));
+            var parameters = map(content.get("parameters"));
+            var script = new StringBuilder();
+            list(content.get("mainSteps")).forEach(step -> list(map(map(step).get("inputs")).get("runCommand"))
+                    .forEach(line -> script.append(line).append('\n')));
+            Matcher used = Pattern.compile("\\{\\{\\s*([A-Za-z0-9]+)\\s*}}").matcher(script);
+            var usedNames = new TreeSet<String>();
+            while (used.find()) {
+                usedNames.add(used.group(1));
+            }
+            assertThat(usedNames).as(id + " parameters used by the script").isEqualTo(new TreeSet<>(parameters.keySet()));
+
+            Matcher quoted = Pattern.compile("'\\{\\{\\s*([A-Za-z0-9]+)\\s*}}'").matcher(script);
+            while (quoted.find()) {
+                var pattern = String.valueOf(map(parameters.get(quoted.group(1))).get("allowedPattern"));
+                assertThat(pattern).as(id + ": " + quoted.group(1) + " is single-quoted in the script, so its "
+                        + "allowedPattern must not admit a quote").doesNotContain("'");
+            }
+            assertThat(script.toString()).as(id).startsWith("set -euo pipefail");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- helpers
+
+    private static List<String> functions() {
+        return template.resourcesOfType("AWS::Serverless::Function");
+    }
+
+    private static Map<String, Map<String, Object>> eventBridgeRules() {
+        var rules = new TreeMap<String, Map<String, Object>>();
+        for (var id : functions()) {
+            map(template.properties(id).get("Events")).forEach((name, event) -> {
+                if ("EventBridgeRule".equals(map(event).get("Type"))) {
+                    rules.put(id + "." + name, map(template.resolve(map(map(event).get("Properties")).get("Pattern"))));
+                }
+            });
+        }
+        return rules;
+    }
+
+    private static Map<String, Map<String, Object>> sampleEvents() throws IOException {
+        var out = new TreeMap<String, Map<String, Object>>();
+        try (Stream<Path> files = Files.list(events)) {
+            for (var file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                var name = file.getFileName().toString();
+                if (!name.equals("malformed.json")) {
+                    out.put(name, JSON.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { }));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Actions of a function's Policies: inline documents and managed policies of this template. */
+    private static Set<String> grantedActions(String function) {
+        var actions = new TreeSet<String>();
+        for (var statement : functionStatements(function)) {
+            if ("Allow".equals(statement.get("Effect"))) {
+                list(statement.get("Action")).forEach(a -> actions.add(String.valueOf(a)));
+            }
+        }
+        return actions;
+    }
+
+    private static List<Map<String, Object>> functionStatements(String function) {
+        var statements = new ArrayList<Map<String, Object>>();
+        for (var policy : list(template.properties(function).get("Policies"))) {
+            var document = map(policy);
+            if (document.containsKey("Ref")) {
+                var target = String.valueOf(document.get("Ref"));
+                assertThat(template.resource(target).get("Type")).as(function + " policy " + target)
+                        .isEqualTo("AWS::IAM::ManagedPolicy");
+                document = map(template.properties(target).get("PolicyDocument"));
+            } else if (!document.containsKey("Statement")) {
+                throw new AssertionError(function + ": policy " + policy + " is neither a document nor a managed "
+                        + "policy of this template (SAM policy templates are not checked; write the statements)");
+            }
+            list(document.get("Statement")).forEach(s -> statements.add(map(s)));
+        }
+        return statements;
+    }
+
+    /** Every statement of every policy document in the template, keyed by where it is. */
+    private static Map<String, Map<String, Object>> allPolicyStatements() {
+        var out = new LinkedHashMap<String, Map<String, Object>>();
+        template.resources().forEach((id, body) -> collectStatements(id, body, out));
+        return out;
+    }
+
+    private static void collectStatements(String where, Object node, Map<String, Map<String, Object>> out) {
+        if (node instanceof Map<?, ?> m) {
+            var statements = map(m).get("Statement");
+            if (statements instanceof List<?> l && !l.isEmpty()
+                    && l.stream().allMatch(s -> map(s).containsKey("Effect"))) {
+                var i = 0;
+                for (var s : list(statements)) {
+                    out.put(where + "#" + (i++) + (map(s).containsKey("Sid") ? "(" + map(s).get("Sid") + ")" : ""),
+                            map(s));
+                }
+            }
+            map(m).forEach((k, v) -> collectStatements(where + "." + k, v, out));
+        } else if (node instanceof List<?> l) {
+            for (var i = 0; i < l.size(); i++) {
+                collectStatements(where + "[" + i + "]", l.get(i), out);
+            }
+        }
+    }
+
+    private static Map<String, String> documentPatterns(String document) {
+        var out = new LinkedHashMap<String, String>();
+        map(map(template.properties(document).get("Content")).get("parameters")).forEach((name, spec) ->
+                out.put(name, String.valueOf(map(spec).get("allowedPattern"))));
+        return out;
+    }
+
+    private static String javaPattern(String className, String field) throws ReflectiveOperationException {
+        var f = Class.forName("io.zkasg.core." + className).getDeclaredField(field);
+        f.setAccessible(true);
+        return ((Pattern) f.get(null)).pattern();
+    }
+
+    private static String required(String javaPattern) {
+        return "^" + javaPattern + "$";
+    }
+
+    private static String optional(String javaPattern) {
+        return "^$|^" + javaPattern + "$";
+    }
+}
