@@ -1,14 +1,88 @@
 package io.zkasg.lambda;
 
+import io.zkasg.aws.AwsAutoScaling;
+import io.zkasg.aws.AwsClients;
+import io.zkasg.aws.AwsEc2;
+import io.zkasg.aws.AwsSsm;
+import io.zkasg.aws.SqsResumeScheduler;
+import io.zkasg.core.ConfigException;
+import io.zkasg.core.Settings;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import java.util.regex.Pattern;
+import org.crac.Context;
+import org.crac.Core;
+import org.crac.Resource;
 
-/** Builds the production {@link Wiring}: settings from the environment, AWS SDK adapters. */
+/** Builds the production {@link Wiring}: settings from the environment, AWS SDK adapters, SnapStart hooks. */
 final class ProductionWiring {
+
+    static final Pattern QUEUE_URL = Pattern.compile("https?://[A-Za-z0-9.:-]{1,253}(/[A-Za-z0-9_.-]{1,80}){2}");
 
     private ProductionWiring() {
     }
 
     static Wiring build(Map<String, String> env) {
-        throw new UnsupportedOperationException("AWS adapters not wired yet");
+        var settings = Settings.fromEnv(env);
+        var queueUrl = Settings.optional(env, "RESUME_QUEUE_URL")
+                .orElseThrow(() -> new ConfigException("RESUME_QUEUE_URL is required and not set"));
+        if (!QUEUE_URL.matcher(queueUrl).matches()) {
+            throw new ConfigException("RESUME_QUEUE_URL is not an SQS queue URL");
+        }
+        var clients = AwsClients.fromEnvironment();
+        var random = new Reseeded();
+        var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
+                new AwsSsm(clients.ssm()), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
+                Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
+                System.out);
+        Core.getGlobalContext().register(new SnapStartHooks(clients, random));
+        return wiring;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Randomness for the slot order and resume ids. A SnapStart snapshot would give every restored environment the
+     * same generator state, so it is reseeded from the OS after each restore.
+     */
+    static final class Reseeded implements RandomGenerator {
+
+        private volatile SplittableRandom delegate = fresh();
+
+        private static SplittableRandom fresh() {
+            return new SplittableRandom(new SecureRandom().nextLong());
+        }
+
+        void reseed() {
+            delegate = fresh();
+        }
+
+        @Override
+        public synchronized long nextLong() {
+            return delegate.nextLong();
+        }
+    }
+
+    /** Warms the SDK clients before the snapshot and reseeds randomness after a restore. */
+    private record SnapStartHooks(AwsClients clients, Reseeded random) implements Resource {
+
+        @Override
+        public void beforeCheckpoint(Context<? extends Resource> context) {
+            clients.prime();
+        }
+
+        @Override
+        public void afterRestore(Context<? extends Resource> context) {
+            random.reseed();
+        }
     }
 }
