@@ -145,9 +145,11 @@ is_ipv4() {
 }
 
 is_cidr() {
-  local v="$1"
+  local v="$1" addr bits
   [[ "${v}" =~ ^([0-9.]+)/([0-9]{1,2})$ ]] || return 1
-  is_ipv4 "${BASH_REMATCH[1]}" && is_uint_in "${BASH_REMATCH[2]}" 1 30
+  addr="${BASH_REMATCH[1]}"
+  bits="${BASH_REMATCH[2]}"
+  is_ipv4 "${addr}" && is_uint_in "${bits}" 1 30
 }
 
 is_mac() { [[ "$1" =~ ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$ ]]; }
