@@ -4,6 +4,8 @@
 # shellcheck source-path=SCRIPTDIR source=lib/fixture.bash
 source "${BATS_TEST_DIRNAME}/lib/fixture.bash"
 
+bats_require_minimum_version 1.5.0
+
 BIN="${FX_BIN}"
 export BIN
 
@@ -23,7 +25,8 @@ common_teardown() {
   fx_cleanup
 }
 
-# assert_one_line_error <code>: the failure is one "zkasg:" line on stderr.
+# assert_one_line_error <code> [text]: the failure ends with one "zkasg:" line
+# on stderr (containing text).
 # shellcheck disable=SC2154 # status, output and lines are set by bats' run
 assert_one_line_error() {
   [[ "${status}" -eq "$1" ]] || {
@@ -34,7 +37,8 @@ assert_one_line_error() {
     echo "last line is not a zkasg: message: ${output}" >&2
     return 1
   }
+  [[ -z "${2:-}" || "${lines[-1]}" == *"$2"* ]] || {
+    echo "expected \"$2\" in: ${output}" >&2
+    return 1
+  }
 }
-
-# vol_hex <volume id>: the id without its dash, as in the by-id name.
-vol_hex() { printf 'vol%s\n' "${1#vol-}"; }

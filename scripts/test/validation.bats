@@ -39,6 +39,7 @@ hostile_values() {
 
 assert_rejected() {
   assert_one_line_error 1
+  [[ "${#lines[@]}" -eq 1 ]] # exactly one line
   [[ ! -e "${PWNED}" ]]
   [[ ! -e "${ZKASG_ROOT}" ]] # nothing was written anywhere
 }
