@@ -338,14 +338,21 @@ zk_classpath() {
 
 zk_pidfile() { printf '%s/zookeeper.pid\n' "${ZKASG_STATE_DIR}"; }
 
+# is_zk_process <pid>: our ZooKeeper JVM, or bin/zk-run just before it execs
+# java (right after the spawn).
+is_zk_process() {
+  local cmd
+  cmd="$(tr "\\0" " " <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  [[ "${cmd}" == *QuorumPeerMain*" $(zoo_cfg_path) "* || "${cmd}" == *"/bin/zk-run "* ]]
+}
+
 # zk_pid: print the pid of the pidfile-mode ZooKeeper when it is running.
 zk_pid() {
-  local pid cmd
+  local pid
   [[ -r "$(zk_pidfile)" ]] || return 1
   pid="$(<"$(zk_pidfile)")"
   [[ "${pid}" =~ ^[1-9][0-9]*$ && -r "/proc/${pid}/cmdline" ]] || return 1
-  cmd="$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null)" || return 1
-  [[ "${cmd}" == *QuorumPeerMain*" $(zoo_cfg_path)"* ]] || return 1
+  is_zk_process "${pid}" || return 1
   printf '%s\n' "${pid}"
 }
 
@@ -357,7 +364,7 @@ zk_running() {
   fi
 }
 
-pid_gone() { [[ ! -e "/proc/$1" ]] || [[ "$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" != *QuorumPeerMain* ]]; }
+pid_gone() { ! is_zk_process "$1"; }
 
 # zk_stop_service: stop ZooKeeper (no-op when stopped). Returns non-zero only
 # when it would not stop.

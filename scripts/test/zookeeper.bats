@@ -14,6 +14,8 @@ setup() {
   DATA="${ZKASG_ROOT}/var/lib/zkasg/data"
   CFG="${ZKASG_ROOT}/etc/zkasg/zoo.cfg"
   mkdir -p "${DATA}"
+  chown zookeeper "${DATA}"
+  fx_traversable "${DATA}"
 }
 
 teardown() {

@@ -169,3 +169,23 @@ ns_rx_bytes() {
   in_ns "$1" ip -s -j link show | sed 's/},{/}\n{/g' | grep -o '"rx":{"bytes":[0-9]*' | grep -o '[0-9]*$' |
     awk '{ s += $1 } END { print s + 0 }'
 }
+
+# fx_retry <seconds> <command...>: bounded retry every 0.2 s.
+fx_retry() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# fx_traversable <dir>: let the zookeeper user reach <dir> (mktemp -d makes
+# the test directories 0700; the scripts run ZooKeeper as that user).
+fx_traversable() {
+  local d="$1"
+  while [[ "${d}" != / && -n "${d}" ]]; do
+    chmod o+x "${d}"
+    d="$(dirname "${d}")"
+  done
+}
