@@ -128,3 +128,30 @@ znodes_equal() { # <i> <j>
   grep -q 'Getting a diff from the leader' "${BATS_FILE_TMPDIR}/n${f}/root/var/lib/zkasg/state/zookeeper.log"
   fx_retry 30 znodes_equal "${l}" "${f}"
 }
+
+@test "after the leader itself restarted, a kept volume still rejoins with a DIFF" {
+  local l f i diff0 snap0
+  l="$(leader)"
+  for i in 1 2 3; do
+    [[ "${i}" == "${l}" ]] || f="${i}"
+  done
+  run node "${f}" "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+  zk_set "n${l}" /bench 1000 0
+  # The leader restarts on its own volume: new epoch, new txn log, and its
+  # in-memory proposals are rebuilt from the log (the rejoin pitfall).
+  run node "${l}" "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+  run bootstrap "${l}"
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  fx_retry 60 leader >/dev/null
+  l="$(leader)"
+  diff0="$(zk_mntr "n${l}" zk_diff_count)"
+  snap0="$(zk_mntr "n${l}" zk_snap_count)"
+
+  run bootstrap "${f}"
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "$(zk_mntr "n${l}" zk_diff_count)" -eq $((diff0 + 1)) ]]
+  [[ "$(zk_mntr "n${l}" zk_snap_count)" -eq "${snap0}" ]]
+  fx_retry 30 znodes_equal "${l}" "${f}"
+}

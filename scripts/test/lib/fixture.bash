@@ -52,6 +52,7 @@ fx_subnet() {
   in_ns gw socat "TCP-LISTEN:80,bind=169.254.169.254,reuseaddr,fork" \
     "EXEC:${FX_SCRIPTS}/test/imds-stub ${FX_STATE}/imds" </dev/null >/dev/null 2>&1 3>&- &
   printf '%s\n' "$!" >>"${FX_STATE}/pids"
+  disown "$!" # no "Killed" notice from the shell at cleanup
 }
 
 # fx_veth <ns> <name in ns> <mac or ""> : a veth from ns into br0 of gw.
@@ -188,4 +189,18 @@ fx_traversable() {
     chmod o+x "${d}"
     d="$(dirname "${d}")"
   done
+}
+
+# zk_set <ns> <parent> <count> <first index>: overwrite <count> existing
+# znodes of zk_write with new 1 KiB values (same data set size).
+zk_set() {
+  local ns="$1" parent="$2" count="$3" first="$4" data i
+  data="$(head -c 1024 /dev/zero | tr '\0' 's')"
+  {
+    for ((i = first; i < first + count; i++)); do
+      printf 'set %s/n%06d %s\n' "${parent}" "${i}" "${data}"
+    done
+    printf 'quit\n'
+  } | in_ns "${ns}" java -Xmx128m -XX:TieredStopAtLevel=1 -cp "${FX_ZK_CP}" \
+    org.apache.zookeeper.ZooKeeperMain -server 127.0.0.1:2181 >"${FX_STATE}/zkcli.log" 2>&1
 }
