@@ -52,7 +52,7 @@ zk_start() {
   grep -qx 'clientPort=2181' "${CFG}"
   grep -qx '4lw.commands.whitelist=ruok,mntr,srvr,conf,stat' "${CFG}"
   grep -qx 'quorumListenOnAllIPs=true' "${CFG}"
-  grep -qx 'preAllocSize=4096' "${CFG}"
+  grep -qx 'preAllocSize=1024' "${CFG}"
   grep -qx 'snapshotSizeFactor=1.0' "${CFG}"
   grep -qx 'commitLogCount=5000' "${CFG}"
   [[ "$(grep '^server\.' "${CFG}")" == "server.1=10.99.1.101:2888:3888
