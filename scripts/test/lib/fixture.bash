@@ -165,10 +165,10 @@ zk_write() {
     org.apache.zookeeper.ZooKeeperMain -server 127.0.0.1:2181 >"${FX_STATE}/zkcli.log" 2>&1
 }
 
-# ns_rx_bytes <ns>: bytes received by all interfaces of a namespace.
+# ns_rx_bytes <ns>: bytes received by the namespace's interfaces except lo
+# (/proc/net/dev shows the reader's network namespace).
 ns_rx_bytes() {
-  in_ns "$1" ip -s -j link show | sed 's/},{/}\n{/g' | grep -o '"rx":{"bytes":[0-9]*' | grep -o '[0-9]*$' |
-    awk '{ s += $1 } END { print s + 0 }'
+  in_ns "$1" cat /proc/net/dev | awk -F '[: ]+' 'NR > 2 && $2 != "lo" { s += $3 } END { print s + 0 }'
 }
 
 # fx_retry <seconds> <command...>: bounded retry every 0.2 s.
