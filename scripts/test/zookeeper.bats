@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# zk-write-config and zk-start/zk-stop with a single ZooKeeper server in its
+# own network namespace (pidfile mode), installed from a release-shaped
+# tarball served over file:// and verified by SHA-512.
+
+load test_helper
+
+setup() {
+  common_setup
+  fx_add_ns solo
+  export ZKASG_REQUIRE_MOUNT=0 # no volume in this suite: the data dir is a plain dir
+  export ZKASG_ZK_HOME="${BATS_TEST_TMPDIR}/opt/zookeeper"
+  export ZKASG_SYSTEM_JAVA_DIR="${BATS_TEST_TMPDIR}/no-system-zookeeper"
+  DATA="${ZKASG_ROOT}/var/lib/zkasg/data"
+  CFG="${ZKASG_ROOT}/etc/zkasg/zoo.cfg"
+  mkdir -p "${DATA}"
+  chown zookeeper "${DATA}"
+  fx_traversable "${DATA}"
+}
+
+teardown() {
+  common_teardown
+}
+
+# A tarball shaped like a ZooKeeper binary release, built from Debian's jars
+# (the jar's manifest points at its dependencies in /usr/share/java).
+make_release() {
+  local d="${BATS_TEST_TMPDIR}/release/apache-zookeeper-3.8.0-bin"
+  mkdir -p "${d}/lib" "${d}/conf"
+  cp /usr/share/java/zookeeper.jar "${d}/lib/zookeeper-3.8.0.jar"
+  cp /usr/share/java/slf4j-simple.jar "${d}/lib/"
+  tar -czf "${BATS_TEST_TMPDIR}/zk.tar.gz" -C "${BATS_TEST_TMPDIR}/release" apache-zookeeper-3.8.0-bin
+  URL="file://${BATS_TEST_TMPDIR}/zk.tar.gz"
+  SHA="$(sha512sum "${BATS_TEST_TMPDIR}/zk.tar.gz" | cut -d' ' -f1)"
+}
+
+write_config() {
+  run "${BIN}/zk-write-config" --node-id 1 --servers 1=10.99.1.101 "$@"
+}
+
+zk_start() {
+  run in_ns solo "${BIN}/zk-start" "$@"
+}
+
+@test "zoo.cfg and myid: content, and a second run changes nothing" {
+  local before
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103 \
+    --eni-ip 10.99.1.102 --client-port 2181 --quorum-port 2888 --election-port 3888
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "$(cat "${DATA}/myid")" == 2 ]]
+  grep -qx "dataDir=${DATA}" "${CFG}"
+  grep -qx 'clientPort=2181' "${CFG}"
+  grep -qx '4lw.commands.whitelist=ruok,mntr,srvr,conf,stat' "${CFG}"
+  grep -qx 'quorumListenOnAllIPs=true' "${CFG}"
+  grep -qx 'preAllocSize=1024' "${CFG}"
+  grep -qx 'snapshotSizeFactor=1.0' "${CFG}"
+  grep -qx 'commitLogCount=5000' "${CFG}"
+  [[ "$(grep '^server\.' "${CFG}")" == "server.1=10.99.1.101:2888:3888
+server.2=10.99.1.102:2888:3888
+server.3=10.99.1.103:2888:3888" ]]
+  before="$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")"
+  sleep 1
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" != *updated* ]]
+  [[ "$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")" == "${before}" ]]
+}
+
+@test "no ZooKeeper installed and no --zk-dist-url: exit 1" {
+  write_config
+  zk_start
+  assert_one_line_error 1 "not installed"
+}
+
+@test "a tarball whose SHA-512 does not match is refused with exit 3 and not unpacked" {
+  make_release
+  write_config
+  zk_start --zk-dist-url "${URL}" --zk-sha512 "$(printf '0%.0s' {1..128})"
+  assert_one_line_error 3 "SHA-512 mismatch"
+  [[ ! -e "${ZKASG_ZK_HOME}" ]]
+}
+
+@test "install from the tarball, start, no restart when unchanged, restart on change, stop" {
+  local pid
+  make_release
+  write_config
+  zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.log"; return 1; }
+  [[ -f "${ZKASG_ZK_HOME}/lib/zookeeper-3.8.0.jar" ]]
+  [[ "$(zk4 solo ruok)" == imok ]]
+  [[ "$(zk_srvr_mode solo)" == standalone ]]
+  pid="$(cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.pid")"
+
+  zk_start # installed now: no flags needed; same config: no restart
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" == *"already runs with this configuration"* ]]
+  [[ "$(cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.pid")" == "${pid}" ]]
+
+  write_config --client-port 2182
+  zk_start
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${output}" == *"configuration changed: restarting"* ]]
+  [[ "$(cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.pid")" != "${pid}" ]]
+  [[ ! -e "/proc/${pid}" ]] || [[ "$(tr '\0' ' ' <"/proc/${pid}/cmdline")" != *QuorumPeerMain* ]]
+
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ -z "$(ip netns pids "$(fx_ns solo)")" ]]
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+}
+
+@test "ZooKeeper that exits at start-up is reported as exit 2, not waited for" {
+  make_release
+  write_config
+  export ZKASG_JVM_OPTS="-Xmx1k" # too small a heap: the JVM refuses to start
+  zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
+  assert_one_line_error 2 "exited during start-up"
+}
