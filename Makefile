@@ -11,7 +11,7 @@ JAR := functions/zk-lambda/target/zk-lambda.jar
 SOURCES := $(shell find pom.xml functions scripts -type f -not -path '*/target/*' 2>/dev/null)
 FUNCTIONS := LaunchHookFunction LaunchResumeFunction CommandStatusFunction TerminateHookFunction
 
-.PHONY: all jar test lint $(addprefix build-,$(FUNCTIONS))
+.PHONY: all jar test-java lint $(addprefix build-,$(FUNCTIONS))
 
 all: jar
 
@@ -27,9 +27,30 @@ $(addprefix build-,$(FUNCTIONS)): $(JAR)
 	mkdir -p "$(ARTIFACTS_DIR)/lib"
 	cp $(JAR) "$(ARTIFACTS_DIR)/lib/"
 
-test:
+test-java:
 	$(MVN) -q verify
 
 # cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions.
 lint:
 	cfn-lint template.yaml
+
+# ---------------------------------------------------------------------------------------------------------------
+# The two commands of the README.
+
+RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
+
+.PHONY: local test
+
+# The main job: replays events/ (or EVENTS="events/a.json ...") through the real handlers against the local cloud.
+local:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS)
+
+# Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'
+# tests (shellcheck + bats on network namespaces, loop devices and a real ZooKeeper; as root). One closing line.
+test:
+	@set -o pipefail; rm -rf functions/*/target/surefire-reports; \
+	$(MVN) -B -ntp verify; mvn_rc=$$?; \
+	bash scripts/test/run 2>&1 | tee /tmp/zkasg-bats.log; bats_rc=$$?; \
+	bash .ci/summary /tmp/zkasg-bats.log; \
+	test $$mvn_rc -eq 0 -a $$bats_rc -eq 0

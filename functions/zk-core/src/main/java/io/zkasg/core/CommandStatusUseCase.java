@@ -23,18 +23,28 @@ public final class CommandStatusUseCase {
     private final Ec2Port ec2;
     private final Journal journal;
     private final SlotRelease release;
+    private final TerminateUseCase terminate;
 
-    public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, Journal journal) {
+    public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, Journal journal,
+                                TerminateUseCase terminate) {
         this.settings = settings;
         this.ec2 = ec2;
         this.journal = journal;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+        this.terminate = terminate;
     }
 
     /** Handles one per-instance status change of a command. */
     public LaunchOutcome onStatus(String commandId, String instanceId, String documentName, String status) {
-        if (!settings.bootstrapDocument().equals(documentName)) {
-            return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not the bootstrap");
+        var isStop = !settings.stopDocument().isEmpty() && settings.stopDocument().equals(documentName);
+        if (!settings.bootstrapDocument().equals(documentName) && !isStop) {
+            return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not one of ours");
+        }
+        if (isStop) {
+            if (!"Success".equals(status) && !FAILED.contains(status)) {
+                return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
+            }
+            return terminate.onStopEnded(commandId, instanceId, status);
         }
         var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
         if ("Success".equals(status)) {

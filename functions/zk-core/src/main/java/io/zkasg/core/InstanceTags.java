@@ -5,6 +5,8 @@ public final class InstanceTags {
 
     /** Id of the bootstrap command sent to the instance: a redelivered launch event then knows it is done. */
     public static final String BOOTSTRAP_COMMAND = "zkasg:bootstrap-command";
+    /** Id of the stop command sent to a terminating instance. */
+    public static final String STOP_COMMAND = "zkasg:stop-command";
     /** Set to {@code abandoned} before the slot of a failed launch is given back, so late events leave it alone. */
     public static final String LAUNCH = "zkasg:launch";
     public static final String ABANDONED = "abandoned";

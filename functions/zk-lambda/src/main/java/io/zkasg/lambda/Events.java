@@ -25,11 +25,11 @@ final class Events {
     LifecycleEvent lifecycle(byte[] raw) throws BadEventException {
         var root = parse(raw);
         var detail = root.path("detail");
-        var transition = text(detail, "LifecycleTransition", "detail.LifecycleTransition");
         if ("autoscaling:TEST_NOTIFICATION".equals(detail.path("Event").asText(null))
-                || "autoscaling:TEST_NOTIFICATION".equals(transition)) {
+                || "autoscaling:TEST_NOTIFICATION".equals(detail.path("LifecycleTransition").asText(null))) {
             throw new BadEventException("test notification from Auto Scaling; nothing to do");
         }
+        var transition = text(detail, "LifecycleTransition", "detail.LifecycleTransition");
         return new LifecycleEvent(
                 root.path("id").asText(""),
                 text(root, "source", "source"),

@@ -11,11 +11,18 @@ public final class Functions {
     private final LaunchHookHandler launch;
     private final LaunchResumeHandler resume;
     private final CommandStatusHandler commandStatus;
+    private final TerminateHookHandler terminate;
 
     public Functions(Wiring wiring) {
         this.launch = new LaunchHookHandler(wiring);
         this.resume = new LaunchResumeHandler(wiring);
         this.commandStatus = new CommandStatusHandler(wiring);
+        this.terminate = new TerminateHookHandler(wiring);
+    }
+
+    /** A terminate lifecycle event. */
+    public Map<String, Object> terminate(byte[] event) {
+        return terminate.handle(event);
     }
 
     /** A launch lifecycle event, as EventBridge would invoke the launch function. */

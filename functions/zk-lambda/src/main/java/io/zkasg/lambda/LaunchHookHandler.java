@@ -3,7 +3,6 @@ package io.zkasg.lambda;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.zkasg.core.LaunchTicket;
-import io.zkasg.core.model.LifecycleRef;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,36 +31,13 @@ public final class LaunchHookHandler implements RequestStreamHandler {
     }
 
     Map<String, Object> handle(byte[] raw) {
-        var journal = wiring.journal();
-        var settings = wiring.settings();
-        LifecycleEvent event;
-        try {
-            event = wiring.events().lifecycle(raw);
-        } catch (BadEventException e) {
-            journal.correlate("");
-            journal.record("event-ignored", Map.of("reason", e.getMessage()));
-            return Outcomes.ignored(e.getMessage());
+        var ref = LifecycleEvents.accept(wiring, raw, Events.LAUNCH_DETAIL_TYPE, "autoscaling:EC2_INSTANCE_LAUNCHING",
+                wiring.settings().launchHookName());
+        if (ref.rejection() != null) {
+            return Outcomes.ignored(ref.rejection());
         }
-        journal.correlate(event.id());
-        var problem = !"aws.autoscaling".equals(event.source()) ? "source " + event.source() + " is not aws.autoscaling"
-                : !Events.LAUNCH_DETAIL_TYPE.equals(event.detailType()) ? "detail-type " + event.detailType()
-                        + " is not a launch lifecycle action"
-                : !"autoscaling:EC2_INSTANCE_LAUNCHING".equals(event.transition()) ? "transition "
-                        + event.transition() + " is not autoscaling:EC2_INSTANCE_LAUNCHING"
-                : !settings.groupName().equals(event.groupName()) ? "group " + event.groupName() + " is not "
-                        + settings.groupName()
-                : !settings.launchHookName().equals(event.hookName()) ? "hook " + event.hookName() + " is not "
-                        + settings.launchHookName()
-                : !INSTANCE_ID.matcher(event.instanceId()).matches() ? "instance id is malformed"
-                : event.token() != null && !TOKEN.matcher(event.token()).matches() ? "lifecycle token is malformed"
-                : null;
-        if (problem != null) {
-            journal.record("event-ignored", Map.of("reason", problem));
-            return Outcomes.ignored(problem);
-        }
-        var ticket = LaunchTicket.first(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
-                event.token()), event.time());
-        journal.record("launch-received", Map.of("instanceId", event.instanceId(), "group", event.groupName()));
+        var ticket = LaunchTicket.first(ref.ref(), ref.time());
+        wiring.journal().record("launch-received", Map.of("instanceId", ref.ref().instanceId()));
         return Outcomes.summary(wiring.launch().advance(ticket));
     }
 }

@@ -5,6 +5,7 @@ import io.zkasg.core.CommandStatusUseCase;
 import io.zkasg.core.LaunchUseCase;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
+import io.zkasg.core.TerminateUseCase;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Pauser;
@@ -36,6 +37,7 @@ public final class Wiring {
     private final TicketCodec codec;
     private final LaunchUseCase launch;
     private final CommandStatusUseCase commandStatus;
+    private final TerminateUseCase terminate;
 
     /**
      * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
@@ -52,7 +54,8 @@ public final class Wiring {
         var scheduler = schedulerFor.apply(codec::encode);
         this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
                 bundle);
-        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal);
+        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, journal, bundle);
+        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal, terminate);
     }
 
     /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
@@ -84,6 +87,15 @@ public final class Wiring {
 
     CommandStatusUseCase commandStatus() {
         return commandStatus;
+    }
+
+    TerminateUseCase terminate() {
+        return terminate;
+    }
+
+    /** The production wiring from an environment (what every handler's no-argument constructor uses). */
+    public static Wiring production(java.util.Map<String, String> env) {
+        return ProductionWiring.build(env);
     }
 
     /** The scripts bundle packed into the jar at build time, as the command sends it. */

@@ -56,7 +56,13 @@ public final class CloudDriver {
 
     /** Like {@link #demo(long, PrintStream)} with other settings and {@code slotsPerAz} slots in each AZ. */
     public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz) {
-        var clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
+        return demo(seed, log, env, slotsPerAz, Instant.parse("2026-11-25T12:00:00Z"));
+    }
+
+    /** Like {@link #demo(long, PrintStream, Map, int)} with the clock starting at {@code start}. */
+    public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz,
+                                   Instant start) {
+        var clock = new FakeClock(start);
         var settings = Settings.fromEnv(env);
         var cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
                 settings.terminateHookName(), settings.heartbeatTimeout());
@@ -99,13 +105,17 @@ public final class CloudDriver {
         return List.copyOf(transcript);
     }
 
+    public void clearTranscript() {
+        transcript.clear();
+    }
+
     /** Delivers one event or message to its function and returns the function's summary. */
     public Map<String, Object> deliver(Delivery delivery) {
         Map<String, Object> result;
         if (delivery instanceof Delivery.Lifecycle lifecycle) {
             var json = EventJson.lifecycle(lifecycle, clock.instant());
-            result = lifecycle.isLaunch() ? functions.launch(json.getBytes(StandardCharsets.UTF_8))
-                    : Map.of("outcome", "Ignored", "reason", "no terminate function yet");
+            var bytes = json.getBytes(StandardCharsets.UTF_8);
+            result = lifecycle.isLaunch() ? functions.launch(bytes) : functions.terminate(bytes);
         } else if (delivery instanceof Delivery.CommandStatus status) {
             result = functions.commandStatus(EventJson.commandStatus(status, clock.instant())
                     .getBytes(StandardCharsets.UTF_8));

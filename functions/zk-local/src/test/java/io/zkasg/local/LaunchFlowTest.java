@@ -141,7 +141,7 @@ class LaunchFlowTest {
         // THEN it is abandoned and holds nothing; node 1 is untouched
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa9/zk-demo-launch=ABANDON");
         assertThat(cloud.eniHolder(eniOf(1))).contains("i-0aaaaaaaaaaaaaaa1");
-        assertThat(cloud.lifecycleState("i-0aaaaaaaaaaaaaaa9")).isEqualTo("Terminating:Wait");
+        assertThat(cloud.lifecycleState("i-0aaaaaaaaaaaaaaa9")).isEqualTo("Terminated");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("no free slot in us-east-1a");
     }
 
@@ -283,7 +283,8 @@ class LaunchFlowTest {
         d.runUntilQuiet(Duration.ofMinutes(20));
 
         // THEN it was abandoned by us (not by the timeout) and the slot is free again
-        assertThat(d.cloud().completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON");
+        assertThat(d.cloud().completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON",
+                "i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
         assertThat(d.cloud().eniIds()).allMatch(e -> d.cloud().eniHolder(e).isEmpty());
         assertThat(d.cloud().volumeIds()).allMatch(v -> d.cloud().volumeHolder(v).isEmpty());
     }
@@ -320,7 +321,8 @@ class LaunchFlowTest {
         var late = driver.deliver(event);
 
         // THEN the slot is free, the hook was abandoned once, the late event changed nothing
-        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON");
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON",
+                "i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(eniOf(1))).isEmpty();
         assertThat(cloud.volumeHolder(volumeOf(1))).isEmpty();
         assertThat(late).containsEntry("outcome", "Ignored");
@@ -382,5 +384,48 @@ class LaunchFlowTest {
 
         // THEN
         assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void terminate_shouldStopReleaseAndContinue_andTheReplacementGetsTheSameSlot() {
+        // GIVEN three members in service
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        cloud.launch("i-0bbbbbbbbbbbbbbb2", "us-east-1b");
+        cloud.launch("i-0ccccccccccccccc3", "us-east-1c");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // WHEN node 2 is terminated and a replacement launches into the same AZ
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN ZooKeeper was stopped through the stop document, the hook continued, and node 2 came back
+        assertThat(cloud.commandsSent()).anyMatch(c -> c.documentName().equals("zk-demo-stop")
+                && c.instanceId().equals("i-0bbbbbbbbbbbbbbb2")
+                && c.parameters().get("VolumeId").equals(volumeOf(2)));
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE",
+                "i-0bbbbbbbbbbbbbbb5/zk-demo-launch=CONTINUE");
+        assertThat(cloud.eniHolder(eniOf(2))).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(cloud.volumeHolder(volumeOf(2))).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb5")).containsEntry("zkasg:node-id", "2");
+    }
+
+    @Test
+    void terminate_shouldReleaseWithoutAStop_whenSsmCannotReachTheInstance() {
+        // GIVEN a member whose agent is gone
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        cloud.agentLost("i-0aaaaaaaaaaaaaaa1");
+
+        // WHEN it is terminated
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN no stop was sent, the slot is free and the hook continued
+        assertThat(cloud.commandsSent()).noneMatch(c -> c.documentName().equals("zk-demo-stop"));
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(eniOf(1))).isEmpty();
+        assertThat(cloud.volumeHolder(volumeOf(1))).isEmpty();
     }
 }

@@ -174,10 +174,21 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
 
     /** Like {@link #launch(String)} with a chosen instance id. */
     public synchronized Delivery.Lifecycle launch(String instanceId, String az) {
+        return launch(instanceId, az, null, true);
+    }
+
+    /**
+     * A new instance with a chosen id and lifecycle token (as in a recorded event); {@code emit} false when the caller
+     * delivers the event itself.
+     */
+    public synchronized Delivery.Lifecycle launch(String instanceId, String az, String token, boolean emit) {
         var instance = new Instance(instanceId, az, "subnet-" + az, clock.instant());
         instances.put(instanceId, instance);
         instance.lifecycle = "Pending:Wait";
-        var action = newAction(instanceId, launchHook, "autoscaling:EC2_INSTANCE_LAUNCHING");
+        var action = newAction(instanceId, launchHook, "autoscaling:EC2_INSTANCE_LAUNCHING", token);
+        if (!emit) {
+            outbox.remove(action.event);
+        }
         mutated();
         return action.event;
     }
@@ -199,8 +210,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
     }
 
-    private Action newAction(String instanceId, String hook, String transition) {
-        var token = String.format("%08x-0000-4000-8000-%012x", ++sequence, sequence);
+    private Action newAction(String instanceId, String hook, String transition, String chosenToken) {
+        ++sequence;
+        var token = chosenToken != null ? chosenToken : String.format("%08x-0000-4000-8000-%012x", sequence, sequence);
         var action = new Action(instanceId, hook, token, clock.instant().plus(heartbeatTimeout),
                 new Delivery.Lifecycle(transition, groupName, hook, instanceId, token, clock.instant()));
         actions.put(instanceId + "/" + hook, action);
@@ -336,12 +348,21 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return commands.values().stream().map(c -> c.info).toList();
     }
 
+    public synchronized boolean hasInstance(String instanceId) {
+        return instances.containsKey(instanceId);
+    }
+
     public synchronized List<String> instanceIds() {
         return List.copyOf(instances.keySet());
     }
 
     public synchronized void registerAgent(String instanceId) {
         instances.get(instanceId).agentRegistered = true;
+    }
+
+    /** The instance's agent stops answering (SSM shows ConnectionLost). */
+    public synchronized void agentLost(String instanceId) {
+        instances.get(instanceId).agentLost = true;
     }
 
     // ---------------------------------------------------------------- Ec2Port
@@ -590,7 +611,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             finishTermination(instance);
         } else {
             instance.lifecycle = "Terminating:Wait";
-            newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING");
+            newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING", null);
         }
     }
 
@@ -627,7 +648,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             if (instance == null || !agentOnline(instance)) {
                 return AgentStatus.NOT_REGISTERED;
             }
-            return instance.terminated() ? AgentStatus.UNREACHABLE : AgentStatus.ONLINE;
+            return instance.terminated() || instance.agentLost ? AgentStatus.UNREACHABLE : AgentStatus.ONLINE;
         }
     }
 
@@ -807,6 +828,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         String state = "pending";
         String lifecycle = "Pending";
         boolean agentRegistered;
+        boolean agentLost;
 
         Instance(String id, String az, String subnet, Instant launchedAt) {
             this.id = id;

@@ -367,6 +367,11 @@ public final class AwsStubServer implements AutoCloseable {
         return form;
     }
 
+    /** The plain success reply of an operation (what the stub answers when nothing else was programmed). */
+    public static Response ok(Request request) {
+        return defaultResponse(request);
+    }
+
     /** Plain successes for the operations the adapters use; anything else is an unknown operation. */
     private static Response defaultResponse(Request request) {
         String id = requestId();

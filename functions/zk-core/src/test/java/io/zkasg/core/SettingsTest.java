@@ -1,0 +1,60 @@
+package io.zkasg.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SettingsTest {
+
+    static Map<String, String> minimal() {
+        var env = new HashMap<String, String>();
+        env.put("CLUSTER_NAME", "zk-demo");
+        env.put("ASG_NAME", "zk-demo-asg");
+        env.put("LAUNCH_HOOK_NAME", "zk-demo-launch");
+        env.put("BOOTSTRAP_DOCUMENT", "zk-demo-bootstrap");
+        return env;
+    }
+
+    @Test
+    void fromEnv_shouldApplyDefaults_whenOnlyTheRequiredVariablesAreSet() {
+        var settings = Settings.fromEnv(minimal());
+
+        assertThat(settings.cluster().clusterTagKey()).isEqualTo("zkasg:cluster");
+        assertThat(settings.nodeIdTagKey()).isEqualTo("zkasg:node-id");
+        assertThat(settings.clientPort()).isEqualTo(2181);
+        assertThat(settings.volumeDevice()).isEqualTo("/dev/sdf");
+        assertThat(settings.heartbeatTimeout().toSeconds()).isEqualTo(900);
+        assertThat(settings.cluster().byLegacyName()).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "CLUSTER_NAME|               |CLUSTER_NAME is required",
+        "CLUSTER_NAME|zk demo        |CLUSTER_NAME='zk demo' does not match",
+        "ASG_NAME|$(reboot)          |ASG_NAME='$(reboot)' does not match",
+        "ZK_CLIENT_PORT|70000        |ZK_CLIENT_PORT=70000 is outside 1..65535",
+        "ZK_QUORUM_PORT|two          |ZK_QUORUM_PORT=two is not a whole number",
+        "ZK_QUORUM_PORT|2181         |must differ",
+        "VOLUME_DEVICE|/dev/sda      |VOLUME_DEVICE='/dev/sda' does not match",
+        "HEARTBEAT_TIMEOUT_SECONDS|10|HEARTBEAT_TIMEOUT_SECONDS=10 is outside 30..7200",
+        "RESUME_DELAY_SECONDS|600    |RESUME_DELAY_SECONDS must be at most a third",
+        "ZK_DIST_URL|https://example.invalid/zk.tgz|ZK_DIST_URL and ZK_SHA512 go together",
+        "LEGACY_NAME_PREFIX|ZK *     |LEGACY_NAME_PREFIX='ZK *' does not match",
+    })
+    void fromEnv_shouldFailNamingTheVariable_whenAValueIsBad(String name, String value, String message) {
+        var env = minimal();
+        if (value == null) {
+            env.remove(name);
+        } else {
+            env.put(name, value);
+        }
+
+        assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(message);
+    }
+}
