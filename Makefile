@@ -54,3 +54,11 @@ test:
 	bash scripts/test/run 2>&1 | tee /tmp/zkasg-bats.log; bats_rc=$$?; \
 	bash .ci/summary /tmp/zkasg-bats.log; \
 	test $$mvn_rc -eq 0 -a $$bats_rc -eq 0
+
+# Benchmark: JVM start to completed hook through the real SDK adapters against the local AWS-shaped endpoint.
+.PHONY: bench
+bench:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -XX:TieredStopAtLevel=1 -cp "$(RUNNER_CP)" io.zkasg.local.ColdPathBench
+	@ls -l $(JAR) | awk '{printf "artifact: %s bytes zipped\n", $$5}'
+	@unzip -l $(JAR) | tail -n 1 | awk '{printf "artifact: %s bytes unzipped, %s entries\n", $$1, $$2}'
