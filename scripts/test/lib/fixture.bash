@@ -132,7 +132,7 @@ fx_node_env() {
   local d="$1"
   printf '%s\n' "ZKASG_ROOT=${d}/root" "ZKASG_DEV_BY_ID_DIR=${d}/by-id" \
     "ZKASG_SERVICE_MODE=pidfile" "ZKASG_NETUTILS_UNIT=${d}/no-net-utils" \
-    "ZKASG_POLL_INTERVAL=0.2" "ZKASG_JVM_OPTS=${FX_JVM_OPTS:--Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}" \
+    "ZKASG_POLL_INTERVAL=${FX_POLL_INTERVAL:-0.2}" "ZKASG_JVM_OPTS=${FX_JVM_OPTS:--Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}" \
     "ZKASG_START_TIMEOUT=${FX_START_TIMEOUT:-90}" "ZKASG_DEVICE_TIMEOUT=10" "ZKASG_NIC_TIMEOUT=10"
 }
 
