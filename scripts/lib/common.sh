@@ -30,9 +30,9 @@
 #   ZKASG_JVM_OPTS        extra JVM options, split on whitespace (-Xmx512m)
 #   ZKASG_ROUTE_TABLE     policy route table id        (10001)
 #   ZKASG_RULE_PRIORITY   ip rule priority             (10001)
-#   ZKASG_NIC_TIMEOUT, ZKASG_DEVICE_TIMEOUT, ZKASG_NETUTILS_TIMEOUT,
+#   ZKASG_NIC_TIMEOUT, ZKASG_DEVICE_TIMEOUT, ZKASG_NETUTILS_TIMEOUT, ZKASG_IMDS_TIMEOUT,
 #   ZKASG_START_TIMEOUT, ZKASG_STOP_TIMEOUT   bounded waits in seconds
-#                                                      (120, 120, 30, 300, 60)
+#                                                      (120, 120, 30, 30, 300, 60)
 #   ZKASG_POLL_INTERVAL   seconds between two checks of a wait (1)
 #
 # Exit codes: 0 ok, 1 usage/validation, 2 not ready yet (a bounded wait ran
@@ -64,6 +64,7 @@ ZKASG_RULE_PRIORITY="${ZKASG_RULE_PRIORITY:-10001}"
 ZKASG_NIC_TIMEOUT="${ZKASG_NIC_TIMEOUT:-120}"
 ZKASG_DEVICE_TIMEOUT="${ZKASG_DEVICE_TIMEOUT:-120}"
 ZKASG_NETUTILS_TIMEOUT="${ZKASG_NETUTILS_TIMEOUT:-30}"
+ZKASG_IMDS_TIMEOUT="${ZKASG_IMDS_TIMEOUT:-30}"
 ZKASG_START_TIMEOUT="${ZKASG_START_TIMEOUT:-300}"
 ZKASG_STOP_TIMEOUT="${ZKASG_STOP_TIMEOUT:-60}"
 ZKASG_POLL_INTERVAL="${ZKASG_POLL_INTERVAL:-1}"

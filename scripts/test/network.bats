@@ -121,7 +121,7 @@ al2023_like() {
 }
 
 @test "IMDS unreachable when the address must be added: exit 2, nothing changed" {
-  export ZKASG_IMDS_URL=http://127.0.0.1:9
+  export ZKASG_IMDS_URL=http://127.0.0.1:9 ZKASG_IMDS_TIMEOUT=1
   policy_routing "${ENI_MAC}"
   assert_one_line_error 2
   [[ "$(in_ns n1 ip -4 rule show)" != *"${ENI_IP}"* ]]

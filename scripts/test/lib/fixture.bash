@@ -53,6 +53,7 @@ fx_subnet() {
     "EXEC:${FX_SCRIPTS}/test/imds-stub ${FX_STATE}/imds" </dev/null >/dev/null 2>&1 3>&- &
   printf '%s\n' "$!" >>"${FX_STATE}/pids"
   disown "$!" # no "Killed" notice from the shell at cleanup
+  fx_retry 10 in_ns gw bash -c 'exec 3<>/dev/tcp/169.254.169.254/80' 2>/dev/null
 }
 
 # fx_veth <ns> <name in ns> <mac or ""> : a veth from ns into br0 of gw.
@@ -132,8 +133,8 @@ fx_node_env() {
   local d="$1"
   printf '%s\n' "ZKASG_ROOT=${d}/root" "ZKASG_DEV_BY_ID_DIR=${d}/by-id" \
     "ZKASG_SERVICE_MODE=pidfile" "ZKASG_NETUTILS_UNIT=${d}/no-net-utils" \
-    "ZKASG_POLL_INTERVAL=0.2" "ZKASG_JVM_OPTS=${FX_JVM_OPTS:--Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}" \
-    "ZKASG_START_TIMEOUT=${FX_START_TIMEOUT:-90}" "ZKASG_DEVICE_TIMEOUT=10" "ZKASG_NIC_TIMEOUT=10"
+    "ZKASG_POLL_INTERVAL=${FX_POLL_INTERVAL:-0.2}" "ZKASG_JVM_OPTS=${FX_JVM_OPTS:--Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto}" \
+    "ZKASG_START_TIMEOUT=${FX_START_TIMEOUT:-90}" "ZKASG_DEVICE_TIMEOUT=10" "ZKASG_NIC_TIMEOUT=10" "ZKASG_IMDS_TIMEOUT=10"
 }
 
 # zk4 <ns> <word>: a four-letter word against 127.0.0.1:2181 inside ns.
