@@ -7,6 +7,7 @@
 # (samconfig.toml) make runs in this directory and an up-to-date jar is reused across `sam build` runs.
 
 MVN ?= mvn
+SHELL := /bin/bash
 JAR := functions/zk-lambda/target/zk-lambda.jar
 SOURCES := $(shell find pom.xml functions scripts -type f -not -path '*/target/*' 2>/dev/null)
 FUNCTIONS := LaunchHookFunction LaunchResumeFunction CommandStatusFunction TerminateHookFunction

@@ -34,7 +34,7 @@ public record Settings(
     static final Pattern ASG_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,254}");
     static final Pattern TAG_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/=+@-]{0,127}");
     static final Pattern DEVICE = Pattern.compile("/dev/(sd|xvd)[f-p]");
-    static final Pattern HTTPS_URL = Pattern.compile("https://[A-Za-z0-9._~:/?#@!&'()*+,;=%-]{1,512}");
+    static final Pattern HTTPS_URL = Pattern.compile("https://[A-Za-z0-9._~:/?#@&+,=%-]{1,512}");
     static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
     static final Pattern NAME_PREFIX = Pattern.compile("[A-Za-z0-9._-]{0,64}");
 
