@@ -46,7 +46,10 @@ zk_start() {
   local before
   run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103 \
     --eni-ip 10.99.1.102 --client-port 2181 --quorum-port 2888 --election-port 3888
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(cat "${DATA}/myid")" == 2 ]]
   grep -qx "dataDir=${DATA}" "${CFG}"
   grep -qx 'clientPort=2181' "${CFG}"
@@ -85,7 +88,11 @@ server.3=10.99.1.103:2888:3888" ]]
   make_release
   write_config
   zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.log"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.log"
+    return 1
+  }
   [[ -f "${ZKASG_ZK_HOME}/lib/zookeeper-3.8.0.jar" ]]
   [[ "$(zk4 solo ruok)" == imok ]]
   [[ "$(zk_srvr_mode solo)" == standalone ]]
@@ -98,13 +105,19 @@ server.3=10.99.1.103:2888:3888" ]]
 
   write_config --client-port 2182
   zk_start
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" == *"configuration changed: restarting"* ]]
   [[ "$(cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.pid")" != "${pid}" ]]
   [[ ! -e "/proc/${pid}" ]] || [[ "$(tr '\0' ' ' <"/proc/${pid}/cmdline")" != *QuorumPeerMain* ]]
 
   run in_ns solo "${BIN}/zk-stop"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ -z "$(ip netns pids "$(fx_ns solo)")" ]]
   run in_ns solo "${BIN}/zk-stop"
   [[ "${status}" -eq 0 ]]
