@@ -130,3 +130,40 @@ server.3=10.99.1.103:2888:3888" ]]
   zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   assert_one_line_error 2 "exited during start-up"
 }
+
+@test "systemd mode: the unit is installed once, started, left alone when unchanged, stopped" {
+  local calls="${BATS_TEST_TMPDIR}/calls" unit="${ZKASG_ROOT}/etc/systemd/system/zkasg-zookeeper.service"
+  export PATH="${BATS_TEST_DIRNAME}/stubs:${PATH}" STUB_CALLS="${BATS_TEST_TMPDIR}/calls"
+  export STUB_STATE="${BATS_TEST_TMPDIR}/stub" ZKASG_SERVICE_MODE=systemd
+  export ZKASG_SYSTEM_JAVA_DIR=/usr/share/java # Debian's package this time
+  fx_traversable "${ZKASG_ROOT}"
+  write_config
+  zk_start
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
+  [[ "$(cat "${calls}")" == *"daemon-reload
+enable zkasg-zookeeper.service"*"start zkasg-zookeeper.service"* ]]
+  grep -qx 'User=zookeeper' "${unit}"
+  grep -qx "ExecStart=${ZKASG_ROOT}/usr/local/lib/zkasg/bin/zk-run" "${unit}"
+  grep -qx "RequiresMountsFor=${DATA}" "${unit}"
+  grep -qx "ConditionPathExists=${DATA}/myid" "${unit}"
+  grep -qx "ZKASG_ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar" \
+    "${ZKASG_ROOT}/etc/zkasg/zookeeper.env"
+  [[ "$(zk_srvr_mode solo)" == standalone ]]
+  [[ "$(ps -o user= -p "$(cat "${STUB_STATE}/zkasg-zookeeper.service.pid")")" == zookeeper ]]
+
+  : >"${calls}"
+  zk_start
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" == *"already runs with this configuration"* ]]
+  run ! grep -qE 'daemon-reload|enable|start' "${calls}"
+
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+  grep -qx 'stop zkasg-zookeeper.service' "${calls}"
+  [[ -z "$(zk4 solo ruok)" ]]
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+}
