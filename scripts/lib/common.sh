@@ -16,6 +16,11 @@
 #                                                      ($ZKASG_ROOT/usr/local/lib/zkasg)
 #   ZKASG_DEV_BY_ID_DIR   udev by-id links             (/dev/disk/by-id)
 #   ZKASG_SYS_DIR         sysfs, for the NVMe serial fallback (/sys)
+#   ZKASG_DEV_DIR         device nodes, for the NVMe serial and xvd fallbacks (/dev)
+#   ZKASG_SYSTEM_JAVA_DIR Debian-style jar directory searched for zookeeper.jar
+#                                                      (/usr/share/java)
+#   ZKASG_REQUIRE_MOUNT   1: zk-write-config refuses (exit 2) while the data dir
+#                         is not a mount point; 0 for tests without a volume (1)
 #   ZKASG_NETUTILS_UNIT   marker of amazon-ec2-net-utils
 #                                                      (/usr/lib/systemd/system/policy-routes@.service)
 #   ZKASG_IMDS_URL        instance metadata base URL   (http://169.254.169.254)
@@ -27,7 +32,8 @@
 #                         tarball in ZKASG_ZK_HOME, then Debian's /usr/share/java jars
 #   ZKASG_ZK_USER         owner of the data directory  (zookeeper)
 #   ZKASG_JAVA            java binary                  (java on PATH)
-#   ZKASG_JVM_OPTS        extra JVM options, split on whitespace (-Xmx512m)
+#   ZKASG_JVM_OPTS        JVM options, split on whitespace
+#                                                      (-Xmx512m -XX:+ExitOnOutOfMemoryError)
 #   ZKASG_ROUTE_TABLE     policy route table id        (10001)
 #   ZKASG_RULE_PRIORITY   ip rule priority             (10001)
 #   ZKASG_NIC_TIMEOUT, ZKASG_DEVICE_TIMEOUT, ZKASG_NETUTILS_TIMEOUT, ZKASG_IMDS_TIMEOUT,
@@ -50,6 +56,7 @@ ZKASG_UNIT_DIR="${ZKASG_UNIT_DIR:-${ZKASG_ROOT}/etc/systemd/system}"
 ZKASG_INSTALL_DIR="${ZKASG_INSTALL_DIR:-${ZKASG_ROOT}/usr/local/lib/zkasg}"
 ZKASG_DEV_BY_ID_DIR="${ZKASG_DEV_BY_ID_DIR:-/dev/disk/by-id}"
 ZKASG_SYS_DIR="${ZKASG_SYS_DIR:-/sys}"
+ZKASG_DEV_DIR="${ZKASG_DEV_DIR:-/dev}"
 ZKASG_NETUTILS_UNIT="${ZKASG_NETUTILS_UNIT:-/usr/lib/systemd/system/policy-routes@.service}"
 ZKASG_IMDS_URL="${ZKASG_IMDS_URL:-http://169.254.169.254}"
 ZKASG_SERVICE_MODE="${ZKASG_SERVICE_MODE:-systemd}"
@@ -58,7 +65,7 @@ ZKASG_ZK_HOME="${ZKASG_ZK_HOME:-/opt/zookeeper}"
 ZKASG_ZK_CLASSPATH="${ZKASG_ZK_CLASSPATH:-}"
 ZKASG_ZK_USER="${ZKASG_ZK_USER:-zookeeper}"
 ZKASG_JAVA="${ZKASG_JAVA:-java}"
-ZKASG_JVM_OPTS="${ZKASG_JVM_OPTS:--Xmx512m}"
+ZKASG_JVM_OPTS="${ZKASG_JVM_OPTS:--Xmx512m -XX:+ExitOnOutOfMemoryError}"
 ZKASG_ROUTE_TABLE="${ZKASG_ROUTE_TABLE:-10001}"
 ZKASG_RULE_PRIORITY="${ZKASG_RULE_PRIORITY:-10001}"
 ZKASG_NIC_TIMEOUT="${ZKASG_NIC_TIMEOUT:-120}"
@@ -259,15 +266,17 @@ find_volume_device() {
     [[ -r "${ctrl}/serial" ]] || continue
     [[ "$(tr -d '[:space:]' <"${ctrl}/serial")" == "${serial}" ]] || continue
     for ns in "${ctrl}"/nvme*n1; do
-      if [[ -b "/dev/${ns##*/}" ]]; then
-        printf '/dev/%s\n' "${ns##*/}"
+      if [[ -b "${ZKASG_DEV_DIR}/${ns##*/}" ]]; then
+        printf '%s/%s\n' "${ZKASG_DEV_DIR}" "${ns##*/}"
         return 0
       fi
     done
   done
   if [[ -n "${fallback}" ]]; then
+    local -a candidates=("${fallback}")
     # Xen instances rename /dev/sdX to /dev/xvdX.
-    for link in "${fallback}" "/dev/xvd${fallback#/dev/sd}"; do
+    [[ "${fallback}" != /dev/sd* ]] || candidates+=("${ZKASG_DEV_DIR}/xvd${fallback#/dev/sd}")
+    for link in "${candidates[@]}"; do
       if [[ -b "${link}" ]]; then
         readlink -f -- "${link}"
         return 0

@@ -52,14 +52,17 @@ bootstrap() { # <i>
 leader() {
   local i
   for i in 1 2 3; do
-    [[ "$(zk_srvr_mode "n${i}")" != leader ]] || { printf '%s\n' "${i}"; return 0; }
+    [[ "$(zk_srvr_mode "n${i}")" != leader ]] || {
+      printf '%s\n' "${i}"
+      return 0
+    }
   done
   return 1
 }
 
 znodes_equal() { # <i> <j>
   [[ -n "$(zk_mntr "n$1" zk_znode_count)" &&
-    "$(zk_mntr "n$1" zk_znode_count)" == "$(zk_mntr "n$2" zk_znode_count)" ]]
+  "$(zk_mntr "n$1" zk_znode_count)" == "$(zk_mntr "n$2" zk_znode_count)" ]]
 }
 
 @test "three nodes bootstrapped in parallel reach quorum: one leader, two followers" {
@@ -70,7 +73,10 @@ znodes_equal() { # <i> <j>
     pids[i]=$!
   done
   for i in 1 2 3; do
-    wait "${pids[i]}" || { rc=$?; cat "${BATS_FILE_TMPDIR}/bootstrap-${i}.log"; }
+    wait "${pids[i]}" || {
+      rc=$?
+      cat "${BATS_FILE_TMPDIR}/bootstrap-${i}.log"
+    }
   done
   [[ "${rc}" -eq 0 ]]
   [[ "$(for i in 1 2 3; do zk_srvr_mode "n${i}"; done | sort | tr '\n' ' ')" == "follower follower leader " ]]
@@ -96,7 +102,10 @@ znodes_equal() { # <i> <j>
   local pid
   pid="$(cat "${BATS_FILE_TMPDIR}/n1/root/var/lib/zkasg/state/zookeeper.pid")"
   run bootstrap 1
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" == *"already runs with this configuration"* ]]
   [[ "${output}" != *updated* && "${output}" != *"added "* && "${output}" != *"mounted /dev"* ]]
   [[ "$(cat "${BATS_FILE_TMPDIR}/n1/root/var/lib/zkasg/state/zookeeper.pid")" == "${pid}" ]]
@@ -112,7 +121,10 @@ znodes_equal() { # <i> <j>
   snap0="$(zk_mntr "n${l}" zk_snap_count)"
 
   run node "${f}" "${BIN}/zk-stop" --volume-id "$(vol_id "${f}")"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   run ! mountpoint -q "${BATS_FILE_TMPDIR}/n${f}/root/var/lib/zkasg/data"
   [[ -z "$(zk4 "n${f}" ruok)" ]]
 
@@ -120,7 +132,10 @@ znodes_equal() { # <i> <j>
   [[ "$(grep -c '^Created /more/' "${FX_STATE}/zkcli.log")" -eq 1000 ]]
 
   run bootstrap "${f}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" != *"creating ext4"* && "${output}" != *chowned* ]] # the volume is reused as it is
   [[ "$(zk_srvr_mode "n${f}")" == follower ]]
   [[ "$(zk_mntr "n${l}" zk_diff_count)" -eq $((diff0 + 1)) ]]
@@ -144,7 +159,10 @@ znodes_equal() { # <i> <j>
   run node "${l}" "${BIN}/zk-stop"
   [[ "${status}" -eq 0 ]]
   run bootstrap "${l}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   fx_retry 60 leader >/dev/null
   l="$(leader)"
   zk_set "n${l}" /bench 500 500
@@ -152,7 +170,10 @@ znodes_equal() { # <i> <j>
   snap0="$(zk_mntr "n${l}" zk_snap_count)"
 
   run bootstrap "${f}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(zk_mntr "n${l}" zk_diff_count)" -eq $((diff0 + 1)) ]]
   [[ "$(zk_mntr "n${l}" zk_snap_count)" -eq "${snap0}" ]]
   fx_retry 30 znodes_equal "${l}" "${f}"

@@ -31,7 +31,10 @@ policy_routing() {
   local main_before
   main_before="$(in_ns n1 ip route show table main)"
   policy_routing "${ENI_MAC^^}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
 
   run in_ns n1 ip route get 10.99.2.5 from "${ENI_IP}"
   [[ "${output}" == *"via 10.99.1.1 dev ens6 table 10001"* ]]
@@ -56,10 +59,16 @@ policy_routing() {
   local before
   policy_routing "${ENI_MAC}"
   [[ "${status}" -eq 0 ]]
-  before="$(routing_state; find "${ZKASG_ROOT}" -type f -printf '%p %T@\n' | sort)"
+  before="$(
+    routing_state
+    find "${ZKASG_ROOT}" -type f -printf '%p %T@\n' | sort
+  )"
   policy_routing "${ENI_MAC}"
   [[ "${status}" -eq 0 ]]
-  [[ "$(routing_state; find "${ZKASG_ROOT}" -type f -printf '%p %T@\n' | sort)" == "${before}" ]]
+  [[ "$(
+    routing_state
+    find "${ZKASG_ROOT}" -type f -printf '%p %T@\n' | sort
+  )" == "${before}" ]]
 }
 
 @test "an address already on the ENI (from DHCP) is used as it is" {
@@ -67,7 +76,10 @@ policy_routing() {
   in_ns n1 ip addr add "${ENI_IP}/24" dev ens6
   rm -rf "${FX_STATE}/imds/latest/meta-data/network" # IMDS is not needed then
   policy_routing "${ENI_MAC}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   run in_ns n1 ip route get 10.99.2.5 from "${ENI_IP}"
   [[ "${output}" == *"dev ens6 table 10001"* ]]
 }
@@ -88,7 +100,10 @@ al2023_like() {
   export ZKASG_NETUTILS_UNIT="${NODE_DIR}/policy-routes@.service"
   before="$(routing_state)"
   policy_routing "${ENI_MAC}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" == *"net-utils already routes"* ]]
   [[ "$(routing_state)" == "${before}" ]]
   [[ "$(in_ns n1 ip -4 rule show | grep -c "from ${ENI_IP}")" -eq 1 ]]
@@ -102,7 +117,10 @@ al2023_like() {
   al2023_like
   before="$(routing_state)"
   policy_routing "${ENI_MAC}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(routing_state)" == "${before}" ]]
 }
 

@@ -50,7 +50,10 @@ state() {
 @test "a blank volume is formatted, labelled, mounted, and in fstab once by UUID with nofail" {
   local uuid before
   mount_data
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(blkid -p -s TYPE -o value "${LOOP}")" == ext4 ]]
   [[ "$(blkid -p -s LABEL -o value "${LOOP}")" == zkdata ]]
   uuid="$(blkid -p -s UUID -o value "${LOOP}")"
@@ -72,13 +75,19 @@ state() {
   local before
   with_existing_data 1
   mount_data
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" != *"creating ext4"* ]]
   before="$(checksums)"
   [[ "$(grep -c . <<<"${before}")" -eq 3 ]]
   # The identity matches: zk-write-config keeps myid as it is.
   run "${BIN}/zk-write-config" --node-id 1 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(checksums)" == "${before}" ]]
   [[ "$(stat -c %U "${DATA}/version-2/log.100000001")" == zookeeper ]]
   # Unmount and mount again: still the same data.
@@ -145,7 +154,10 @@ foreign_case() { # <expected text in the message>
 @test "the --device fallback finds the volume when no by-id link exists" {
   rm -f "${ZKASG_DEV_BY_ID_DIR}"/*
   mount_data --device "${LOOP}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   mountpoint -q "${DATA}"
 }
 
@@ -159,10 +171,31 @@ foreign_case() { # <expected text in the message>
   mount_data
   [[ "${status}" -eq 0 ]]
   run "${BIN}/zk-stop" --volume-id "${VOL}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   run ! mountpoint -q "${DATA}"
   run "${BIN}/zk-stop" --volume-id "${VOL}"
   [[ "${status}" -eq 0 ]]
   run "${BIN}/zk-stop"
   [[ "${status}" -eq 0 ]]
+}
+
+@test "without by-id links the volume is found by its NVMe serial in sysfs" {
+  local sys="${BATS_TEST_TMPDIR}/sys" dev="${BATS_TEST_TMPDIR}/dev"
+  rm -f "${ZKASG_DEV_BY_ID_DIR}"/*
+  mkdir -p "${sys}/class/nvme/nvme9/nvme9n1" "${sys}/class/nvme/nvme8" "${dev}"
+  printf 'vol0aaaaaaaaaaaaaaaa    \n' >"${sys}/class/nvme/nvme8/serial"
+  printf 'vol%s    \n' "${VOL#vol-}" >"${sys}/class/nvme/nvme9/serial" # padded, as EBS does
+  mknod "${dev}/nvme9n1" b "$((0x$(stat -c %t "${LOOP}")))" "$((0x$(stat -c %T "${LOOP}")))"
+  export ZKASG_SYS_DIR="${sys}" ZKASG_DEV_DIR="${dev}"
+  mount_data
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
+  [[ "${output}" == *"(${dev}/nvme9n1, UUID="* ]]
+  mountpoint -q "${DATA}"
+  umount "${DATA}"
 }

@@ -46,7 +46,10 @@ zk_start() {
   local before
   run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103 \
     --eni-ip 10.99.1.102 --client-port 2181 --quorum-port 2888 --election-port 3888
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "$(cat "${DATA}/myid")" == 2 ]]
   grep -qx "dataDir=${DATA}" "${CFG}"
   grep -qx 'clientPort=2181' "${CFG}"
@@ -85,7 +88,11 @@ server.3=10.99.1.103:2888:3888" ]]
   make_release
   write_config
   zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.log"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.log"
+    return 1
+  }
   [[ -f "${ZKASG_ZK_HOME}/lib/zookeeper-3.8.0.jar" ]]
   [[ "$(zk4 solo ruok)" == imok ]]
   [[ "$(zk_srvr_mode solo)" == standalone ]]
@@ -98,13 +105,19 @@ server.3=10.99.1.103:2888:3888" ]]
 
   write_config --client-port 2182
   zk_start
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ "${output}" == *"configuration changed: restarting"* ]]
   [[ "$(cat "${ZKASG_ROOT}/var/lib/zkasg/state/zookeeper.pid")" != "${pid}" ]]
   [[ ! -e "/proc/${pid}" ]] || [[ "$(tr '\0' ' ' <"/proc/${pid}/cmdline")" != *QuorumPeerMain* ]]
 
   run in_ns solo "${BIN}/zk-stop"
-  [[ "${status}" -eq 0 ]] || { echo "${output}"; return 1; }
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   [[ -z "$(ip netns pids "$(fx_ns solo)")" ]]
   run in_ns solo "${BIN}/zk-stop"
   [[ "${status}" -eq 0 ]]
@@ -116,4 +129,41 @@ server.3=10.99.1.103:2888:3888" ]]
   export ZKASG_JVM_OPTS="-Xmx1k" # too small a heap: the JVM refuses to start
   zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   assert_one_line_error 2 "exited during start-up"
+}
+
+@test "systemd mode: the unit is installed once, started, left alone when unchanged, stopped" {
+  local calls="${BATS_TEST_TMPDIR}/calls" unit="${ZKASG_ROOT}/etc/systemd/system/zkasg-zookeeper.service"
+  export PATH="${BATS_TEST_DIRNAME}/stubs:${PATH}" STUB_CALLS="${BATS_TEST_TMPDIR}/calls"
+  export STUB_STATE="${BATS_TEST_TMPDIR}/stub" ZKASG_SERVICE_MODE=systemd
+  export ZKASG_SYSTEM_JAVA_DIR=/usr/share/java # Debian's package this time
+  fx_traversable "${ZKASG_ROOT}"
+  write_config
+  zk_start
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
+  [[ "$(cat "${calls}")" == *"daemon-reload
+enable zkasg-zookeeper.service"*"start zkasg-zookeeper.service"* ]]
+  grep -qx 'User=zookeeper' "${unit}"
+  grep -qx "ExecStart=${ZKASG_ROOT}/usr/local/lib/zkasg/bin/zk-run" "${unit}"
+  grep -qx "RequiresMountsFor=${DATA}" "${unit}"
+  grep -qx "ConditionPathExists=${DATA}/myid" "${unit}"
+  grep -qx "ZKASG_ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar" \
+    "${ZKASG_ROOT}/etc/zkasg/zookeeper.env"
+  [[ "$(zk_srvr_mode solo)" == standalone ]]
+  [[ "$(ps -o user= -p "$(cat "${STUB_STATE}/zkasg-zookeeper.service.pid")")" == zookeeper ]]
+
+  : >"${calls}"
+  zk_start
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" == *"already runs with this configuration"* ]]
+  run ! grep -qE 'daemon-reload|enable|start' "${calls}"
+
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
+  grep -qx 'stop zkasg-zookeeper.service' "${calls}"
+  [[ -z "$(zk4 solo ruok)" ]]
+  run in_ns solo "${BIN}/zk-stop"
+  [[ "${status}" -eq 0 ]]
 }
