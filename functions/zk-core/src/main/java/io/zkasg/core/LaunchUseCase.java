@@ -4,7 +4,6 @@ import static io.zkasg.core.SlotRelease.fields;
 
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.InstanceView;
-import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
@@ -15,7 +14,6 @@ import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,8 +60,7 @@ public final class LaunchUseCase {
     }
 
     /** Advances the launch; see the class comment. */
-    public LaunchOutcome advance(LaunchTicket launchTicket) {
-        var ticket = new Advance(launchTicket);
+    public LaunchOutcome advance(LaunchTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -79,7 +76,7 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome step(Advance ticket) {
+    private LaunchOutcome step(LaunchTicket ticket) {
         var id = ticket.instanceId();
         var now = clock.instant();
         if (Duration.between(ticket.lastHeartbeat(), now).compareTo(settings.heartbeatTimeout()) > 0) {
@@ -136,48 +133,11 @@ public final class LaunchUseCase {
         return configure(ticket, slot.get(), catalog);
     }
 
-    /** One advance of a ticket. */
-    private static final class Advance {
-        private final LaunchTicket ticket;
-
-        Advance(LaunchTicket ticket) {
-            this.ticket = ticket;
-        }
-
-        LifecycleRef ref() {
-            return ticket.ref();
-        }
-
-        String instanceId() {
-            return ticket.instanceId();
-        }
-
-        int attempt() {
-            return ticket.attempt();
-        }
-
-        String chain() {
-            return ticket.chain();
-        }
-
-        Instant startedAt() {
-            return ticket.startedAt();
-        }
-
-        Instant lastHeartbeat() {
-            return ticket.lastHeartbeat();
-        }
-
-        LaunchTicket next(Instant heartbeat, String nextChain) {
-            return ticket.next(heartbeat, nextChain);
-        }
-    }
-
     private record Claim(int nodeId, Optional<LaunchOutcome> outcome) {
     }
 
     /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
-    private Claim claim(Advance ticket, InstanceView instance, SlotCatalog catalog) {
+    private Claim claim(LaunchTicket ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
         var choice = catalog.choose(az, random);
@@ -235,7 +195,7 @@ public final class LaunchUseCase {
                 .toList();
     }
 
-    private Optional<LaunchOutcome> attachVolume(Advance ticket, InstanceView instance, Slot slot) {
+    private Optional<LaunchOutcome> attachVolume(LaunchTicket ticket, InstanceView instance, Slot slot) {
         var id = instance.instanceId();
         var volume = slot.volume();
         var holder = volume.holder();
@@ -263,7 +223,7 @@ public final class LaunchUseCase {
     }
 
     /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
-    private LaunchOutcome configure(Advance ticket, Slot slot, SlotCatalog catalog) {
+    private LaunchOutcome configure(LaunchTicket ticket, Slot slot, SlotCatalog catalog) {
         var id = ticket.instanceId();
         var settled = settled(id, slot);
         if (settled.isEmpty()) {
@@ -322,7 +282,7 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome defer(Advance ticket, String reason) {
+    private LaunchOutcome defer(LaunchTicket ticket, String reason) {
         var now = clock.instant();
         var delay = settings.resumeDelay();
         var heartbeat = ticket.lastHeartbeat();
