@@ -1,0 +1,14 @@
+package io.zkasg.core.port;
+
+import io.zkasg.core.model.ServerHealth;
+import java.time.Duration;
+
+/** Asks a ZooKeeper server how it is, over its client port, with the four-letter words. */
+public interface ZkProbe {
+
+    /**
+     * Sends {@code ruok} then {@code srvr} to {@code ip:port}, each bounded by {@code timeout}. Never throws for a
+     * server that is down or slow: that is an answer ({@link ServerHealth#unreachable}).
+     */
+    ServerHealth probe(String ip, int port, Duration timeout);
+}

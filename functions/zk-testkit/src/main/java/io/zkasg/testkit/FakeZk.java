@@ -1,0 +1,46 @@
+package io.zkasg.testkit;
+
+import io.zkasg.core.model.ServerHealth;
+import io.zkasg.core.port.ZkProbe;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** ZooKeeper servers as the probe sees them, set by the test: by default every address answers as a follower. */
+public final class FakeZk implements ZkProbe {
+
+    private final Map<String, ServerHealth> answers = new ConcurrentHashMap<>();
+    private final List<String> probed = new ArrayList<>();
+
+    /** The server at {@code ip} answers with this mode (leader, follower...) and imok. */
+    public FakeZk serving(String ip, String mode) {
+        answers.put(ip, new ServerHealth(ip, true, mode, 1, ""));
+        return this;
+    }
+
+    /** The server at {@code ip} does not answer. */
+    public FakeZk down(String ip) {
+        answers.put(ip, ServerHealth.unreachable(ip, "Connection refused"));
+        return this;
+    }
+
+    /** The server at {@code ip} answers imok but is not in a quorum (still electing, or rejoining). */
+    public FakeZk notServing(String ip) {
+        answers.put(ip, new ServerHealth(ip, true, "", -1, "This ZooKeeper instance is not currently serving requests"));
+        return this;
+    }
+
+    public synchronized List<String> probed() {
+        return List.copyOf(probed);
+    }
+
+    @Override
+    public ServerHealth probe(String ip, int port, Duration timeout) {
+        synchronized (this) {
+            probed.add(ip + ":" + port);
+        }
+        return answers.getOrDefault(ip, new ServerHealth(ip, true, "follower", 1, ""));
+    }
+}
