@@ -1,5 +1,6 @@
 package io.zkasg.core.port;
 
+import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import java.time.Duration;
 
@@ -11,4 +12,12 @@ public interface ZkProbe {
      * server that is down or slow: that is an answer ({@link ServerHealth#unreachable}).
      */
     ServerHealth probe(String ip, int port, Duration timeout);
+
+    /**
+     * Sends {@code mntr} to {@code ip:port}, bounded by {@code timeout}, for metrics only (never for decisions). Never
+     * throws: a server that does not answer, or does not allow {@code mntr}, gives {@link ServerFigures#none}.
+     */
+    default ServerFigures figures(String ip, int port, Duration timeout) {
+        return ServerFigures.none(ip);
+    }
 }
