@@ -5,6 +5,7 @@ import io.zkasg.core.model.GroupMember;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -15,11 +16,18 @@ import java.util.Objects;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingInstanceDetails;
 import software.amazon.awssdk.services.autoscaling.model.CompleteLifecycleActionRequest;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsRequest;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInstancesRequest;
 import software.amazon.awssdk.services.autoscaling.model.RecordLifecycleActionHeartbeatRequest;
+import software.amazon.awssdk.services.autoscaling.model.SetInstanceHealthRequest;
+import software.amazon.awssdk.services.autoscaling.model.SuspendProcessesRequest;
+import software.amazon.awssdk.services.autoscaling.model.SuspendedProcess;
 
 /** {@link AutoScalingPort} over the Auto Scaling API. */
 public final class AwsAutoScaling implements AutoScalingPort {
+
+    /** The process that moves capacity between AZs by terminating healthy instances. */
+    static final String AZ_REBALANCE = "AZRebalance";
 
     /** DescribeAutoScalingInstances takes at most 50 instance ids per call. */
     static final int MAX_IDS_PER_CALL = 50;
@@ -73,6 +81,41 @@ public final class AwsAutoScaling implements AutoScalingPort {
                     .forEach(details -> members.put(details.instanceId(), toMember(details))));
         }
         return members;
+    }
+
+    @Override
+    public void markUnhealthy(String instanceId) {
+        // Not respecting the grace period: the health function only calls this after several failed checks of a node
+        // that was serving before, so the grace period (meant for booting instances) has nothing left to protect.
+        SetInstanceHealthRequest request = SetInstanceHealthRequest.builder()
+                .instanceId(instanceId)
+                .healthStatus("Unhealthy")
+                .shouldRespectGracePeriod(false)
+                .build();
+        AwsErrors.run(Call.OTHER, () -> autoScaling.setInstanceHealth(request));
+    }
+
+    @Override
+    public boolean ensureAzRebalanceSuspended(String groupName) {
+        DescribeAutoScalingGroupsRequest describe = DescribeAutoScalingGroupsRequest.builder()
+                .autoScalingGroupNames(groupName)
+                .build();
+        List<SuspendedProcess> suspended = AwsErrors.call(Call.OTHER, () -> autoScaling
+                .describeAutoScalingGroups(describe).autoScalingGroups().stream()
+                .filter(g -> groupName.equals(g.autoScalingGroupName()))
+                .findFirst()
+                .orElseThrow(() -> new CloudException.NotFound("ValidationError",
+                        "Auto Scaling group " + groupName + " not found"))
+                .suspendedProcesses());
+        if (suspended.stream().anyMatch(p -> AZ_REBALANCE.equals(p.processName()))) {
+            return false;
+        }
+        SuspendProcessesRequest suspend = SuspendProcessesRequest.builder()
+                .autoScalingGroupName(groupName)
+                .scalingProcesses(AZ_REBALANCE)
+                .build();
+        AwsErrors.run(Call.OTHER, () -> autoScaling.suspendProcesses(suspend));
+        return true;
     }
 
     private static boolean hasToken(LifecycleRef ref) {

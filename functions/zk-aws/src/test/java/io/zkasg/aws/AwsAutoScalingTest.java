@@ -165,4 +165,82 @@ class AwsAutoScalingTest extends AgainstStub {
         assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
         assertThat(((CloudException) thrown).code()).isEqualTo("Throttling");
     }
+
+    @Test
+    void markUnhealthy_shouldSetUnhealthyIgnoringGracePeriod_whenCalled() {
+        // GIVEN / WHEN
+        autoScaling.markUnhealthy("i-0abc");
+
+        // THEN
+        Request request = stub.requests("SetInstanceHealth").get(0);
+        assertThat(request.param("InstanceId")).isEqualTo("i-0abc");
+        assertThat(request.param("HealthStatus")).isEqualTo("Unhealthy");
+        assertThat(request.param("ShouldRespectGracePeriod")).isEqualTo("false");
+    }
+
+    @Test
+    void markUnhealthy_shouldThrowThrottled_whenThrottlingOutlastsSdkRetries() {
+        // GIVEN
+        stub.throttle("SetInstanceHealth", 3);
+
+        // WHEN / THEN
+        assertThat(catchThrowable(() -> autoScaling.markUnhealthy("i-0abc")))
+                .isInstanceOf(CloudException.Throttled.class);
+    }
+
+    @Test
+    void ensureAzRebalanceSuspended_shouldSuspendOnlyAzRebalance_whenNotSuspendedYet() {
+        // GIVEN: the stub's default group has no suspended process
+
+        // WHEN
+        boolean suspended = autoScaling.ensureAzRebalanceSuspended("zk-asg");
+
+        // THEN
+        assertThat(suspended).isTrue();
+        assertThat(stub.requests("DescribeAutoScalingGroups").get(0).params("AutoScalingGroupNames."))
+                .containsExactly(Map.entry("AutoScalingGroupNames.member.1", "zk-asg"));
+        Request suspend = stub.requests("SuspendProcesses").get(0);
+        assertThat(suspend.param("AutoScalingGroupName")).isEqualTo("zk-asg");
+        assertThat(suspend.params("ScalingProcesses.")).containsExactly(
+                Map.entry("ScalingProcesses.member.1", "AZRebalance"));
+    }
+
+    @Test
+    void ensureAzRebalanceSuspended_shouldNotCallSuspend_whenAlreadySuspended() {
+        // GIVEN
+        stub.on("DescribeAutoScalingGroups", r -> AwsShapes.describeAutoScalingGroups(
+                Map.of("zk-asg", List.of("HealthCheck", "AZRebalance"))));
+
+        // WHEN
+        boolean suspended = autoScaling.ensureAzRebalanceSuspended("zk-asg");
+
+        // THEN
+        assertThat(suspended).isFalse();
+        assertThat(stub.count("DescribeAutoScalingGroups")).isEqualTo(1);
+        assertThat(stub.count("SuspendProcesses")).isZero();
+    }
+
+    @Test
+    void ensureAzRebalanceSuspended_shouldSuspend_whenOtherProcessesAreSuspended() {
+        // GIVEN
+        stub.on("DescribeAutoScalingGroups", r -> AwsShapes.describeAutoScalingGroups(
+                Map.of("zk-asg", List.of("ReplaceUnhealthy"))));
+
+        // WHEN / THEN
+        assertThat(autoScaling.ensureAzRebalanceSuspended("zk-asg")).isTrue();
+        assertThat(stub.count("SuspendProcesses")).isEqualTo(1);
+    }
+
+    @Test
+    void ensureAzRebalanceSuspended_shouldThrowNotFound_whenGroupDoesNotExist() {
+        // GIVEN: AWS answers an unknown group with an empty list
+        stub.on("DescribeAutoScalingGroups", r -> AwsShapes.describeAutoScalingGroups(Map.of()));
+
+        // WHEN
+        Throwable thrown = catchThrowable(() -> autoScaling.ensureAzRebalanceSuspended("zk-asg"));
+
+        // THEN
+        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
+        assertThat(stub.count("SuspendProcesses")).isZero();
+    }
 }

@@ -22,9 +22,11 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -55,6 +57,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private final Map<String, ArrayDeque<RuntimeException>> faults = new HashMap<>();
     private final ArrayDeque<Generation> history = new ArrayDeque<>();
     private final List<String> completions = new ArrayList<>();
+    private final List<String> markedUnhealthy = new ArrayList<>();
+    private final Set<String> suspendedProcesses = new LinkedHashSet<>();
     private volatile Consumer<String> beforeCall = op -> { };
 
     private String groupName = "zk-demo-asg";
@@ -193,6 +197,19 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return action.event;
     }
 
+    /**
+     * A running instance that is in no group (for example detached from it by an operator): Auto Scaling does not
+     * describe it, EC2 does. Its agent is registered.
+     */
+    public synchronized void strayInstance(String instanceId, String az) {
+        var instance = new Instance(instanceId, az, "subnet-" + az, clock.instant());
+        instance.state = "running";
+        instance.lifecycle = "Detached";
+        instance.agentRegistered = true;
+        instances.put(instanceId, instance);
+        mutated();
+    }
+
     /** Starts a scale-in or a replacement of this instance (the terminate hook runs when configured). */
     public synchronized void terminate(String instanceId) {
         var instance = instances.get(instanceId);
@@ -304,6 +321,22 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     /** Each completion that Auto Scaling accepted, as {@code instanceId/hook=RESULT}. */
     public synchronized List<String> completions() {
         return List.copyOf(completions);
+    }
+
+    /** Instances marked unhealthy through SetInstanceHealth, in order. */
+    public synchronized List<String> markedUnhealthy() {
+        return List.copyOf(markedUnhealthy);
+    }
+
+    /** Processes suspended on the group (SuspendProcesses). */
+    public synchronized Set<String> suspendedProcesses() {
+        return Set.copyOf(suspendedProcesses);
+    }
+
+    /** Auto Scaling's health status of an instance: HEALTHY or UNHEALTHY. */
+    public synchronized String healthStatus(String instanceId) {
+        var instance = instances.get(instanceId);
+        return instance == null ? "unknown" : instance.health;
     }
 
     /** Lifecycle actions that ran out of time without being completed. */
@@ -575,11 +608,66 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             var result = new LinkedHashMap<String, GroupMember>();
             for (var id : instanceIds) {
                 var instance = instances.get(id);
-                if (instance != null && !"Terminated".equals(instance.lifecycle)) {
-                    result.put(id, new GroupMember(id, groupName, instance.lifecycle, "HEALTHY"));
+                if (instance != null && !"Terminated".equals(instance.lifecycle)
+                        && !"Detached".equals(instance.lifecycle)) {
+                    result.put(id, new GroupMember(id, groupName, instance.lifecycle, instance.health));
                 }
             }
             return result;
+        }
+    }
+
+    /** Like Auto Scaling: the instance is marked UNHEALTHY and, once in service, replaced (its terminate hook runs). */
+    @Override
+    public void markUnhealthy(String instanceId) {
+        enter("SetInstanceHealth", true, true);
+        synchronized (this) {
+            fault("SetInstanceHealth");
+            var instance = instances.get(instanceId);
+            if (instance == null || "Terminated".equals(instance.lifecycle)) {
+                throw new CloudException("ValidationError",
+                        "Instance Id not found - No managed instance found for instance ID " + instanceId);
+            }
+            instance.health = "UNHEALTHY";
+            markedUnhealthy.add(instanceId);
+            if ("InService".equals(instance.lifecycle)) {
+                beginTermination(instance);
+            }
+        }
+    }
+
+    @Override
+    public boolean ensureAzRebalanceSuspended(String group) {
+        if (describeSuspendedProcesses(group).contains("AZRebalance")) {
+            return false;
+        }
+        suspendProcesses(group, List.of("AZRebalance"));
+        return true;
+    }
+
+    /** DescribeAutoScalingGroups of one group: the processes suspended on it (what the wire endpoint serves). */
+    public Set<String> describeSuspendedProcesses(String group) {
+        enter("DescribeAutoScalingGroups", false, true);
+        synchronized (this) {
+            fault("DescribeAutoScalingGroups");
+            requireGroup(group);
+            return Set.copyOf(suspendedProcesses);
+        }
+    }
+
+    /** SuspendProcesses on one group. */
+    public void suspendProcesses(String group, Collection<String> processes) {
+        enter("SuspendProcesses", true, true);
+        synchronized (this) {
+            fault("SuspendProcesses");
+            requireGroup(group);
+            suspendedProcesses.addAll(processes);
+        }
+    }
+
+    private void requireGroup(String group) {
+        if (!groupName.equals(group)) {
+            throw new CloudException.NotFound("ValidationError", "Group " + group + " not found");
         }
     }
 
@@ -829,6 +917,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         String lifecycle = "Pending";
         boolean agentRegistered;
         boolean agentLost;
+        /** Auto Scaling's health status, as DescribeAutoScalingInstances spells it. */
+        String health = "HEALTHY";
 
         Instance(String id, String az, String subnet, Instant launchedAt) {
             this.id = id;

@@ -20,4 +20,18 @@ public interface AutoScalingPort {
 
     /** Auto Scaling's view of these instances (one DescribeAutoScalingInstances); absent = in no group. */
     Map<String, GroupMember> members(Collection<String> instanceIds);
+
+    /**
+     * Tells Auto Scaling the instance is unhealthy (SetInstanceHealth Unhealthy, not respecting the grace period): the
+     * group then terminates and replaces it through the normal hooks (terminate hook, then a launch that takes the
+     * freed slot).
+     */
+    void markUnhealthy(String instanceId);
+
+    /**
+     * Makes sure the group's AZRebalance process is suspended, so that Auto Scaling never terminates a healthy node
+     * only to move capacity between AZs. One DescribeAutoScalingGroups; SuspendProcesses only when AZRebalance is not
+     * suspended yet. Returns whether it suspended it now.
+     */
+    boolean ensureAzRebalanceSuspended(String groupName);
 }

@@ -60,6 +60,20 @@ public final class AwsShapes {
                 Map.of("requestId", requestId(), "members", items, "nextToken", token)));
     }
 
+    /** Auto Scaling groups by name, each with the names of its suspended processes. */
+    public static Response describeAutoScalingGroups(Map<String, List<String>> suspendedByGroup) {
+        String groups = suspendedByGroup.entrySet().stream()
+                .map(g -> render("autoscaling/group-item.xml", Map.of(
+                        "groupName", xml(g.getKey()),
+                        "suspendedProcesses", g.getValue().stream()
+                                .map(p -> render("autoscaling/suspended-process-item.xml",
+                                        Map.of("processName", xml(p))))
+                                .collect(Collectors.joining()))))
+                .collect(Collectors.joining());
+        return new Response(200, render("autoscaling/DescribeAutoScalingGroups.xml",
+                Map.of("requestId", requestId(), "groups", groups)));
+    }
+
     /** SSM's registered instances: instance id → PingStatus (Online, ConnectionLost, Inactive). */
     public static Response describeInstanceInformation(Map<String, String> pingStatusByInstance) {
         String items = pingStatusByInstance.entrySet().stream()

@@ -394,7 +394,16 @@ public final class AwsStubServer implements AutoCloseable {
                     new Response(200, render("ec2/return-true.xml",
                             Map.of("action", request.operation(), "requestId", id)));
             case "DescribeAutoScalingInstances" -> AwsShapes.describeAutoScalingInstances(List.of(), null);
-            case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat" ->
+            case "DescribeAutoScalingGroups" -> {
+                // Every group asked for exists and has no suspended process.
+                Map<String, List<String>> groups = new LinkedHashMap<>();
+                for (int i = 1; request.param("AutoScalingGroupNames.member." + i) != null; i++) {
+                    groups.put(request.param("AutoScalingGroupNames.member." + i), List.of());
+                }
+                yield AwsShapes.describeAutoScalingGroups(groups);
+            }
+            case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat", "SetInstanceHealth",
+                 "SuspendProcesses" ->
                     new Response(200, render("autoscaling/empty-result.xml",
                             Map.of("action", request.operation(), "requestId", id)));
             case "DescribeInstanceInformation" -> AwsShapes.describeInstanceInformation(Map.of());

@@ -77,6 +77,28 @@ public final class FakeCloudEndpoint {
             }
             return AwsShapes.describeAutoScalingInstances(List.copyOf(cloud.members(ids).values()), null);
         });
+        on(stub, "SetInstanceHealth", r -> {
+            cloud.markUnhealthy(r.param("InstanceId"));
+            return AwsStubServer.ok(r);
+        });
+        on(stub, "DescribeAutoScalingGroups", r -> {
+            var group = r.param("AutoScalingGroupNames.member.1");
+            try {
+                return AwsShapes.describeAutoScalingGroups(Map.of(group,
+                        List.copyOf(cloud.describeSuspendedProcesses(group))));
+            } catch (CloudException.NotFound e) {
+                // AWS answers an unknown group name with an empty list, not an error.
+                return AwsShapes.describeAutoScalingGroups(Map.of());
+            }
+        });
+        on(stub, "SuspendProcesses", r -> {
+            var processes = new ArrayList<String>();
+            for (int i = 1; r.param("ScalingProcesses.member." + i) != null; i++) {
+                processes.add(r.param("ScalingProcesses.member." + i));
+            }
+            cloud.suspendProcesses(r.param("AutoScalingGroupName"), processes);
+            return AwsStubServer.ok(r);
+        });
         on(stub, "DescribeInstanceInformation", r -> {
             var id = firstFilterValue(r.json());
             var status = cloud.agentStatus(id);
