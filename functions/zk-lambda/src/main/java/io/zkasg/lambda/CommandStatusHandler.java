@@ -51,7 +51,10 @@ public final class CommandStatusHandler implements RequestStreamHandler {
         }
         journal.record("command-status-received", Map.of("instanceId", event.instanceId(),
                 "commandId", event.commandId(), "document", event.documentName(), "status", event.status()));
-        return Outcomes.summary(wiring.commandStatus().onStatus(event.commandId(), event.instanceId(),
-                event.documentName(), event.status()));
+        var started = wiring.telemetry().start();
+        var outcome = wiring.commandStatus().onStatus(event.commandId(), event.instanceId(), event.documentName(),
+                event.status());
+        wiring.telemetry().finish("command-status", started, outcome);
+        return Outcomes.summary(outcome);
     }
 }

@@ -55,6 +55,15 @@ final class Events {
                 text(detail, "status", "detail.status"));
     }
 
+    /** The envelope's id (the correlation id of a scheduled event), or empty when the bytes are not an event. */
+    String id(byte[] raw) {
+        try {
+            return parse(raw).path("id").asText("");
+        } catch (BadEventException e) {
+            return "";
+        }
+    }
+
     private JsonNode parse(byte[] raw) throws BadEventException {
         try {
             var root = json.readTree(raw);

@@ -12,17 +12,24 @@ public final class Functions {
     private final LaunchResumeHandler resume;
     private final CommandStatusHandler commandStatus;
     private final TerminateHookHandler terminate;
+    private final HealthCheckHandler health;
 
     public Functions(Wiring wiring) {
         this.launch = new LaunchHookHandler(wiring);
         this.resume = new LaunchResumeHandler(wiring);
         this.commandStatus = new CommandStatusHandler(wiring);
         this.terminate = new TerminateHookHandler(wiring);
+        this.health = new HealthCheckHandler(wiring);
     }
 
     /** A terminate lifecycle event. */
     public Map<String, Object> terminate(byte[] event) {
         return terminate.handle(event);
+    }
+
+    /** A scheduled event, as EventBridge would invoke the health function (needs a wiring built withHealth). */
+    public Map<String, Object> health(byte[] event) {
+        return health.handle(event);
     }
 
     /** A launch lifecycle event, as EventBridge would invoke the launch function. */

@@ -38,6 +38,9 @@ public final class LaunchHookHandler implements RequestStreamHandler {
         }
         var ticket = LaunchTicket.first(ref.ref(), ref.time());
         wiring.journal().record("launch-received", Map.of("instanceId", ref.ref().instanceId()));
-        return Outcomes.summary(wiring.launch().advance(ticket));
+        var started = wiring.telemetry().start();
+        var outcome = wiring.launch().advance(ticket);
+        wiring.telemetry().finish("launch", started, outcome);
+        return Outcomes.summary(outcome);
     }
 }

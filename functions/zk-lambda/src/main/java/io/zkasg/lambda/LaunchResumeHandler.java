@@ -59,7 +59,9 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
             return true;
         }
         try {
+            var started = wiring.telemetry().start();
             var outcome = wiring.launch().advance(ticket);
+            wiring.telemetry().finish("launch-resume", started, outcome);
             journal.record("launch-resumed", Map.of("instanceId", ticket.instanceId(), "attempt", ticket.attempt(),
                     "outcome", Outcomes.summary(outcome)));
             return true;

@@ -4,8 +4,10 @@ import io.zkasg.aws.AwsAutoScaling;
 import io.zkasg.aws.AwsClients;
 import io.zkasg.aws.AwsEc2;
 import io.zkasg.aws.AwsSsm;
+import io.zkasg.aws.SocketZkProbe;
 import io.zkasg.aws.SqsResumeScheduler;
 import io.zkasg.core.ConfigException;
+import io.zkasg.core.HealthSettings;
 import io.zkasg.core.Settings;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -37,7 +39,8 @@ final class ProductionWiring {
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
                 new AwsSsm(clients.ssm()), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
-                System.out);
+                System.out)
+                .withHealth(new SocketZkProbe(), HealthSettings.fromEnv(env));
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));
         return wiring;
     }

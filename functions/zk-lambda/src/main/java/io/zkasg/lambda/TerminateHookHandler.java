@@ -32,6 +32,9 @@ public final class TerminateHookHandler implements RequestStreamHandler {
             return Outcomes.ignored(accepted.rejection());
         }
         wiring.journal().record("terminate-received", Map.of("instanceId", accepted.ref().instanceId()));
-        return Outcomes.summary(wiring.terminate().onTerminate(accepted.ref()));
+        var started = wiring.telemetry().start();
+        var outcome = wiring.terminate().onTerminate(accepted.ref());
+        wiring.telemetry().finish("terminate", started, outcome);
+        return Outcomes.summary(outcome);
     }
 }

@@ -2,6 +2,8 @@ package io.zkasg.lambda;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.core.CommandStatusUseCase;
+import io.zkasg.core.HealthSettings;
+import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.LaunchUseCase;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
@@ -11,6 +13,7 @@ import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Pauser;
 import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.ZkProbe;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -38,6 +41,13 @@ public final class Wiring {
     private final LaunchUseCase launch;
     private final CommandStatusUseCase commandStatus;
     private final TerminateUseCase terminate;
+    private final CallCounter calls = new CallCounter();
+    private final EmfMetrics metrics;
+    private final Telemetry telemetry;
+    private final Ec2Port ec2;
+    private final AutoScalingPort autoScaling;
+    private final Pauser pauser;
+    private volatile HealthUseCase health;
 
     /**
      * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
@@ -49,6 +59,15 @@ public final class Wiring {
         var json = new ObjectMapper();
         this.settings = settings;
         this.journal = new JsonJournal(json, log, clock);
+        this.metrics = new EmfMetrics(json, log, clock, settings.cluster().clusterName(), journal::correlationId);
+        this.telemetry = new Telemetry(calls, metrics);
+        // Every port call is counted per invocation (the AwsCalls and Throttles metrics).
+        ec2 = calls.wrap(Ec2Port.class, ec2);
+        autoScaling = calls.wrap(AutoScalingPort.class, autoScaling);
+        ssm = calls.wrap(SsmPort.class, ssm);
+        this.ec2 = ec2;
+        this.autoScaling = autoScaling;
+        this.pauser = pauser;
         this.events = new Events(json);
         this.codec = new TicketCodec(json);
         var scheduler = schedulerFor.apply(codec::encode);
@@ -56,6 +75,15 @@ public final class Wiring {
                 bundle);
         this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, journal, bundle);
         this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal, terminate);
+    }
+
+    /**
+     * Adds the health use case, which needs a way to reach the ZooKeeper servers. Returns this wiring; call it once,
+     * while the wiring is built.
+     */
+    public Wiring withHealth(ZkProbe probe, HealthSettings healthSettings) {
+        this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, metrics, journal, pauser);
+        return this;
     }
 
     /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
@@ -91,6 +119,22 @@ public final class Wiring {
 
     TerminateUseCase terminate() {
         return terminate;
+    }
+
+    HealthUseCase health() {
+        var current = health;
+        if (current == null) {
+            throw new IllegalStateException("this wiring has no health use case: call withHealth(..) when building it");
+        }
+        return current;
+    }
+
+    EmfMetrics metrics() {
+        return metrics;
+    }
+
+    Telemetry telemetry() {
+        return telemetry;
     }
 
     /** The production wiring from an environment (what every handler's no-argument constructor uses). */

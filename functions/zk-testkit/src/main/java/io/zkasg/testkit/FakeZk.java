@@ -1,8 +1,10 @@
 package io.zkasg.testkit;
 
+import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.ZkProbe;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,8 @@ public final class FakeZk implements ZkProbe {
 
     private final Map<String, ServerHealth> answers = new ConcurrentHashMap<>();
     private final List<String> probed = new ArrayList<>();
+    private final Map<String, ArrayDeque<ServerHealth>> once = new ConcurrentHashMap<>();
+    private final Map<String, ServerFigures> figures = new ConcurrentHashMap<>();
 
     /** The server at {@code ip} answers with this mode (leader, follower...) and imok. */
     public FakeZk serving(String ip, String mode) {
@@ -32,6 +36,23 @@ public final class FakeZk implements ZkProbe {
         return this;
     }
 
+    /** The next probe of {@code ip} times out (a slow answer); later probes answer as before. */
+    public synchronized FakeZk slowOnce(String ip) {
+        once.computeIfAbsent(ip, k -> new ArrayDeque<>()).add(ServerHealth.unreachable(ip, "timed out (ruok)"));
+        return this;
+    }
+
+    /** The server at {@code ip} reports these mntr figures. */
+    public FakeZk figures(ServerFigures reported) {
+        figures.put(reported.ip(), reported);
+        return this;
+    }
+
+    @Override
+    public ServerFigures figures(String ip, int port, Duration timeout) {
+        return figures.getOrDefault(ip, ServerFigures.none(ip));
+    }
+
     public synchronized List<String> probed() {
         return List.copyOf(probed);
     }
@@ -40,6 +61,10 @@ public final class FakeZk implements ZkProbe {
     public ServerHealth probe(String ip, int port, Duration timeout) {
         synchronized (this) {
             probed.add(ip + ":" + port);
+            var queued = once.get(ip);
+            if (queued != null && !queued.isEmpty()) {
+                return queued.poll();
+            }
         }
         return answers.getOrDefault(ip, new ServerHealth(ip, true, "follower", 1, ""));
     }

@@ -87,7 +87,7 @@ class TemplateTest {
                 problems.add(id + ": " + parts[0] + " has no public no-argument constructor (Lambda needs one)");
             }
         }
-        assertThat(functions()).hasSize(4);
+        assertThat(functions()).hasSize(5);
         assertThat(problems).as("handlers named in template.yaml").isEmpty();
     }
 
@@ -274,6 +274,54 @@ class TemplateTest {
                         + "allowedPattern must not admit a quote").doesNotContain("'");
             }
             assertThat(script.toString()).as(id).startsWith("set -euo pipefail");
+        }
+    }
+
+    // --------------------------------------------------------------------------- (f) health function and alarms
+
+    @Test
+    void healthFunction_shouldRunEveryMinuteInsideTheVpc_withOneRunAtATime() {
+        var health = template.properties("HealthCheckFunction");
+        assertThat(template.resolveString(health.get("Handler")))
+                .isEqualTo("io.zkasg.lambda.HealthCheckHandler::handleRequest");
+        assertThat(String.valueOf(health.get("ReservedConcurrentExecutions"))).isEqualTo("1");
+        var schedule = map(map(map(health.get("Events")).get("Schedule")).get("Properties"));
+        assertThat(schedule.get("Schedule")).isEqualTo("rate(1 minute)");
+        var vpc = map(template.resolve(health.get("VpcConfig")));
+        assertThat(list(vpc.get("SubnetIds"))).containsExactly("subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2",
+                "subnet-0ccccccccccccccc3");
+        assertThat(list(map(health.get("VpcConfig")).get("SecurityGroupIds")))
+                .containsExactly(Map.of("Ref", "HealthCheckSecurityGroup"));
+    }
+
+    @Test
+    void healthSecurityGroups_shouldOpenOnlyTheClientPortBetweenFunctionAndMembers() {
+        var egress = list(template.properties("HealthCheckSecurityGroup").get("SecurityGroupEgress"));
+        var toMembers = egress.stream().map(CfnTemplate::map)
+                .filter(r -> Map.of("Ref", "MembersSecurityGroup").equals(r.get("DestinationSecurityGroupId")))
+                .toList();
+        assertThat(toMembers).hasSize(1);
+        assertThat(String.valueOf(template.resolve(toMembers.get(0).get("FromPort")))).isEqualTo("2181");
+        assertThat(String.valueOf(template.resolve(toMembers.get(0).get("ToPort")))).isEqualTo("2181");
+        var ingress = template.properties("HealthCheckIngress");
+        assertThat(ingress.get("GroupId")).isEqualTo(Map.of("Ref", "MembersSecurityGroup"));
+        assertThat(ingress.get("SourceSecurityGroupId")).isEqualTo(Map.of("Ref", "HealthCheckSecurityGroup"));
+        assertThat(String.valueOf(template.resolve(ingress.get("FromPort")))).isEqualTo("2181");
+        assertThat(String.valueOf(template.resolve(ingress.get("ToPort")))).isEqualTo("2181");
+    }
+
+    @Test
+    void alarms_shouldWatchMetricsTheFunctionsPublish() {
+        var alarms = template.resourcesOfType("AWS::CloudWatch::Alarm");
+        assertThat(alarms).containsExactlyInAnyOrder("HookAbandonedAlarm", "NodeNotServingAlarm", "BelowQuorumAlarm");
+        var published = Set.of("HookAbandoned", "NotServingNodes", "BelowQuorum");
+        for (var id : alarms) {
+            var alarm = template.properties(id);
+            assertThat(alarm.get("Namespace")).as(id).isEqualTo(io.zkasg.lambda.EmfMetrics.NAMESPACE);
+            assertThat(published).as(id + " metric").contains(String.valueOf(alarm.get("MetricName")));
+            var dimensions = list(template.resolve(alarm.get("Dimensions")));
+            assertThat(dimensions).as(id + " dimensions").containsExactly(
+                    Map.of("Name", io.zkasg.lambda.EmfMetrics.CLUSTER, "Value", "zk-demo"));
         }
     }
 

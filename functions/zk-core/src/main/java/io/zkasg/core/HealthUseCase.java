@@ -1,0 +1,369 @@
+package io.zkasg.core;
+
+import io.zkasg.core.model.EniView;
+import io.zkasg.core.model.GroupMember;
+import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.ServerHealth;
+import io.zkasg.core.model.VolumeView;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.Metrics;
+import io.zkasg.core.port.Metrics.Metric;
+import io.zkasg.core.port.Pauser;
+import io.zkasg.core.port.ZkProbe;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One run of the health function: checks every member of the ensemble the way ZooKeeper operators do (ruok → imok,
+ * srvr mode leader or follower, exactly one leader), counts consecutive failed checks per instance, and after
+ * {@link HealthSettings#failuresToReplace()} of them marks the instance unhealthy so that Auto Scaling replaces it
+ * through the normal hooks, but only when that cannot cost quorum. Along the way it reports stale state (slots held by
+ * instances outside the group, node-id tags that disagree with the slot, ENIs and volumes in the wrong state), repairs
+ * what is safe to repair, keeps the group's AZRebalance process suspended and publishes per-node metrics.
+ *
+ * <p>The members are found from the slots, not by listing the group: one DescribeNetworkInterfaces (cluster tag)
+ * names the instances that hold a slot, one DescribeAutoScalingInstances (those ids) says which are in the group and
+ * in service, and one DescribeInstances per holder gives its tags. No unfiltered describe.
+ */
+public final class HealthUseCase {
+
+    /**
+     * Consecutive failed checks, kept as a tag on the instance itself. There is no database to keep it in, and the
+     * tag has the right lifetime: it dies with the instance (a replacement starts from zero), survives cold starts
+     * and is visible to operators next to the instance. It is written only when the count changes, so a healthy
+     * ensemble costs no write at all; a lagging read of the tag can at worst delay a replacement by one run.
+     */
+    public static final String FAILURES_TAG = "zkasg:health-failures";
+
+    private final Settings settings;
+    private final HealthSettings health;
+    private final Ec2Port ec2;
+    private final AutoScalingPort autoScaling;
+    private final ZkProbe probe;
+    private final Metrics metrics;
+    private final Journal journal;
+    private final Pauser pauser;
+    private final SlotRelease release;
+
+    public HealthUseCase(Settings settings, HealthSettings health, Ec2Port ec2, AutoScalingPort autoScaling,
+                         ZkProbe probe, Metrics metrics, Journal journal, Pauser pauser) {
+        this.settings = settings;
+        this.health = health;
+        this.ec2 = ec2;
+        this.autoScaling = autoScaling;
+        this.probe = probe;
+        this.metrics = metrics;
+        this.journal = journal;
+        this.pauser = pauser;
+        this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+    }
+
+    /** Where a node stands in this run. */
+    public enum State {
+        /** In service and its check passed. */
+        SERVING,
+        /** In service and its check failed. */
+        FAILING,
+        /** No instance holds the slot (a replacement is on its way or the group is short). */
+        VACANT,
+        /** Held by an instance that is launching or joining (Pending, Pending:Wait...). */
+        REJOINING,
+        /** Held by an instance that leaves the group or that Auto Scaling already marked unhealthy. */
+        LEAVING,
+        /** Held by an instance that is not in this group. */
+        LEAKED
+    }
+
+    /** One node as this run saw it. {@code failures} is the count after this run (-1 when not checked). */
+    public record Node(int nodeId, String ip, String az, String instanceId, State state, String mode, int failures,
+                       String detail) {
+    }
+
+    /**
+     * The run's result.
+     *
+     * @param markedUnhealthy the instance marked unhealthy in this run, if any
+     * @param problems stale or inconsistent state found (each also journaled)
+     */
+    public record Report(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> markedUnhealthy,
+                         List<String> problems, boolean azRebalanceSuspendedNow) {
+    }
+
+    public Report check() {
+        var problems = new ArrayList<String>();
+        var suspendedNow = suspendAzRebalance(problems);
+        var cluster = settings.cluster();
+        var enis = ec2.clusterEnis(cluster);
+        var volumes = new ArrayList<VolumeView>();
+        enis.stream().map(EniView::availabilityZone).distinct().sorted()
+                .forEach(az -> volumes.addAll(ec2.clusterVolumes(cluster, az)));
+        var catalog = SlotCatalog.of(cluster, enis, volumes);
+        catalog.problems().forEach(p -> problem(problems, "slot-problem", Map.of("problem", p)));
+
+        var holders = catalog.servers().keySet().stream()
+                .flatMap(id -> catalog.eni(id).flatMap(EniView::holder).stream())
+                .distinct().toList();
+        var members = holders.isEmpty() ? Map.<String, GroupMember>of() : autoScaling.members(holders);
+
+        var nodes = new ArrayList<Node>();
+        for (var nodeId : catalog.servers().keySet()) {
+            nodes.add(node(nodeId, catalog, members, problems));
+        }
+        int quorum = catalog.servers().size() / 2 + 1;
+        var marked = replaceIfSafe(nodes, quorum);
+        int leaders = (int) nodes.stream().filter(n -> n.state() == State.SERVING && "leader".equals(n.mode()))
+                .count();
+        int serving = (int) nodes.stream().filter(n -> n.state() == State.SERVING).count();
+        if (serving > 0 && leaders != 1) {
+            var leaderNodes = nodes.stream().filter(n -> "leader".equals(n.mode())).map(Node::nodeId).toList();
+            problem(problems, leaders == 0 ? "no-leader" : "split-brain", fields("leaders", leaders,
+                    "leaderNodes", leaderNodes, "serving", serving));
+        }
+        if (serving < quorum) {
+            problem(problems, "below-quorum", fields("serving", serving, "quorum", quorum));
+        }
+        publish(nodes, leaders, serving, quorum, marked);
+        var report = new Report(List.copyOf(nodes), leaders, serving, quorum, marked, List.copyOf(problems),
+                suspendedNow);
+        journal.record("health-checked", fields("serving", serving, "leaders", leaders, "quorum", quorum,
+                "markedUnhealthy", marked.orElse(""), "problems", problems.size()));
+        return report;
+    }
+
+    private boolean suspendAzRebalance(List<String> problems) {
+        try {
+            var now = autoScaling.ensureAzRebalanceSuspended(settings.groupName());
+            if (now) {
+                journal.record("az-rebalance-suspended", fields("group", settings.groupName()));
+            }
+            return now;
+        } catch (CloudException e) {
+            problem(problems, "az-rebalance-unknown", fields("group", settings.groupName(), "code", e.code()));
+            return false;
+        }
+    }
+
+    private Node node(int nodeId, SlotCatalog catalog, Map<String, GroupMember> members, List<String> problems) {
+        var eni = catalog.eni(nodeId).orElseThrow();
+        var ip = eni.privateIp();
+        var az = eni.availabilityZone();
+        var holder = eni.holder();
+        checkVolume(nodeId, eni, catalog.volume(nodeId), problems);
+        if (holder.isEmpty()) {
+            return new Node(nodeId, ip, az, "", State.VACANT, "", -1, "no instance holds the slot");
+        }
+        var id = holder.get();
+        var member = members.get(id);
+        if (member == null || !settings.groupName().equals(member.groupName())) {
+            return leaked(nodeId, ip, az, id, problems);
+        }
+        if (member.isLeaving() || "UNHEALTHY".equalsIgnoreCase(member.healthStatus())) {
+            return new Node(nodeId, ip, az, id, State.LEAVING, "", -1, member.lifecycleState() + "/"
+                    + member.healthStatus());
+        }
+        if (!"InService".equals(member.lifecycleState())) {
+            return new Node(nodeId, ip, az, id, State.REJOINING, "", -1, member.lifecycleState());
+        }
+        checkEni(nodeId, id, eni, problems);
+        var instance = ec2.describeInstance(id);
+        instance.ifPresent(i -> checkNodeTag(nodeId, i, problems));
+        var answer = checkServer(ip);
+        int before = instance.flatMap(i -> i.tag(FAILURES_TAG)).map(HealthUseCase::count).orElse(0);
+        int after = answer.serving() ? 0 : before + 1;
+        if (after != before) {
+            try {
+                ec2.tagInstance(id, Map.of(FAILURES_TAG, Integer.toString(after)));
+            } catch (CloudException e) {
+                // The count is lost for this run only; the next run counts again from the tag.
+                problem(problems, "failure-count-not-written", fields("instanceId", id, "nodeId", nodeId,
+                        "code", e.code()));
+            }
+        }
+        var state = answer.serving() ? State.SERVING : State.FAILING;
+        journal.record(answer.serving() ? "node-serving" : "node-failing", fields("instanceId", id, "nodeId", nodeId,
+                "az", az, "ip", ip, "mode", answer.mode(), "zxid", answer.zxid(), "failures", after,
+                "error", answer.error()));
+        return new Node(nodeId, ip, az, id, state, answer.mode(), after, answer.error());
+    }
+
+    /** A check: imok and leader/follower. A failed attempt is retried (bounded): one slow answer is no failure. */
+    private ServerHealth checkServer(String ip) {
+        ServerHealth answer = null;
+        for (int attempt = 1; attempt <= health.probeAttempts(); attempt++) {
+            answer = probe.probe(ip, settings.clientPort(), health.probeTimeout());
+            if (answer.serving()) {
+                return answer;
+            }
+            if (attempt < health.probeAttempts()) {
+                pauser.pause(health.retryPause());
+            }
+        }
+        return answer;
+    }
+
+    /**
+     * A slot held by an instance outside the group (a crashed function left it attached, or an operator detached
+     * the instance from the group). Released only when that instance is gone or its ZooKeeper does not serve: a
+     * serving one is a live member of the ensemble, and taking its slot would cost a node.
+     */
+    private Node leaked(int nodeId, String ip, String az, String id, List<String> problems) {
+        var instance = ec2.describeInstance(id);
+        var gone = instance.isEmpty() || instance.get().isGone();
+        var answer = gone ? ServerHealth.unreachable(ip, "instance gone") : checkServer(ip);
+        if (answer.serving()) {
+            problem(problems, "slot-held-outside-group", fields("instanceId", id, "nodeId", nodeId, "az", az,
+                    "action", "none: its ZooKeeper serves as " + answer.mode()));
+            return new Node(nodeId, ip, az, id, State.LEAKED, answer.mode(), -1, "serving outside the group");
+        }
+        problem(problems, "slot-held-outside-group", fields("instanceId", id, "nodeId", nodeId, "az", az,
+                "action", "released"));
+        release.release(id);
+        return new Node(nodeId, ip, az, id, State.LEAKED, "", -1, "released: " + answer.error());
+    }
+
+    private void checkNodeTag(int nodeId, InstanceView instance, List<String> problems) {
+        var tagged = instance.tag(settings.nodeIdTagKey());
+        if (tagged.isEmpty() || !tagged.get().equals(Integer.toString(nodeId))) {
+            problem(problems, "node-id-mismatch", fields("instanceId", instance.instanceId(), "nodeId", nodeId,
+                    "az", instance.availabilityZone(), "taggedNodeId", tagged.orElse("")));
+        }
+    }
+
+    private void checkEni(int nodeId, String instanceId, EniView eni, List<String> problems) {
+        var attachment = eni.attachment().orElseThrow();
+        if (!"attached".equals(attachment.status())) {
+            problem(problems, "eni-state", fields("instanceId", instanceId, "nodeId", nodeId, "eniId", eni.eniId(),
+                    "status", attachment.status()));
+        }
+        if (attachment.deleteOnTermination()) {
+            // Safe to repair: it only keeps the ENI (the static IP) when the instance goes.
+            ec2.keepEniOnTermination(eni.eniId(), attachment.attachmentId());
+            problem(problems, "eni-delete-on-termination", fields("instanceId", instanceId, "nodeId", nodeId,
+                    "eniId", eni.eniId(), "action", "set to false"));
+        }
+    }
+
+    private void checkVolume(int nodeId, EniView eni, Optional<VolumeView> volume, List<String> problems) {
+        if (volume.isEmpty()) {
+            problem(problems, "volume-missing", fields("nodeId", nodeId, "az", eni.availabilityZone()));
+            return;
+        }
+        var v = volume.get();
+        if (!v.availabilityZone().equals(eni.availabilityZone())) {
+            problem(problems, "volume-az", fields("nodeId", nodeId, "volumeId", v.volumeId(),
+                    "volumeAz", v.availabilityZone(), "az", eni.availabilityZone()));
+        }
+        if ("error".equals(v.state())) {
+            problem(problems, "volume-state", fields("nodeId", nodeId, "volumeId", v.volumeId(), "state", v.state()));
+        }
+        // Both parts of a slot belong to the same instance; a short mismatch is normal while a launch attaches or a
+        // release detaches, a lasting one is an inconsistency for a person to look at.
+        if (!v.holder().equals(eni.holder())) {
+            problem(problems, "slot-split", fields("nodeId", nodeId, "eniId", eni.eniId(),
+                    "eniHolder", eni.holder().orElse(""), "volumeId", v.volumeId(),
+                    "volumeHolder", v.holder().orElse("")));
+        }
+    }
+
+    /**
+     * Marks at most one node per run, and only when every other node is in service and serving, and enough of them
+     * serve to keep a majority without this one. A node that is already not serving costs nothing to replace, but
+     * when the rest is not a majority either, a replacement cannot help and a person must look.
+     */
+    private Optional<String> replaceIfSafe(List<Node> nodes, int quorum) {
+        var candidate = nodes.stream()
+                .filter(n -> n.state() == State.FAILING && n.failures() >= health.failuresToReplace())
+                .max(Comparator.comparingInt(Node::failures).thenComparing(Node::nodeId, Comparator.reverseOrder()));
+        if (candidate.isEmpty()) {
+            return Optional.empty();
+        }
+        var sick = candidate.get();
+        var others = nodes.stream().filter(n -> n.nodeId() != sick.nodeId()).toList();
+        var blocking = others.stream().filter(n -> n.state() != State.SERVING).toList();
+        long servingOthers = others.stream().filter(n -> n.state() == State.SERVING).count();
+        if (!blocking.isEmpty()) {
+            journal.record("replace-deferred", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
+                    "az", sick.az(), "failures", sick.failures(), "reason", "other nodes are not serving: "
+                            + blocking.stream().map(n -> n.nodeId() + "=" + n.state()).toList()));
+            return Optional.empty();
+        }
+        if (servingOthers < quorum) {
+            journal.record("replace-refused", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
+                    "az", sick.az(), "reason", "only " + servingOthers + " other nodes serve; quorum is " + quorum));
+            return Optional.empty();
+        }
+        try {
+            autoScaling.markUnhealthy(sick.instanceId());
+        } catch (CloudException e) {
+            journal.record("replace-failed", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
+                    "az", sick.az(), "code", e.code()));
+            return Optional.empty();
+        }
+        journal.record("marked-unhealthy", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
+                "az", sick.az(), "failures", sick.failures(), "error", sick.detail()));
+        return Optional.of(sick.instanceId());
+    }
+
+    private void publish(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> marked) {
+        for (var node : nodes) {
+            var values = new ArrayList<Metric>();
+            values.add(Metric.count("Serving", node.state() == State.SERVING ? 1 : 0));
+            values.add(Metric.count("Leader", "leader".equals(node.mode()) ? 1 : 0));
+            values.add(Metric.count("ConsecutiveFailures", Math.max(0, node.failures())));
+            if (node.state() == State.SERVING || node.state() == State.FAILING) {
+                var figures = probe.figures(node.ip(), settings.clientPort(), health.probeTimeout());
+                if (figures.znodeCount() >= 0) {
+                    values.add(Metric.count("ZnodeCount", figures.znodeCount()));
+                    values.add(Metric.count("OutstandingRequests", figures.outstandingRequests()));
+                    values.add(Metric.millis("AvgLatency", figures.avgLatencyMs()));
+                }
+                if (figures.followers() >= 0) {
+                    values.add(Metric.count("Followers", figures.followers()));
+                    values.add(Metric.count("SyncedFollowers", figures.syncedFollowers()));
+                }
+            }
+            metrics.publish(Map.of("NodeId", Integer.toString(node.nodeId())), values, fields("instanceId",
+                    node.instanceId(), "az", node.az(), "state", node.state().name(), "mode", node.mode()));
+        }
+        long failing = nodes.stream().filter(n -> n.state() == State.FAILING).count();
+        metrics.publish(Map.of(), List.of(
+                Metric.count("ServingNodes", serving),
+                Metric.count("Leaders", leaders),
+                Metric.count("QuorumSize", quorum),
+                Metric.count("BelowQuorum", serving < quorum ? 1 : 0),
+                Metric.count("FailingNodes", failing),
+                // Every slot whose server does not serve, for whatever reason (sick, vacant, being replaced).
+                Metric.count("NotServingNodes", nodes.size() - serving),
+                Metric.count("NodesMarkedUnhealthy", marked.isPresent() ? 1 : 0)), Map.of());
+    }
+
+    private void problem(List<String> problems, String kind, Map<String, ?> details) {
+        problems.add(kind + " " + details);
+        var line = new LinkedHashMap<String, Object>(details);
+        line.put("problem", kind);
+        journal.record("health-problem", line);
+    }
+
+    private static int count(String raw) {
+        try {
+            return Math.max(0, Integer.parseInt(raw));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static Map<String, Object> fields(Object... pairs) {
+        var map = new LinkedHashMap<String, Object>();
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            map.put(String.valueOf(pairs[i]), pairs[i + 1]);
+        }
+        return map;
+    }
+}
