@@ -317,7 +317,8 @@ public final class HealthUseCase {
             values.add(Metric.count("Serving", node.state() == State.SERVING ? 1 : 0));
             values.add(Metric.count("Leader", "leader".equals(node.mode()) ? 1 : 0));
             values.add(Metric.count("ConsecutiveFailures", Math.max(0, node.failures())));
-            if (node.state() == State.SERVING || node.state() == State.FAILING) {
+            // Only from serving nodes: a frozen one would cost another timeout for figures nobody can use.
+            if (node.state() == State.SERVING) {
                 var figures = probe.figures(node.ip(), settings.clientPort(), health.probeTimeout());
                 if (figures.znodeCount() >= 0) {
                     values.add(Metric.count("ZnodeCount", figures.znodeCount()));

@@ -3,6 +3,7 @@ package io.zkasg.lambda;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.zkasg.core.HealthUseCase;
+import io.zkasg.core.port.CloudException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,7 +36,16 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         var journal = wiring.journal();
         journal.correlate(wiring.events().id(raw));
         var started = wiring.telemetry().start();
-        var report = wiring.health().check();
+        HealthUseCase.Report report;
+        try {
+            report = wiring.health().check();
+        } catch (CloudException e) {
+            // Throttled or refused even after the SDK's retries: the next scheduled run checks again, so this one
+            // ends normally (Lambda's retries of an old check would only pile up behind the schedule).
+            journal.error("health-check-failed", Map.of("code", e.code(), "error", e.getMessage()));
+            wiring.telemetry().finishHealth(started);
+            return Outcomes.ignored("health check failed: " + e.code());
+        }
         wiring.telemetry().finishHealth(started);
         var summary = new LinkedHashMap<String, Object>();
         summary.put("outcome", "Checked");

@@ -1,5 +1,6 @@
 package io.zkasg.local;
 
+import io.zkasg.core.HealthSettings;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
 import io.zkasg.lambda.Functions;
@@ -8,6 +9,7 @@ import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeClock;
+import io.zkasg.testkit.FakeZk;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -74,8 +76,10 @@ public final class CloudDriver {
                 node++;
             }
         }
+        // Every server answers as a follower, node 1 as the leader (the health function's view of a good ensemble).
+        var zk = new FakeZk().serving("10.0.1.10", "leader");
         var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud), clock, cloud::advance,
-                new SplittableRandom(seed), testBundle(), log);
+                new SplittableRandom(seed), testBundle(), log).withHealth(zk, HealthSettings.defaults());
         return new CloudDriver(clock, cloud, settings, new Functions(wiring));
     }
 

@@ -120,6 +120,9 @@ public final class LocalRunner {
             }
             result = detailType.contains("launch") ? driver.functions().launch(raw) : driver.functions().terminate(raw);
             out.println("   " + detailType + " -> " + result);
+        } else if ("Scheduled Event".equals(detailType)) {
+            result = driver.functions().health(raw);
+            out.println("   " + detailType + " (health check) -> " + result);
         } else {
             result = driver.functions().commandStatus(raw);
             out.println("   " + (detailType.isEmpty() ? "event" : detailType) + " -> " + result);

@@ -369,6 +369,24 @@ class HealthFlowTest {
         });
     }
 
+    @Test
+    void health_shouldEndNormally_whenAwsThrottlesPastTheSdkRetries() {
+        // GIVEN
+        cloud.throttle("DescribeNetworkInterfaces", 1);
+
+        // WHEN
+        var result = check();
+
+        // THEN the next scheduled run checks again; nothing was marked
+        assertThat(result).containsEntry("outcome", "Ignored");
+        assertThat(steps("health-check-failed")).singleElement()
+                .satisfies(l -> assertThat(l).containsEntry("level", "ERROR").containsEntry("code",
+                        "RequestLimitExceeded"));
+        assertThat(emf("Throttles").stream().filter(l -> "health".equals(l.get("Action"))))
+                .singleElement().satisfies(l -> assertThat(l).containsEntry("Throttles", 1.0));
+        assertThat(cloud.markedUnhealthy()).isEmpty();
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> map(Object o) {
         return (Map<String, Object>) o;
