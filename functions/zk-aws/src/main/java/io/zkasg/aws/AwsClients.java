@@ -40,6 +40,7 @@ public final class AwsClients implements AutoCloseable {
     private final AutoScalingClient autoScaling;
     private final SsmClient ssm;
     private final SqsClient sqs;
+    private final SdkAttempts attempts = new SdkAttempts();
 
     private AwsClients(Settings settings) {
         this.http = UrlConnectionHttpClient.builder().build();
@@ -81,6 +82,11 @@ public final class AwsClients implements AutoCloseable {
 
     public SqsClient sqs() {
         return sqs;
+    }
+
+    /** The SDK's own retries, counted per thread across the four clients. */
+    public SdkAttempts attempts() {
+        return attempts;
     }
 
     /**
@@ -138,11 +144,15 @@ public final class AwsClients implements AutoCloseable {
     private <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B configure(B builder,
                                                                                       Settings settings) {
         builder.httpClient(http);
-        if (settings.retryStrategy() != null) {
-            builder.overrideConfiguration(o -> o.retryStrategy(settings.retryStrategy()));
-        } else {
-            builder.overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD));
-        }
+        // One override configuration: a second call would replace the first.
+        builder.overrideConfiguration(o -> {
+            o.addExecutionInterceptor(attempts);
+            if (settings.retryStrategy() != null) {
+                o.retryStrategy(settings.retryStrategy());
+            } else {
+                o.retryStrategy(RetryMode.STANDARD);
+            }
+        });
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
         }

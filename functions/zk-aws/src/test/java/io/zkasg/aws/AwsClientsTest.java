@@ -47,6 +47,23 @@ class AwsClientsTest extends AgainstStub {
     }
 
     @Test
+    void attempts_shouldCountTheSdkRetriesOfThisThread_whenCallsAreThrottled() {
+        // GIVEN: two throttles, then the stub's success (the standard mode's 3 attempts are enough)
+        stub.throttle("DescribeAutoScalingInstances", 2);
+        clients.attempts().reset();
+
+        // WHEN
+        new AwsAutoScaling(clients.autoScaling()).members(List.of("i-1"));
+        new AwsEc2(clients.ec2()).describeInstance("i-1");
+
+        // THEN
+        assertThat(stub.requests()).hasSize(4);
+        assertThat(clients.attempts().retries()).isEqualTo(2);
+        clients.attempts().reset();
+        assertThat(clients.attempts().retries()).isZero();
+    }
+
+    @Test
     void prime_shouldReachEveryServiceAndChangeNothing_whenEndpointAnswers() {
         // GIVEN: a stub answering with its defaults
 

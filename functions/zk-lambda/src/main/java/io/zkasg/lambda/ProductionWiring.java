@@ -40,7 +40,8 @@ final class ProductionWiring {
                 new AwsSsm(clients.ssm()), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out)
-                .withHealth(new SocketZkProbe(), HealthSettings.fromEnv(env));
+                .withHealth(new SocketZkProbe(), HealthSettings.fromEnv(env))
+                .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));
         return wiring;
     }

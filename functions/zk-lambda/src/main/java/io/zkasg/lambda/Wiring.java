@@ -86,6 +86,12 @@ public final class Wiring {
         return this;
     }
 
+    /** Publishes the SDK's own retries per invocation (SdkRetries) from a per-thread counter. */
+    public Wiring countingSdkRetries(Runnable reset, java.util.function.LongSupplier retriesSinceReset) {
+        telemetry.countRetries(reset, retriesSinceReset);
+        return this;
+    }
+
     /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
     public static Wiring over(Settings settings, Ports ports, Clock clock, Pauser pauser, RandomGenerator random,
                               ScriptBundle bundle, PrintStream log) {

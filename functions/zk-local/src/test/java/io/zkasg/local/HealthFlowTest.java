@@ -43,6 +43,7 @@ class HealthFlowTest {
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private Functions functions;
     private int runs;
+    private int retryResets;
 
     @BeforeEach
     void ensembleInService() {
@@ -55,7 +56,8 @@ class HealthFlowTest {
         var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud), driver.clock(),
                 cloud::advance, new SplittableRandom(7), CloudDriver.testBundle(),
                 new PrintStream(log, true, StandardCharsets.UTF_8))
-                .withHealth(zk, new HealthSettings(3, Duration.ofSeconds(2), 2, Duration.ofSeconds(1)));
+                .withHealth(zk, new HealthSettings(3, Duration.ofSeconds(2), 2, Duration.ofSeconds(1)))
+                .countingSdkRetries(() -> retryResets++, () -> 4);
         functions = new Functions(wiring);
         cloud.clearCalls();
     }
@@ -343,6 +345,8 @@ class HealthFlowTest {
                 .containsEntry("Dimensions", List.of(List.of("Cluster")));
         var health = emf("AwsCalls").stream().filter(l -> "health".equals(l.get("Action"))).findFirst().orElseThrow();
         assertThat((Double) health.get("AwsCalls")).isGreaterThanOrEqualTo(7.0);
+        assertThat(health).containsEntry("SdkRetries", 4.0);
+        assertThat(retryResets).isEqualTo(1);
     }
 
     @Test
