@@ -155,8 +155,9 @@ public final class HealthUseCase {
         var ip = eni.privateIp();
         var az = eni.availabilityZone();
         var holder = eni.holder();
-        checkVolume(nodeId, eni, catalog.volume(nodeId), problems);
         if (holder.isEmpty()) {
+            catalog.volume(nodeId).flatMap(VolumeView::holder).ifPresent(v -> problem(problems,
+                    "volume-held-without-eni", fields("nodeId", nodeId, "az", az, "volumeHolder", v)));
             return new Node(nodeId, ip, az, "", State.VACANT, "", -1, "no instance holds the slot");
         }
         var id = holder.get();
@@ -171,7 +172,10 @@ public final class HealthUseCase {
         if (!"InService".equals(member.lifecycleState())) {
             return new Node(nodeId, ip, az, id, State.REJOINING, "", -1, member.lifecycleState());
         }
+        // Only for members in service: while a node launches or leaves, its ENI and volume are attached or detached
+        // one after the other, and a short mismatch is normal.
         checkEni(nodeId, id, eni, problems);
+        checkVolume(nodeId, eni, catalog.volume(nodeId), problems);
         var instance = ec2.describeInstance(id);
         instance.ifPresent(i -> checkNodeTag(nodeId, i, problems));
         var answer = checkServer(ip);
@@ -263,8 +267,7 @@ public final class HealthUseCase {
         if ("error".equals(v.state())) {
             problem(problems, "volume-state", fields("nodeId", nodeId, "volumeId", v.volumeId(), "state", v.state()));
         }
-        // Both parts of a slot belong to the same instance; a short mismatch is normal while a launch attaches or a
-        // release detaches, a lasting one is an inconsistency for a person to look at.
+        // Both parts of a slot belong to the same instance.
         if (!v.holder().equals(eni.holder())) {
             problem(problems, "slot-split", fields("nodeId", nodeId, "eniId", eni.eniId(),
                     "eniHolder", eni.holder().orElse(""), "volumeId", v.volumeId(),

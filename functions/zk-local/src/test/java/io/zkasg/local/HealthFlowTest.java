@@ -287,6 +287,34 @@ class HealthFlowTest {
     }
 
     @Test
+    void health_shouldReportAVolumeMissingFromAnInServiceNode() {
+        // GIVEN node 3's volume fell off (detached by hand)
+        cloud.detachVolume(cloud.volumeIds().get(2), I3, false);
+
+        // WHEN
+        var result = check();
+
+        // THEN
+        assertThat(problems(result)).anySatisfy(p -> assertThat(p).startsWith("slot-split"));
+        assertThat(steps("health-problem")).anySatisfy(l -> assertThat(l).containsEntry("problem", "slot-split")
+                .containsEntry("nodeId", 3).containsEntry("eniHolder", I3).containsEntry("volumeHolder", ""));
+    }
+
+    @Test
+    void health_shouldRepairDeleteOnTermination_ofAMembersEni() {
+        // GIVEN someone set node 1's ENI to die with its instance (the static IP would be lost)
+        var eni = cloud.eniIds().get(0);
+        cloud.eniDeleteOnTermination(eni, true);
+
+        // WHEN
+        var result = check();
+
+        // THEN
+        assertThat(cloud.eniDeletedOnTermination(eni)).isFalse();
+        assertThat(problems(result)).anySatisfy(p -> assertThat(p).startsWith("eni-delete-on-termination"));
+    }
+
+    @Test
     void health_shouldSuspendAzRebalanceOnce_andCheckItEveryRun() {
         // GIVEN / WHEN
         check();

@@ -393,6 +393,18 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         instances.get(instanceId).agentRegistered = true;
     }
 
+    /** Sets the DeleteOnTermination flag of an attached ENI, as a console or CLI change would. */
+    public synchronized void eniDeleteOnTermination(String eniId, boolean value) {
+        enis.get(eniId).attachment.deleteOnTermination = value;
+        mutated();
+    }
+
+    /** Whether an attached ENI goes with its instance. */
+    public synchronized boolean eniDeletedOnTermination(String eniId) {
+        var eni = enis.get(eniId);
+        return eni != null && eni.attachment != null && eni.attachment.deleteOnTermination;
+    }
+
     /** The instance's agent stops answering (SSM shows ConnectionLost). */
     public synchronized void agentLost(String instanceId) {
         instances.get(instanceId).agentLost = true;
