@@ -4,6 +4,7 @@ import io.zkasg.aws.AwsAutoScaling;
 import io.zkasg.aws.AwsClients;
 import io.zkasg.aws.AwsEc2;
 import io.zkasg.aws.AwsSsm;
+import io.zkasg.aws.SocketZkProbe;
 import io.zkasg.aws.SqsResumeScheduler;
 import io.zkasg.core.ConfigException;
 import io.zkasg.core.Settings;
@@ -35,7 +36,7 @@ final class ProductionWiring {
         var clients = AwsClients.fromEnvironment();
         var random = new Reseeded();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
-                new AwsSsm(clients.ssm()), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
+                new AwsSsm(clients.ssm()), new SocketZkProbe(), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out);
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));

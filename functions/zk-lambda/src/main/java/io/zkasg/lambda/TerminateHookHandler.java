@@ -5,6 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import io.zkasg.core.LaunchTicket;
 import java.util.Map;
 
 /** EventBridge "EC2 Instance-terminate Lifecycle Action" → stop ZooKeeper, release the slot, complete the hook. */
@@ -32,6 +33,6 @@ public final class TerminateHookHandler implements RequestStreamHandler {
             return Outcomes.ignored(accepted.rejection());
         }
         wiring.journal().record("terminate-received", Map.of("instanceId", accepted.ref().instanceId()));
-        return Outcomes.summary(wiring.terminate().onTerminate(accepted.ref()));
+        return Outcomes.summary(wiring.terminate().advance(LaunchTicket.first(accepted.ref(), accepted.time())));
     }
 }

@@ -8,6 +8,7 @@ import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeClock;
+import io.zkasg.testkit.FakeZk;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,14 +38,16 @@ public final class CloudDriver {
 
     private final FakeClock clock;
     private final FakeCloud cloud;
+    private final FakeZk zk;
     private final Settings settings;
     private final Functions functions;
     private final List<String> transcript = new ArrayList<>();
     private int messages;
 
-    public CloudDriver(FakeClock clock, FakeCloud cloud, Settings settings, Functions functions) {
+    public CloudDriver(FakeClock clock, FakeCloud cloud, FakeZk zk, Settings settings, Functions functions) {
         this.clock = clock;
         this.cloud = cloud;
+        this.zk = zk;
         this.settings = settings;
         this.functions = functions;
     }
@@ -74,9 +77,10 @@ public final class CloudDriver {
                 node++;
             }
         }
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud), clock, cloud::advance,
+        var zk = new FakeZk();
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk), clock, cloud::advance,
                 new SplittableRandom(seed), testBundle(), log);
-        return new CloudDriver(clock, cloud, settings, new Functions(wiring));
+        return new CloudDriver(clock, cloud, zk, settings, new Functions(wiring));
     }
 
     /** A small stand-in for the scripts bundle where no instance runs the scripts. */
@@ -86,6 +90,11 @@ public final class CloudDriver {
 
     public FakeCloud cloud() {
         return cloud;
+    }
+
+    /** The ZooKeeper servers as the functions' probe sees them. */
+    public FakeZk zk() {
+        return zk;
     }
 
     public FakeClock clock() {
