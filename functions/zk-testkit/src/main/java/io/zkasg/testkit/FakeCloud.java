@@ -195,11 +195,27 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
 
     /** Starts a scale-in or a replacement of this instance (the terminate hook runs when configured). */
     public synchronized void terminate(String instanceId) {
+        terminate(instanceId, null, true);
+    }
+
+    /**
+     * Like {@link #terminate(String)} with a chosen lifecycle token (as in a recorded event); {@code emit} false when
+     * the caller delivers the event itself.
+     */
+    public synchronized void terminate(String instanceId, String token, boolean emit) {
         var instance = instances.get(instanceId);
         if (instance == null || instance.terminated()) {
             return;
         }
-        beginTermination(instance);
+        if (terminateHook.isEmpty()) {
+            finishTermination(instance);
+            return;
+        }
+        instance.lifecycle = "Terminating:Wait";
+        var action = newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING", token);
+        if (!emit) {
+            outbox.remove(action.event);
+        }
     }
 
     /** Kills an instance at once, as when its host dies: no hook, attachments fall off. */
