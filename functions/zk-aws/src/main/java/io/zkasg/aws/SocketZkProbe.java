@@ -29,6 +29,8 @@ public final class SocketZkProbe implements ZkProbe {
                 }
             }
             return new ServerHealth(ip, true, mode, zxid, mode.isEmpty() ? srvr.strip() : "");
+        } catch (java.net.ConnectException e) {
+            return ServerHealth.refused(ip);
         } catch (IOException | NumberFormatException e) {
             return ServerHealth.unreachable(ip, e.toString());
         }

@@ -118,8 +118,9 @@ public final class TerminateUseCase {
     }
 
     /**
-     * Why stopping this node now would cost the ensemble its majority, if it would. A node that is not serving
-     * anyway can always go. Otherwise the other members that will keep serving must be a majority of the ensemble:
+     * Why stopping this node now would cost the ensemble its majority, if it would. A node known not to serve
+     * anyway (it answered outside a quorum, or its host refused the connection) can always go; one that does not
+     * answer at all is treated as serving, so a prober that cannot reach the members never lets a node go early. Otherwise the other members that will keep serving must be a majority of the ensemble:
      * those that answer as leader or follower, minus those that are leaving too and go first (they stopped already,
      * or announced it and have the lower node id). The intent tag is written before the others are read, so two
      * members leaving at once see each other.
@@ -127,7 +128,7 @@ public final class TerminateUseCase {
     private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var servers = catalog.servers();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
-        if (!self.serving()) {
+        if (self.knownNotServing()) {
             journal.record("quorum-guard", fields(instance.instanceId(), "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing"));
             return Optional.empty();

@@ -148,4 +148,18 @@ class TerminateFlowTest {
         }
         assertThat(cloud.timedOutActions()).isEmpty();
     }
+
+    @Test
+    void terminate_shouldNotLetANodeGo_whenTheProberReachesNoMember() {
+        // GIVEN a prober that reaches no ZooKeeper at all (no network path to the members)
+        zk.unreachable(IP1).unreachable(IP2).unreachable(IP3);
+
+        // WHEN node 2 is terminated
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN it waits: not knowing is not a reason to stop a member
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("would leave 0 of 3 serving");
+    }
 }

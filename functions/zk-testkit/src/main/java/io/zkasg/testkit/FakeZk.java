@@ -20,9 +20,15 @@ public final class FakeZk implements ZkProbe {
         return this;
     }
 
-    /** The server at {@code ip} does not answer. */
+    /** The server at {@code ip} is down: its host refuses the connection. */
     public FakeZk down(String ip) {
-        answers.put(ip, ServerHealth.unreachable(ip, "Connection refused"));
+        answers.put(ip, ServerHealth.refused(ip));
+        return this;
+    }
+
+    /** The server at {@code ip} cannot be reached at all (timeout): the prober learns nothing. */
+    public FakeZk unreachable(String ip) {
+        answers.put(ip, ServerHealth.unreachable(ip, "connect timed out"));
         return this;
     }
 
