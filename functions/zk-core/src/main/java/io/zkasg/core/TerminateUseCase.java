@@ -119,11 +119,11 @@ public final class TerminateUseCase {
 
     /**
      * Why stopping this node now would cost the ensemble its majority, if it would. A node known not to serve
-     * anyway (it answered outside a quorum, or its host refused the connection) can always go; one that does not
-     * answer at all is treated as serving, so a prober that cannot reach the members never lets a node go early. Otherwise the other members that will keep serving must be a majority of the ensemble:
-     * those that answer as leader or follower, minus those that are leaving too and go first (they stopped already,
-     * or announced it and have the lower node id). The intent tag is written before the others are read, so two
-     * members leaving at once see each other.
+     * anyway (it answered outside a quorum, or its host refused the connection) can always go. Otherwise (also when
+     * it does not answer at all: a prober without a path to the members must never let a node go early) the other
+     * members that will keep serving must be a majority of the ensemble: those that answer as leader or follower,
+     * minus those that are leaving too and go first (they stopped already, or announced it and have the lower node
+     * id). The intent tag is written before the others are read, so two members leaving at once see each other.
      */
     private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var servers = catalog.servers();

@@ -34,7 +34,8 @@ public final class FakeZk implements ZkProbe {
 
     /** The server at {@code ip} answers imok but is not in a quorum (still electing, or rejoining). */
     public FakeZk notServing(String ip) {
-        answers.put(ip, new ServerHealth(ip, true, "", -1, "This ZooKeeper instance is not currently serving requests"));
+        answers.put(ip, new ServerHealth(ip, true, "", -1,
+                "This ZooKeeper instance is not currently serving requests"));
         return this;
     }
 
