@@ -36,7 +36,8 @@ final class ProductionWiring {
         var clients = AwsClients.fromEnvironment();
         var random = new Reseeded();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
-                new AwsSsm(clients.ssm()), new SocketZkProbe(), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
+                new AwsSsm(clients.ssm()), new SocketZkProbe(),
+                codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out);
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));

@@ -265,7 +265,8 @@ class TemplateTest {
             while (used.find()) {
                 usedNames.add(used.group(1));
             }
-            assertThat(usedNames).as(id + " parameters used by the script").isEqualTo(new TreeSet<>(parameters.keySet()));
+            assertThat(usedNames).as(id + " parameters used by the script")
+                    .isEqualTo(new TreeSet<>(parameters.keySet()));
 
             Matcher quoted = Pattern.compile("'\\{\\{\\s*([A-Za-z0-9]+)\\s*}}'").matcher(script);
             while (quoted.find()) {
