@@ -76,6 +76,9 @@ public final class TerminateUseCase {
         if (superseded.isPresent()) {
             return ignored(id, superseded.get());
         }
+        if (instance.tag(InstanceTags.STOP_ENDED).isPresent()) {
+            return finishRelease(ticket);
+        }
         var stop = instance.tag(InstanceTags.STOP_COMMAND);
         if (stop.isPresent()) {
             return ignored(id, "stop command " + stop.get() + " was sent already; its status completes the hook");
@@ -112,9 +115,32 @@ public final class TerminateUseCase {
             }
         }
         // Unreachable (crashed, SSM offline): the instance is going away, so the slot is released without a stop.
-        release.release(id);
-        return release.complete(ref, LifecycleResult.CONTINUE, "node " + nodeId
-                + " could not be stopped through SSM; slot released without a clean stop");
+        journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
+                "SSM cannot reach the instance; releasing the slot without a clean stop"));
+        ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
+        return finishRelease(LaunchTicket.first(ref, clock.instant()));
+    }
+
+    /**
+     * Detaches the slot and completes the hook once EC2 shows both the ENI and the volume off the instance. While
+     * they are detaching the action waits (resume queue); after {@code RELEASE_FORCE_AFTER_SECONDS} a detach that is
+     * still stuck is forced, as the last resort, and logged.
+     */
+    private LaunchOutcome finishRelease(LaunchTicket ticket) {
+        var id = ticket.instanceId();
+        var waited = Duration.between(ticket.startedAt(), clock.instant());
+        var force = waited.compareTo(settings.releaseForceAfter()) >= 0;
+        if (force) {
+            journal.record("force-detach", fields(id, "waitedSeconds", waited.toSeconds(),
+                    "reason", "detach still not finished: forcing it as the last resort"));
+        }
+        release.release(id, force);
+        var remaining = release.remaining(id);
+        if (remaining == 0 || force) {
+            return release.complete(ticket.ref(), LifecycleResult.CONTINUE, remaining == 0 ? "slot released"
+                    : "slot force-detached after " + waited.toSeconds() + " s");
+        }
+        return deferral.defer(ticket, "terminate", remaining + " attachment(s) of the slot still detaching");
     }
 
     /**
@@ -183,11 +209,16 @@ public final class TerminateUseCase {
         return other.get().tag(InstanceTags.STOP_INTENT).isPresent() && otherNode < nodeId;
     }
 
-    /** The stop command ended (any terminal status): release the slot and let the termination go on. */
+    /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
     public LaunchOutcome onStopEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.terminateHookName(), instanceId, null);
-        release.release(instanceId);
-        return release.complete(ref, LifecycleResult.CONTINUE, "stop command " + commandId + " ended " + status);
+        journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
+        try {
+            ec2.tagInstance(instanceId, Map.of(InstanceTags.STOP_ENDED, status));
+        } catch (CloudException.NotFound e) {
+            return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
+        }
+        return finishRelease(LaunchTicket.first(ref, clock.instant()));
     }
 
     private LaunchOutcome ignored(String instanceId, String reason) {

@@ -162,4 +162,50 @@ class TerminateFlowTest {
         assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("would leave 0 of 3 serving");
     }
+
+    @Test
+    void terminate_shouldCompleteOnlyOnceTheSlotIsDetached_whenDetachingTakesTime() {
+        // GIVEN detaches that take 40 s
+        cloud.latencies(Duration.ZERO, Duration.ofSeconds(40));
+
+        // WHEN node 2 is terminated
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofSeconds(20));
+
+        // THEN after 20 s the hook is still waiting for the detach
+        assertThat(cloud.completions()).doesNotContain("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+
+        // WHEN the detach finishes
+        driver.runUntilQuiet(Duration.ofMinutes(2));
+
+        // THEN the hook continued, after the slot came free, without forcing anything
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(1))).isEmpty();
+        assertThat(log.toString(StandardCharsets.UTF_8)).doesNotContain("force-detach");
+    }
+
+    @Test
+    void terminate_shouldForceTheDetach_onlyAsTheLastResort_whenItStaysStuck() {
+        // GIVEN detaches that never finish unless forced
+        cloud.stuckDetaches(true);
+
+        // WHEN node 2 is terminated and five minutes pass
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN after RELEASE_FORCE_AFTER_SECONDS (120) the detach was forced, logged, and the hook continued
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"force-detach\"")
+                .contains("volume-force-detached").contains("eni-force-detached");
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(1))).isEmpty();
+    }
+
+    @Test
+    void launches_shouldNumberTheNodes_oneSlotPerAz() {
+        // THEN (three launches in us-east-1a/b/c in setUp)
+        assertThat(cloud.instanceTags("i-0aaaaaaaaaaaaaaa1")).containsEntry("zkasg:node-id", "1");
+        assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb2")).containsEntry("zkasg:node-id", "2");
+        assertThat(cloud.instanceTags("i-0ccccccccccccccc3")).containsEntry("zkasg:node-id", "3");
+    }
 }

@@ -67,6 +67,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private Duration bootDelay = Duration.ZERO;
     private int describeLag;
     private boolean eniDeleteOnTerminationDefault;
+    private boolean stuckDetaches;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
     private int sequence;
 
@@ -106,6 +107,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
      */
     public synchronized FakeCloud staleReads(int mutations) {
         this.describeLag = mutations;
+        return this;
+    }
+
+    /** Whether a detach without force stays "detaching"/"busy" for ever (as with a volume still in use). */
+    public synchronized FakeCloud stuckDetaches(boolean value) {
+        this.stuckDetaches = value;
         return this;
     }
 
@@ -272,14 +279,14 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             }
         }
         for (var eni : enis.values()) {
-            if (eni.attachment != null && eni.attachment.detachingSince != null
+            if (eni.attachment != null && eni.attachment.detachingSince != null && !eni.attachment.stuck
                     && !now.isBefore(eni.attachment.detachingSince.plus(detachLatency))) {
                 eni.attachment = null;
                 mutated();
             }
         }
         for (var volume : volumes.values()) {
-            if (volume.attachment != null && volume.attachment.detachingSince != null
+            if (volume.attachment != null && volume.attachment.detachingSince != null && !volume.attachment.stuck
                     && !now.isBefore(volume.attachment.detachingSince.plus(detachLatency))) {
                 volume.attachment = null;
                 mutated();
@@ -517,7 +524,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             if (eni.attachment.detachingSince == null) {
                 eni.attachment.detachingSince = clock.instant();
             }
-            if (detachLatency.isZero()) {
+            eni.attachment.stuck = stuckDetaches && !force;
+            if (force || (detachLatency.isZero() && !eni.attachment.stuck)) {
                 eni.attachment = null;
             }
             mutated();
@@ -537,7 +545,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             if (volume.attachment.detachingSince == null) {
                 volume.attachment.detachingSince = clock.instant();
             }
-            if (detachLatency.isZero()) {
+            volume.attachment.stuck = stuckDetaches && !force;
+            if (force || (detachLatency.isZero() && !volume.attachment.stuck)) {
                 volume.attachment = null;
             }
             mutated();
@@ -810,6 +819,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         final Instant attachedAt;
         boolean deleteOnTermination;
         Instant detachingSince;
+        boolean stuck;
 
         Attachment(String instanceId, String attachmentId, int deviceIndex, String device, Instant attachedAt,
                    boolean deleteOnTermination) {
@@ -824,6 +834,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         Attachment copy() {
             var copy = new Attachment(instanceId, attachmentId, deviceIndex, device, attachedAt, deleteOnTermination);
             copy.detachingSince = detachingSince;
+            copy.stuck = stuck;
             return copy;
         }
 
