@@ -10,7 +10,7 @@ public final class InstanceTags {
      * intent, and only the lower node id goes first.
      */
     public static final String STOP_INTENT = "zkasg:stop-intent";
-    /** How the stop of a terminating instance ended (a command status, or "unreachable"): the slot is being released. */
+    /** How the stop of a leaving instance ended (a command status, or "unreachable"): its slot is being released. */
     public static final String STOP_ENDED = "zkasg:stop-ended";
     /** Id of the stop command sent to a terminating instance. */
     public static final String STOP_COMMAND = "zkasg:stop-command";
