@@ -63,47 +63,24 @@ public final class SlotRelease {
 
     /**
      * Like {@link #release(String)}; {@code force} only as the last resort (a detach stuck in "busy" on an instance
-     * that is going away), and logged as such. Returns how many cluster attachments were still on the instance.
+     * that is going away), and logged as such. The volume goes first: it holds the data.
      */
-    public int release(String instanceId, boolean force) {
-        int found = 0;
-        var instance = ec2.describeInstance(instanceId);
-        if (instance.isEmpty()) {
-            return 0;
+    public void release(String instanceId, boolean force) {
+        var found = ec2.describeInstance(instanceId);
+        if (found.isEmpty()) {
+            return;
         }
-        var az = instance.get().availabilityZone();
+        var instance = found.get();
         var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
-                ec2.clusterVolumes(settings.cluster(), az));
-        for (var nic : instance.get().networkInterfaces()) {
-            if (nic.deviceIndex() == 0) {
-                continue;
-            }
-            for (var id : catalog.servers().keySet()) {
-                var volume = catalog.volume(id);
-                var eni = catalog.eni(id).orElseThrow();
-                if (!eni.eniId().equals(nic.eniId())) {
-                    continue;
-                }
-                if (volume.isPresent() && instance.get().volume(volume.get().volumeId()).isPresent()) {
-                    detachVolume(instanceId, id, volume.get().volumeId(), force);
-                    found++;
-                }
-                detachEni(instanceId, id, nic.eniId(), nic.attachmentId(), force);
-                found++;
-            }
+                ec2.clusterVolumes(settings.cluster(), instance.availabilityZone()));
+        // Every slot, not only the one the ENI names: a launch that failed between its two attaches can leave a
+        // volume without its ENI.
+        for (var nodeId : catalog.servers().keySet()) {
+            catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent())
+                    .ifPresent(v -> detachVolume(instanceId, nodeId, v.volumeId(), force));
+            catalog.eni(nodeId).flatMap(e -> instance.nic(e.eniId()))
+                    .ifPresent(nic -> detachEni(instanceId, nodeId, nic.eniId(), nic.attachmentId(), force));
         }
-        // A volume can be attached without its ENI (a launch that failed between the two attaches of another slot).
-        for (var attached : instance.get().volumes()) {
-            catalog.servers().keySet().stream()
-                    .filter(id -> catalog.volume(id).filter(v -> v.volumeId().equals(attached.volumeId())).isPresent())
-                    .filter(id -> catalog.eni(id).flatMap(e -> instance.get().nic(e.eniId())).isEmpty())
-                    .forEach(id -> detachVolume(instanceId, id, attached.volumeId(), force));
-            found += (int) catalog.servers().keySet().stream()
-                    .filter(id -> catalog.volume(id).filter(v -> v.volumeId().equals(attached.volumeId())).isPresent())
-                    .filter(id -> catalog.eni(id).flatMap(e -> instance.get().nic(e.eniId())).isEmpty())
-                    .count();
-        }
-        return found;
     }
 
     /**
