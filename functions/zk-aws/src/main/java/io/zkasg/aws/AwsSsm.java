@@ -37,7 +37,8 @@ public final class AwsSsm implements SsmPort {
                 .build();
         List<InstanceInformation> infos;
         try {
-            infos = AwsErrors.call(Call.OTHER, () -> ssm.describeInstanceInformation(request).instanceInformationList());
+            infos = AwsErrors.call(Call.OTHER,
+                    () -> ssm.describeInstanceInformation(request).instanceInformationList());
         } catch (CloudException.AgentNotReady e) {
             // SSM may answer an id it has never seen with InvalidInstanceId instead of an empty list.
             return AgentStatus.NOT_REGISTERED;

@@ -29,6 +29,10 @@ public final class SocketZkProbe implements ZkProbe {
     @Override
     public ServerHealth probe(String ip, int port, Duration timeout) {
         var ruok = ask(ip, port, "ruok", timeout);
+        if (ruok.refused()) {
+            // Its host answered: nothing listens, so the server is known to be down (the quorum guard counts that).
+            return ServerHealth.refused(ip);
+        }
         if (ruok.error().isPresent()) {
             return ServerHealth.unreachable(ip, ruok.error().get());
         }
@@ -65,8 +69,11 @@ public final class SocketZkProbe implements ZkProbe {
                 number(fields.get("zk_synced_followers")));
     }
 
-    /** What a four-letter word got: the text the server sent before closing, or why there was none. */
-    record Answer(String text, Optional<String> error) {
+    /**
+     * What a four-letter word got: the text the server sent before closing, or why there was none ({@code refused}
+     * when the host refused the connection).
+     */
+    record Answer(String text, Optional<String> error, boolean refused) {
     }
 
     static Answer ask(String ip, int port, String word, Duration timeout) {
@@ -88,7 +95,7 @@ public final class SocketZkProbe implements ZkProbe {
                 socket.setSoTimeout((int) Math.max(1, left / 1_000_000));
                 int n = in.read(buffer);
                 if (n < 0) {
-                    return new Answer(out.toString(StandardCharsets.UTF_8), Optional.empty());
+                    return new Answer(out.toString(StandardCharsets.UTF_8), Optional.empty(), false);
                 }
                 out.write(buffer, 0, n);
                 if (out.size() > MAX_ANSWER_BYTES) {
@@ -98,14 +105,14 @@ public final class SocketZkProbe implements ZkProbe {
         } catch (SocketTimeoutException e) {
             return failed("timed out after " + timeout.toMillis() + " ms (" + word + ")");
         } catch (ConnectException e) {
-            return failed("connection refused (" + word + ")");
+            return new Answer("", Optional.of("connection refused (" + word + ")"), true);
         } catch (IOException e) {
             return failed(e.getClass().getSimpleName() + ": " + e.getMessage() + " (" + word + ")");
         }
     }
 
     private static Answer failed(String why) {
-        return new Answer("", Optional.of(why));
+        return new Answer("", Optional.of(why), false);
     }
 
     private static int millis(Duration timeout) {

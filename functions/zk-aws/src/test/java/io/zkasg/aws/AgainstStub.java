@@ -10,7 +10,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 
-/** Real SDK clients talking to a fresh {@link AwsStubServer} on 127.0.0.1, with the standard retry mode's 3 attempts. */
+/**
+ * Real SDK clients talking to a fresh {@link AwsStubServer} on 127.0.0.1, with the standard retry mode's 3 attempts.
+ */
 abstract class AgainstStub {
 
     static final AwsBasicCredentials TEST_CREDENTIALS = AwsBasicCredentials.create("AKIDTEST", "secret");

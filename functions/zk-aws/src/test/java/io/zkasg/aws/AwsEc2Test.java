@@ -183,8 +183,10 @@ class AwsEc2Test extends AgainstStub {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "VolumeInUse | vol-1 is already attached to an instance | ResourceInUse",
-        "InvalidParameterValue | Invalid value '/dev/xvdg' for unixDevice. Attachment point /dev/xvdg is already in use | ResourceInUse",
-        "InvalidVolume.ZoneMismatch | The volume 'vol-1' is not in the same availability zone as instance 'i-1' | ZoneMismatch",
+        "InvalidParameterValue | Invalid value '/dev/xvdg' for unixDevice. Attachment point /dev/xvdg is already in use"
+            + " | ResourceInUse",
+        "InvalidVolume.ZoneMismatch | The volume 'vol-1' is not in the same availability zone as instance 'i-1'"
+            + " | ZoneMismatch",
         "InvalidVolume.NotFound | The volume 'vol-1' does not exist. | NotFound",
         "IncorrectState | vol-1 is not 'available'. | IncorrectState",
         "AttachmentLimitExceeded | too many volumes | AttachmentLimit",

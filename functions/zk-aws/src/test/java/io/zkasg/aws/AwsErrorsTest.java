@@ -60,7 +60,8 @@ class AwsErrorsTest {
     @Test
     void translate_shouldRethrowUnchanged_whenInvalidParameterValueIsNotAnAttachRace() {
         // GIVEN
-        AwsServiceException onAttach = exception("InvalidParameterValue", "Value (/dev/foo) for parameter device is invalid.");
+        AwsServiceException onAttach = exception("InvalidParameterValue",
+                "Value (/dev/foo) for parameter device is invalid.");
         AwsServiceException onDescribe = exception("InvalidParameterValue", "already");
 
         // WHEN / THEN

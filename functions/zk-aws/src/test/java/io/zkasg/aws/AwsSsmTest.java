@@ -52,7 +52,8 @@ class AwsSsmTest extends AgainstStub {
     @Test
     void agentStatus_shouldBeNotRegistered_whenSsmAnswersInvalidInstanceId() {
         // GIVEN
-        stub.enqueue("DescribeInstanceInformation", error("InvalidInstanceId", "Instances [[i-1]] not in a valid state"));
+        stub.enqueue("DescribeInstanceInformation",
+                error("InvalidInstanceId", "Instances [[i-1]] not in a valid state"));
 
         // WHEN / THEN
         assertThat(ssm.agentStatus("i-1")).isEqualTo(AgentStatus.NOT_REGISTERED);

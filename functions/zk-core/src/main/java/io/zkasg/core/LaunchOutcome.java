@@ -17,12 +17,12 @@ public sealed interface LaunchOutcome {
     record Deferred(String reason, Duration delay) implements LaunchOutcome {
     }
 
-    /** The slot is attached and the bootstrap command is on its way; its status event completes the hook. */
+    /** A command (bootstrap or stop) is on its way to the node; its status event completes the hook. */
     record CommandSent(int nodeId, String eniId, String volumeId, String commandId, Map<String, String> parameters)
             implements LaunchOutcome {
         @Override
         public String reason() {
-            return "bootstrap command " + commandId + " sent for node " + nodeId;
+            return "command " + commandId + " sent for node " + nodeId;
         }
     }
 

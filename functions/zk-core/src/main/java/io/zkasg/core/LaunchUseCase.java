@@ -35,13 +35,13 @@ public final class LaunchUseCase {
     private final Ec2Port ec2;
     private final AutoScalingPort autoScaling;
     private final SsmPort ssm;
-    private final ResumeScheduler scheduler;
     private final Journal journal;
     private final Clock clock;
     private final Pauser pauser;
     private final RandomGenerator random;
     private final ScriptBundle bundle;
     private final SlotRelease release;
+    private final Deferral deferral;
 
     public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
                          ResumeScheduler scheduler, Journal journal, Clock clock, Pauser pauser,
@@ -50,13 +50,13 @@ public final class LaunchUseCase {
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.ssm = ssm;
-        this.scheduler = scheduler;
         this.journal = journal;
         this.clock = clock;
         this.pauser = pauser;
         this.random = random;
         this.bundle = bundle;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+        this.deferral = new Deferral(settings, ec2, autoScaling, scheduler, journal, clock, random);
     }
 
     /** Advances the launch; see the class comment. */
@@ -91,9 +91,9 @@ public final class LaunchUseCase {
         if (instance.tag(InstanceTags.LAUNCH).filter(InstanceTags.ABANDONED::equals).isPresent()) {
             return ignored(id, "this launch was abandoned already");
         }
-        var chain = instance.tag(InstanceTags.RESUME_CHAIN);
-        if (ticket.attempt() > 1 && chain.isPresent() && !chain.get().equals(ticket.chain())) {
-            return ignored(id, "resume message " + ticket.chain() + " was superseded by " + chain.get());
+        var superseded = deferral.superseded(ticket, instance);
+        if (superseded.isPresent()) {
+            return ignored(id, superseded.get());
         }
         var sent = instance.tag(InstanceTags.BOOTSTRAP_COMMAND);
         if (sent.isPresent()) {
@@ -283,26 +283,7 @@ public final class LaunchUseCase {
     }
 
     private LaunchOutcome defer(LaunchTicket ticket, String reason) {
-        var now = clock.instant();
-        var delay = settings.resumeDelay();
-        var heartbeat = ticket.lastHeartbeat();
-        // Keep the hook alive: beat when the next resumption would land past half of the heartbeat timeout.
-        if (Duration.between(heartbeat, now.plus(delay)).compareTo(settings.heartbeatTimeout().dividedBy(2)) > 0) {
-            try {
-                autoScaling.recordHeartbeat(ticket.ref());
-                heartbeat = now;
-                journal.record("heartbeat", fields(ticket.instanceId()));
-            } catch (CloudException.NoActiveLifecycleAction e) {
-                return ignored(ticket.instanceId(), "the lifecycle action is over (" + e.code() + ")");
-            }
-        }
-        var chain = String.format("%016x", random.nextLong());
-        scheduler.resumeLater(ticket.next(heartbeat, chain), delay);
-        // After the send, never before: the message named by the tag must be in flight.
-        ec2.tagInstance(ticket.instanceId(), Map.of(InstanceTags.RESUME_CHAIN, chain));
-        journal.record("launch-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
-                "delaySeconds", delay.toSeconds()));
-        return new LaunchOutcome.Deferred(reason, delay);
+        return deferral.defer(ticket, "launch", reason);
     }
 
     private LaunchOutcome ignored(String instanceId, String reason) {

@@ -27,6 +27,9 @@ public record Settings(
         Duration resumeDelay,
         Duration attachSettle,
         Duration commandTimeout,
+        Duration terminateMaxWait,
+        Duration releaseForceAfter,
+        Duration probeTimeout,
         String zkDistUrl,
         String zkSha512) {
 
@@ -67,6 +70,9 @@ public record Settings(
                 r.seconds("RESUME_DELAY_SECONDS", 15, 1, 900),
                 r.seconds("ATTACH_SETTLE_SECONDS", 6, 0, 60),
                 r.seconds("COMMAND_TIMEOUT_SECONDS", 600, 30, 172800),
+                r.seconds("TERMINATE_MAX_WAIT_SECONDS", 3600, 0, 172800),
+                r.seconds("RELEASE_FORCE_AFTER_SECONDS", 120, 30, 3600),
+                Duration.ofMillis(r.integer("ZK_PROBE_TIMEOUT_MILLIS", 2000, 100, 10000)),
                 r.text("ZK_DIST_URL", "", Pattern.compile("|" + HTTPS_URL.pattern())),
                 r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())));
         if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {

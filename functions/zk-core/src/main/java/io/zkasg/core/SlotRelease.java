@@ -58,51 +58,57 @@ public final class SlotRelease {
 
     /** Detaches every volume and ENI of the cluster that is attached to the instance. Safe to repeat. */
     public void release(String instanceId) {
-        var instance = ec2.describeInstance(instanceId);
-        if (instance.isEmpty()) {
+        release(instanceId, false);
+    }
+
+    /**
+     * Like {@link #release(String)}; {@code force} only as the last resort (a detach stuck in "busy" on an instance
+     * that is going away), and logged as such. The volume goes first: it holds the data.
+     */
+    public void release(String instanceId, boolean force) {
+        var found = ec2.describeInstance(instanceId);
+        if (found.isEmpty()) {
             return;
         }
-        var az = instance.get().availabilityZone();
+        var instance = found.get();
         var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
-                ec2.clusterVolumes(settings.cluster(), az));
-        for (var nic : instance.get().networkInterfaces()) {
-            if (nic.deviceIndex() == 0) {
-                continue;
-            }
-            for (var id : catalog.servers().keySet()) {
-                var volume = catalog.volume(id);
-                var eni = catalog.eni(id).orElseThrow();
-                if (!eni.eniId().equals(nic.eniId())) {
-                    continue;
-                }
-                if (volume.isPresent() && instance.get().volume(volume.get().volumeId()).isPresent()) {
-                    detachVolume(instanceId, id, volume.get().volumeId());
-                }
-                detachEni(instanceId, id, nic.eniId(), nic.attachmentId());
-            }
-        }
-        // A volume can be attached without its ENI (a launch that failed between the two attaches of another slot).
-        for (var attached : instance.get().volumes()) {
-            catalog.servers().keySet().stream()
-                    .filter(id -> catalog.volume(id).filter(v -> v.volumeId().equals(attached.volumeId())).isPresent())
-                    .filter(id -> catalog.eni(id).flatMap(e -> instance.get().nic(e.eniId())).isEmpty())
-                    .forEach(id -> detachVolume(instanceId, id, attached.volumeId()));
+                ec2.clusterVolumes(settings.cluster(), instance.availabilityZone()));
+        // Every slot, not only the one the ENI names: a launch that failed between its two attaches can leave a
+        // volume without its ENI.
+        for (var nodeId : catalog.servers().keySet()) {
+            catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent())
+                    .ifPresent(v -> detachVolume(instanceId, nodeId, v.volumeId(), force));
+            catalog.eni(nodeId).flatMap(e -> instance.nic(e.eniId()))
+                    .ifPresent(nic -> detachEni(instanceId, nodeId, nic.eniId(), nic.attachmentId(), force));
         }
     }
 
-    private void detachVolume(String instanceId, int nodeId, String volumeId) {
+    /**
+     * How many of the orchestrator's attachments (the ENI at the slot's device index, the volume at the slot's
+     * device) are still on the instance, in any state: zero once EC2 has finished detaching them.
+     */
+    public int remaining(String instanceId) {
+        return ec2.describeInstance(instanceId).map(i -> (int) (i.networkInterfaces().stream()
+                .filter(n -> n.deviceIndex() == settings.eniDeviceIndex()).count()
+                + i.volumes().stream().filter(v -> settings.volumeDevice().equals(v.device())).count()))
+                .orElse(0);
+    }
+
+    private void detachVolume(String instanceId, int nodeId, String volumeId, boolean force) {
         try {
-            ec2.detachVolume(volumeId, instanceId, false);
-            journal.record("volume-detached", fields(instanceId, "nodeId", nodeId, "volumeId", volumeId));
+            ec2.detachVolume(volumeId, instanceId, force);
+            journal.record(force ? "volume-force-detached" : "volume-detached",
+                    fields(instanceId, "nodeId", nodeId, "volumeId", volumeId));
         } catch (CloudException.NotFound | CloudException.IncorrectState e) {
             journal.record("volume-detach-skipped", fields(instanceId, "volumeId", volumeId, "code", e.code()));
         }
     }
 
-    private void detachEni(String instanceId, int nodeId, String eniId, String attachmentId) {
+    private void detachEni(String instanceId, int nodeId, String eniId, String attachmentId, boolean force) {
         try {
-            ec2.detachEni(attachmentId, false);
-            journal.record("eni-detached", fields(instanceId, "nodeId", nodeId, "eniId", eniId));
+            ec2.detachEni(attachmentId, force);
+            journal.record(force ? "eni-force-detached" : "eni-detached",
+                    fields(instanceId, "nodeId", nodeId, "eniId", eniId));
         } catch (CloudException.NotFound | CloudException.IncorrectState e) {
             journal.record("eni-detach-skipped", fields(instanceId, "eniId", eniId, "code", e.code()));
         }

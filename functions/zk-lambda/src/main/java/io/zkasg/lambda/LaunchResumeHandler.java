@@ -52,16 +52,18 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
             return true;
         }
         var settings = wiring.settings();
+        var hook = ticket.ref().hookName();
+        var terminate = !settings.terminateHookName().isEmpty() && settings.terminateHookName().equals(hook);
         if (!settings.groupName().equals(ticket.ref().groupName())
-                || !settings.launchHookName().equals(ticket.ref().hookName())
+                || !(terminate || settings.launchHookName().equals(hook))
                 || !LaunchHookHandler.INSTANCE_ID.matcher(ticket.instanceId()).matches()) {
-            journal.record("event-ignored", Map.of("reason", "ticket is not for this group's launch hook"));
+            journal.record("event-ignored", Map.of("reason", "ticket is not for one of this group's hooks"));
             return true;
         }
         try {
             var started = wiring.telemetry().start();
-            var outcome = wiring.launch().advance(ticket);
-            wiring.telemetry().finish("launch-resume", started, outcome);
+            var outcome = terminate ? wiring.terminate().advance(ticket) : wiring.launch().advance(ticket);
+            wiring.telemetry().finish(terminate ? "terminate-resume" : "launch-resume", started, outcome);
             journal.record("launch-resumed", Map.of("instanceId", ticket.instanceId(), "attempt", ticket.attempt(),
                     "outcome", Outcomes.summary(outcome)));
             return true;

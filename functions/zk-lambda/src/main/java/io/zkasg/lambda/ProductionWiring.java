@@ -37,7 +37,8 @@ final class ProductionWiring {
         var clients = AwsClients.fromEnvironment();
         var random = new Reseeded();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
-                new AwsSsm(clients.ssm()), codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
+                new AwsSsm(clients.ssm()), new SocketZkProbe(),
+                codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out)
                 .withHealth(new SocketZkProbe(), HealthSettings.fromEnv(env))

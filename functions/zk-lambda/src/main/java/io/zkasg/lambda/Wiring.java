@@ -29,7 +29,8 @@ import java.util.random.RandomGenerator;
 public final class Wiring {
 
     /** The cloud behind the ports: the real AWS adapters in Lambda, a fake or local cloud elsewhere. */
-    public record Ports(Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ResumeScheduler scheduler) {
+    public record Ports(Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ResumeScheduler scheduler,
+                        ZkProbe zk) {
     }
 
     static final String BUNDLE_RESOURCE = "/zkasg/scripts.tar.gz";
@@ -53,7 +54,7 @@ public final class Wiring {
      * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
      * (the SQS adapter needs it to encode tickets).
      */
-    public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
+    public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
                   Function<Function<io.zkasg.core.LaunchTicket, String>, ResumeScheduler> schedulerFor,
                   Clock clock, Pauser pauser, RandomGenerator random, ScriptBundle bundle, PrintStream log) {
         var json = new ObjectMapper();
@@ -73,7 +74,8 @@ public final class Wiring {
         var scheduler = schedulerFor.apply(codec::encode);
         this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
                 bundle);
-        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, journal, bundle);
+        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, scheduler, journal, clock, random,
+                bundle);
         this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal, terminate);
     }
 
@@ -95,8 +97,8 @@ public final class Wiring {
     /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
     public static Wiring over(Settings settings, Ports ports, Clock clock, Pauser pauser, RandomGenerator random,
                               ScriptBundle bundle, PrintStream log) {
-        return new Wiring(settings, ports.ec2(), ports.autoScaling(), ports.ssm(), codec -> ports.scheduler(), clock,
-                pauser, random, bundle, log);
+        return new Wiring(settings, ports.ec2(), ports.autoScaling(), ports.ssm(), ports.zk(),
+                codec -> ports.scheduler(), clock, pauser, random, bundle, log);
     }
 
     Settings settings() {

@@ -39,14 +39,16 @@ public final class CloudDriver {
 
     private final FakeClock clock;
     private final FakeCloud cloud;
+    private final FakeZk zk;
     private final Settings settings;
     private final Functions functions;
     private final List<String> transcript = new ArrayList<>();
     private int messages;
 
-    public CloudDriver(FakeClock clock, FakeCloud cloud, Settings settings, Functions functions) {
+    public CloudDriver(FakeClock clock, FakeCloud cloud, FakeZk zk, Settings settings, Functions functions) {
         this.clock = clock;
         this.cloud = cloud;
+        this.zk = zk;
         this.settings = settings;
         this.functions = functions;
     }
@@ -76,11 +78,12 @@ public final class CloudDriver {
                 node++;
             }
         }
-        // Every server answers as a follower, node 1 as the leader (the health function's view of a good ensemble).
+        // Every server answers as a follower, node 1 as the leader: a good ensemble, for the quorum guard and the
+        // health function alike.
         var zk = new FakeZk().serving("10.0.1.10", "leader");
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud), clock, cloud::advance,
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk), clock, cloud::advance,
                 new SplittableRandom(seed), testBundle(), log).withHealth(zk, HealthSettings.defaults());
-        return new CloudDriver(clock, cloud, settings, new Functions(wiring));
+        return new CloudDriver(clock, cloud, zk, settings, new Functions(wiring));
     }
 
     /** A small stand-in for the scripts bundle where no instance runs the scripts. */
@@ -90,6 +93,11 @@ public final class CloudDriver {
 
     public FakeCloud cloud() {
         return cloud;
+    }
+
+    /** The ZooKeeper servers as the functions' probe sees them. */
+    public FakeZk zk() {
+        return zk;
     }
 
     public FakeClock clock() {

@@ -26,7 +26,8 @@ public final class LocalRunner {
 
     static final List<String> DEFAULT_EVENTS = List.of("events/launch-us-east-1a.json",
             "events/launch-us-east-1b.json", "events/launch-us-east-1c.json", "events/launch-duplicate.json",
-            "events/launch-test-notification.json", "events/launch-other-group.json", "events/malformed.json");
+            "events/launch-test-notification.json", "events/launch-other-group.json", "events/malformed.json",
+            "events/terminate-us-east-1b.json", "events/launch-us-east-1b-replacement.json");
 
     private final CloudDriver driver;
     private final PrintStream out;
@@ -107,6 +108,11 @@ public final class LocalRunner {
             out.println("   (not valid JSON: delivered as it is)");
         }
         var detailType = root == null ? "" : root.path("detail-type").asText("");
+        try {
+            driver.clock().set(Instant.parse(root == null ? "" : root.path("time").asText("")));
+        } catch (java.time.format.DateTimeParseException e) {
+            // no event time: the clock stays where it is
+        }
         Map<String, Object> result;
         if (detailType.contains("Lifecycle Action")) {
             var instanceId = root.path("detail").path("EC2InstanceId").asText("");
@@ -117,6 +123,12 @@ public final class LocalRunner {
                 cloud.launch(instanceId, az, root.path("detail").path("LifecycleActionToken").asText(null), false);
                 cloud.tick(); // booted: the replay shows the uncontended path (tests cover a pending instance)
                 out.println("   instance " + instanceId + " launched into " + az + " (pending lifecycle action)");
+            }
+            if (detailType.contains("terminate") && cloud.hasInstance(instanceId)
+                    && group.equals(driver.settings().groupName())
+                    && !cloud.lifecycleState(instanceId).startsWith("Terminat")) {
+                cloud.terminate(instanceId, root.path("detail").path("LifecycleActionToken").asText(null), false);
+                out.println("   instance " + instanceId + " is leaving the group (pending lifecycle action)");
             }
             result = detailType.contains("launch") ? driver.functions().launch(raw) : driver.functions().terminate(raw);
             out.println("   " + detailType + " -> " + result);

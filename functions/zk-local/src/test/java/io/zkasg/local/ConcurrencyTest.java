@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Many launches into the same and different AZs, with duplicated, reordered and late events, run through the real
- * handlers with every cloud call an interleaving point. Reproduce a failure with -Dzkasg.seed=N -Dzkasg.interleavings=1.
+ * handlers with every cloud call an interleaving point. Reproduce a failure with
+ * -Dzkasg.seed=N -Dzkasg.interleavings=1.
  */
 class ConcurrencyTest {
 

@@ -53,7 +53,7 @@ class HealthFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
         assertThat(List.of(I1, I2, I3)).allSatisfy(i -> assertThat(cloud.lifecycleState(i)).isEqualTo("InService"));
         zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
-        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud), driver.clock(),
+        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk), driver.clock(),
                 cloud::advance, new SplittableRandom(7), CloudDriver.testBundle(),
                 new PrintStream(log, true, StandardCharsets.UTF_8))
                 .withHealth(zk, new HealthSettings(3, Duration.ofSeconds(2), 2, Duration.ofSeconds(1)))

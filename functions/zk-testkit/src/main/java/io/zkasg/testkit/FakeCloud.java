@@ -71,6 +71,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private Duration bootDelay = Duration.ZERO;
     private int describeLag;
     private boolean eniDeleteOnTerminationDefault;
+    private boolean stuckDetaches;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
     private int sequence;
 
@@ -110,6 +111,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
      */
     public synchronized FakeCloud staleReads(int mutations) {
         this.describeLag = mutations;
+        return this;
+    }
+
+    /** Whether a detach without force stays "detaching"/"busy" for ever (as with a volume still in use). */
+    public synchronized FakeCloud stuckDetaches(boolean value) {
+        this.stuckDetaches = value;
         return this;
     }
 
@@ -212,11 +219,27 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
 
     /** Starts a scale-in or a replacement of this instance (the terminate hook runs when configured). */
     public synchronized void terminate(String instanceId) {
+        terminate(instanceId, null, true);
+    }
+
+    /**
+     * Like {@link #terminate(String)} with a chosen lifecycle token (as in a recorded event); {@code emit} false when
+     * the caller delivers the event itself.
+     */
+    public synchronized void terminate(String instanceId, String token, boolean emit) {
         var instance = instances.get(instanceId);
         if (instance == null || instance.terminated()) {
             return;
         }
-        beginTermination(instance);
+        if (terminateHook.isEmpty()) {
+            finishTermination(instance);
+            return;
+        }
+        instance.lifecycle = "Terminating:Wait";
+        var action = newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING", token);
+        if (!emit) {
+            outbox.remove(action.event);
+        }
     }
 
     /** Kills an instance at once, as when its host dies: no hook, attachments fall off. */
@@ -273,14 +296,14 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             }
         }
         for (var eni : enis.values()) {
-            if (eni.attachment != null && eni.attachment.detachingSince != null
+            if (eni.attachment != null && eni.attachment.detachingSince != null && !eni.attachment.stuck
                     && !now.isBefore(eni.attachment.detachingSince.plus(detachLatency))) {
                 eni.attachment = null;
                 mutated();
             }
         }
         for (var volume : volumes.values()) {
-            if (volume.attachment != null && volume.attachment.detachingSince != null
+            if (volume.attachment != null && volume.attachment.detachingSince != null && !volume.attachment.stuck
                     && !now.isBefore(volume.attachment.detachingSince.plus(detachLatency))) {
                 volume.attachment = null;
                 mutated();
@@ -546,7 +569,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             if (eni.attachment.detachingSince == null) {
                 eni.attachment.detachingSince = clock.instant();
             }
-            if (detachLatency.isZero()) {
+            eni.attachment.stuck = stuckDetaches && !force;
+            if (force || (detachLatency.isZero() && !eni.attachment.stuck)) {
                 eni.attachment = null;
             }
             mutated();
@@ -566,7 +590,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             if (volume.attachment.detachingSince == null) {
                 volume.attachment.detachingSince = clock.instant();
             }
-            if (detachLatency.isZero()) {
+            volume.attachment.stuck = stuckDetaches && !force;
+            if (force || (detachLatency.isZero() && !volume.attachment.stuck)) {
                 volume.attachment = null;
             }
             mutated();
@@ -894,6 +919,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         final Instant attachedAt;
         boolean deleteOnTermination;
         Instant detachingSince;
+        boolean stuck;
 
         Attachment(String instanceId, String attachmentId, int deviceIndex, String device, Instant attachedAt,
                    boolean deleteOnTermination) {
@@ -908,6 +934,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         Attachment copy() {
             var copy = new Attachment(instanceId, attachmentId, deviceIndex, device, attachedAt, deleteOnTermination);
             copy.detachingSince = detachingSince;
+            copy.stuck = stuck;
             return copy;
         }
 

@@ -24,15 +24,22 @@ public final class FakeZk implements ZkProbe {
         return this;
     }
 
-    /** The server at {@code ip} does not answer. */
+    /** The server at {@code ip} is down: its host refuses the connection. */
     public FakeZk down(String ip) {
-        answers.put(ip, ServerHealth.unreachable(ip, "Connection refused"));
+        answers.put(ip, ServerHealth.refused(ip));
+        return this;
+    }
+
+    /** The server at {@code ip} cannot be reached at all (timeout): the prober learns nothing. */
+    public FakeZk unreachable(String ip) {
+        answers.put(ip, ServerHealth.unreachable(ip, "connect timed out"));
         return this;
     }
 
     /** The server at {@code ip} answers imok but is not in a quorum (still electing, or rejoining). */
     public FakeZk notServing(String ip) {
-        answers.put(ip, new ServerHealth(ip, true, "", -1, "This ZooKeeper instance is not currently serving requests"));
+        answers.put(ip, new ServerHealth(ip, true, "", -1,
+                "This ZooKeeper instance is not currently serving requests"));
         return this;
     }
 

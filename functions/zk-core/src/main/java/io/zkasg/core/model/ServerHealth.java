@@ -18,4 +18,19 @@ public record ServerHealth(String ip, boolean imok, String mode, long zxid, Stri
     public static ServerHealth unreachable(String ip, String error) {
         return new ServerHealth(ip, false, "", -1, error);
     }
+
+    /** The host answered but nothing listens on the port: the server is down, not merely out of reach. */
+    public static ServerHealth refused(String ip) {
+        return new ServerHealth(ip, false, "", -1, REFUSED);
+    }
+
+    /**
+     * Known not to serve: it answered without being in a quorum, or its host refused the connection. A timeout is
+     * not knowledge (the prober may simply not reach it).
+     */
+    public boolean knownNotServing() {
+        return !serving() && (imok || REFUSED.equals(error) || !mode.isEmpty());
+    }
+
+    private static final String REFUSED = "connection refused";
 }

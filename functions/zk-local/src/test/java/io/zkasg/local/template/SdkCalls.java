@@ -27,7 +27,8 @@ import org.objectweb.asm.Opcodes;
  */
 final class SdkCalls {
 
-    private static final Pattern CLIENT = Pattern.compile("software/amazon/awssdk/services/([a-z0-9]+)/[A-Za-z0-9]+Client");
+    private static final Pattern CLIENT =
+            Pattern.compile("software/amazon/awssdk/services/([a-z0-9]+)/[A-Za-z0-9]+Client");
     /** Client methods that are not AWS operations. */
     private static final Set<String> NOT_OPERATIONS = Set.of("close", "serviceName", "serviceClientConfiguration",
             "waiter", "utilities", "create", "builder");

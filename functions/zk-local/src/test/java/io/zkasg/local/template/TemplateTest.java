@@ -48,7 +48,7 @@ class TemplateTest {
     /** Which sample events each EventBridge rule (function.event) must match; it must match no other file. */
     private static final Map<String, Set<String>> RULE_EVENTS = Map.of(
             "LaunchHookFunction.LifecycleAction", Set.of("launch-us-east-1a.json", "launch-us-east-1b.json",
-                    "launch-us-east-1c.json", "launch-duplicate.json"),
+                    "launch-us-east-1c.json", "launch-duplicate.json", "launch-us-east-1b-replacement.json"),
             "TerminateHookFunction.LifecycleAction", Set.of("terminate-us-east-1b.json"),
             "CommandStatusFunction.CommandStatus", Set.of("command-invocation-success.json",
                     "command-invocation-failed.json", "stop-invocation-success.json"));
@@ -265,7 +265,8 @@ class TemplateTest {
             while (used.find()) {
                 usedNames.add(used.group(1));
             }
-            assertThat(usedNames).as(id + " parameters used by the script").isEqualTo(new TreeSet<>(parameters.keySet()));
+            assertThat(usedNames).as(id + " parameters used by the script")
+                    .isEqualTo(new TreeSet<>(parameters.keySet()));
 
             Matcher quoted = Pattern.compile("'\\{\\{\\s*([A-Za-z0-9]+)\\s*}}'").matcher(script);
             while (quoted.find()) {
