@@ -36,12 +36,13 @@ final class ProductionWiring {
         }
         var clients = AwsClients.fromEnvironment();
         var random = new Reseeded();
+        var probe = new SocketZkProbe();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
-                new AwsSsm(clients.ssm()), new SocketZkProbe(),
+                new AwsSsm(clients.ssm()), probe,
                 codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out)
-                .withHealth(new SocketZkProbe(), HealthSettings.fromEnv(env))
+                .withHealth(probe, HealthSettings.fromEnv(env))
                 .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));
         return wiring;
