@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * {@link ZkProbe} over plain TCP: one connection per four-letter word, as ZooKeeper answers one word and closes. Every
@@ -67,6 +68,20 @@ public final class SocketZkProbe implements ZkProbe {
                 number(fields.get("zk_znode_count")), number(fields.get("zk_outstanding_requests")),
                 decimal(fields.get("zk_avg_latency")), number(fields.get("zk_followers")),
                 number(fields.get("zk_synced_followers")));
+    }
+
+    @Override
+    public OptionalInt serverId(String ip, int port, Duration timeout) {
+        var conf = ask(ip, port, "conf", timeout);
+        if (conf.error().isPresent()) {
+            return OptionalInt.empty();
+        }
+        var id = fields(conf.text(), '=').get("serverId");
+        try {
+            return id == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(id));
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
     }
 
     /**

@@ -87,6 +87,18 @@ class SocketZkProbeTest {
     }
 
     @Test
+    void serverId_shouldReadConf_whenAllowed_andBeEmptyOtherwise() throws Exception {
+        // GIVEN: a standalone server has id 0
+        int port = startZooKeeper("ruok, srvr, conf");
+
+        // WHEN / THEN
+        assertThat(probe.serverId("127.0.0.1", port, TIMEOUT)).hasValue(0);
+        System.setProperty(WHITELIST, "ruok");
+        FourLetterCommands.resetWhiteList();
+        assertThat(probe.serverId("127.0.0.1", port, TIMEOUT)).isEmpty();
+    }
+
+    @Test
     void figures_shouldBeNone_whenMntrIsNotWhitelisted() throws Exception {
         // GIVEN: ZooKeeper always allows srvr; mntr must be whitelisted
         int port = startZooKeeper("ruok");

@@ -190,6 +190,14 @@ public final class HealthUseCase {
                         "code", e.code()));
             }
         }
+        if (answer.serving()) {
+            // The server's own myid must be the slot's node id, or the ensemble's server list is wrong.
+            var myid = probe.serverId(ip, settings.clientPort(), health.probeTimeout());
+            if (myid.isPresent() && myid.getAsInt() != nodeId) {
+                problem(problems, "myid-mismatch", fields("instanceId", id, "nodeId", nodeId, "az", az,
+                        "myid", myid.getAsInt()));
+            }
+        }
         var state = answer.serving() ? State.SERVING : State.FAILING;
         journal.record(answer.serving() ? "node-serving" : "node-failing", fields("instanceId", id, "nodeId", nodeId,
                 "az", az, "ip", ip, "mode", answer.mode(), "zxid", answer.zxid(), "failures", after,

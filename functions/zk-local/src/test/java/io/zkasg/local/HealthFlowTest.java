@@ -315,6 +315,21 @@ class HealthFlowTest {
     }
 
     @Test
+    void health_shouldReportAServerWhoseMyidIsNotItsSlot() {
+        // GIVEN node 2's server says it is server 3 (conf), node 1's says 1
+        zk.serverId(IP2, 3).serverId(IP1, 1);
+
+        // WHEN
+        var result = check();
+
+        // THEN
+        assertThat(problems(result)).singleElement().satisfies(p -> assertThat(p).startsWith("myid-mismatch"));
+        assertThat(steps("health-problem")).singleElement().satisfies(l -> assertThat(l)
+                .containsEntry("problem", "myid-mismatch").containsEntry("nodeId", 2).containsEntry("myid", 3)
+                .containsEntry("instanceId", I2));
+    }
+
+    @Test
     void health_shouldSuspendAzRebalanceOnce_andCheckItEveryRun() {
         // GIVEN / WHEN
         check();

@@ -97,7 +97,11 @@ class RealEnsembleHealthTest {
         }
         driver.runUntilQuiet(Duration.ofMinutes(5));
         assertThat(check(functions)).containsEntry("serving", 3).containsEntry("leaders", 1)
-                .containsEntry("markedUnhealthy", "");
+                .containsEntry("markedUnhealthy", "").containsEntry("problems", List.of());
+        for (int i = 0; i < 3; i++) {
+            assertThat(probe.serverId(IPS.get(i), client, Duration.ofSeconds(1))).as("myid of " + IPS.get(i))
+                    .hasValue(i + 1);
+        }
 
         // WHEN a follower stalls for a moment during one check (its first attempt times out, the retry is answered)
         int follower = followerIndex(probe, client);
@@ -165,7 +169,7 @@ class RealEnsembleHealthTest {
                 .append("dataDir=").append(data).append('\n')
                 .append("clientPort=").append(client).append('\n')
                 .append("clientPortAddress=").append(IPS.get(id - 1)).append('\n')
-                .append("4lw.commands.whitelist=ruok,srvr,mntr\n")
+                .append("4lw.commands.whitelist=ruok,srvr,mntr,conf\n")
                 .append("admin.enableServer=false\n");
         for (int i = 1; i <= 3; i++) {
             config.append("server.").append(i).append('=').append(IPS.get(i - 1)).append(':').append(quorum)

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** ZooKeeper servers as the probe sees them, set by the test: by default every address answers as a follower. */
@@ -17,6 +18,7 @@ public final class FakeZk implements ZkProbe {
     private final List<String> probed = new ArrayList<>();
     private final Map<String, ArrayDeque<ServerHealth>> once = new ConcurrentHashMap<>();
     private final Map<String, ServerFigures> figures = new ConcurrentHashMap<>();
+    private final Map<String, Integer> serverIds = new ConcurrentHashMap<>();
 
     /** The server at {@code ip} answers with this mode (leader, follower...) and imok. */
     public FakeZk serving(String ip, String mode) {
@@ -53,6 +55,18 @@ public final class FakeZk implements ZkProbe {
     public FakeZk figures(ServerFigures reported) {
         figures.put(reported.ip(), reported);
         return this;
+    }
+
+    /** The server at {@code ip} reports this id in conf (by default it does not answer conf). */
+    public FakeZk serverId(String ip, int id) {
+        serverIds.put(ip, id);
+        return this;
+    }
+
+    @Override
+    public OptionalInt serverId(String ip, int port, Duration timeout) {
+        var id = serverIds.get(ip);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.zkasg.core.port;
 import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import java.time.Duration;
+import java.util.OptionalInt;
 
 /** Asks a ZooKeeper server how it is, over its client port, with the four-letter words. */
 public interface ZkProbe {
@@ -19,5 +20,13 @@ public interface ZkProbe {
      */
     default ServerFigures figures(String ip, int port, Duration timeout) {
         return ServerFigures.none(ip);
+    }
+
+    /**
+     * The server's own id (its {@code myid}) from {@code conf}, bounded by {@code timeout}; empty when it does not
+     * answer or does not allow {@code conf}. Never throws.
+     */
+    default OptionalInt serverId(String ip, int port, Duration timeout) {
+        return OptionalInt.empty();
     }
 }
