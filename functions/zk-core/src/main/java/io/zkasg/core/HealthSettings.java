@@ -26,15 +26,6 @@ public record HealthSettings(int failuresToReplace, Duration probeTimeout, int p
     }
 
     private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
-        var raw = Settings.optional(env, name).orElse(Integer.toString(fallback));
-        try {
-            int value = Integer.parseInt(raw);
-            if (value < min || value > max) {
-                throw new ConfigException(name + "=" + raw + " is outside " + min + ".." + max);
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(name + "=" + raw + " is not a whole number");
-        }
+        return Settings.integer(env, name, fallback, min, max);
     }
 }

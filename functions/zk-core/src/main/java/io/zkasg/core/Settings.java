@@ -89,6 +89,11 @@ public record Settings(
         return settings;
     }
 
+    /** A whole-number variable within bounds, for callers that have their own settings; fails naming it. */
+    static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
+        return new Reader(env).integer(name, fallback, min, max);
+    }
+
     /** Optional variable lookup for callers that have their own (adapter) settings. */
     public static Optional<String> optional(Map<String, String> env, String name) {
         return Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
