@@ -339,6 +339,11 @@ public final class E2eScenario {
         }
         var launch = launchFigures(newId);
         var newNode = local.node(newId);
+        if (launch.instanceS() > 10) {
+            tl("  slow bootstrap; the end of " + newNode.log() + ":");
+            var lines = Files.readAllLines(newNode.log());
+            lines.subList(Math.max(0, lines.size() - 12), lines.size()).forEach(l -> tl("    " + l));
+        }
         await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
                 .equals("2")).orElse(false), "three-node ensemble synced");
         var rx = local.rxBytes(newNode);
@@ -469,7 +474,9 @@ public final class E2eScenario {
     private void startClient() throws IOException {
         var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         clientProcess = new ProcessBuilder("nsenter", "--net=/run/netns/" + local.clientNetns(), "--", java,
-                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // No SASL: the client would look up the server's name in a DNS the namespace cannot reach.
+                "-Dzookeeper.sasl.client=false", "-cp",
                 System.getProperty("java.class.path"), ZkClientMain.class.getName(), connect)
                 .redirectError(local.runDir().resolve("client.log").toFile()).start();
         clientIn = new BufferedWriter(new OutputStreamWriter(clientProcess.getOutputStream(), StandardCharsets.UTF_8));
