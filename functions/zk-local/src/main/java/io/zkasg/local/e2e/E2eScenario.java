@@ -81,9 +81,20 @@ public final class E2eScenario {
     private BufferedWriter clientIn;
     private BufferedReader clientOut;
     private volatile boolean stopping;
+    private final boolean hostCrash;
 
     E2eScenario(PrintStream out) {
+        this(out, false);
+    }
+
+    /**
+     * {@code hostCrash} false: a crash is ZooKeeper killed (SIGKILL; the kernel closes its connections) and then the
+     * instance gone. True: the host dies first (ENI and volume fall off at once, no FIN reaches the peers), then its
+     * processes; the peers keep half-open connections to the old address.
+     */
+    E2eScenario(PrintStream out, boolean hostCrash) {
         this.out = out;
+        this.hostCrash = hostCrash;
     }
 
     public static void main(String[] args) throws Exception {
@@ -95,7 +106,8 @@ public final class E2eScenario {
             LocalRunner.main(args);
             return;
         }
-        var result = new E2eScenario(System.out).run();
+        var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
+        var result = new E2eScenario(System.out, hostCrash).run();
         var failures = failures(result);
         System.out.println();
         if (failures.isEmpty()) {
@@ -277,7 +289,8 @@ public final class E2eScenario {
 
         var replacements = new ArrayList<Replacement>();
         // 3. + 4. Crash of node 2, replacement on the kept volume.
-        tl("== 3. node 2 crashes (SIGKILL, no hook); the group replaces it");
+        tl("== 3. node 2 crashes (" + (hostCrash ? "its host dies" : "ZooKeeper SIGKILLed, then the instance")
+                + ", no hook); the group replaces it");
         replacements.add(replace("crash", 2, false));
         // 5. Graceful terminate of node 3 through the terminate path.
         tl("== 5. node 3 is terminated through the terminate hook (stop document, release); the group replaces it");
@@ -316,10 +329,14 @@ public final class E2eScenario {
             cloud.terminate(old);
             await(Duration.ofSeconds(120), () -> "Terminated".equals(cloud.lifecycleState(old)),
                     old + " terminated through its hook");
+        } else if (hostCrash) {
+            tl("  host of " + old + " dies: network and volume gone at once, then its processes");
+            cloud.crash(old);
         } else {
             var pid = Files.readString(oldNode.root().resolve("var/lib/zkasg/state/zookeeper.pid")).strip();
             Sh.run("kill", "-KILL", pid);
-            tl("  ZooKeeper of " + old + " (pid " + pid + ") killed");
+            await(Duration.ofSeconds(10), () -> gone(pid), "ZooKeeper pid " + pid + " to exit");
+            tl("  ZooKeeper of " + old + " (pid " + pid + ") killed; the instance crashes (no hook)");
             cloud.crash(old);
         }
         if (blank) {
@@ -528,6 +545,16 @@ public final class E2eScenario {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The process has exited (a zombie has closed its sockets already). */
+    private static boolean gone(String pid) {
+        try {
+            var stat = Files.readString(Path.of("/proc", pid, "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
         }
     }
 
