@@ -217,6 +217,11 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
             }
             traversable(dir.resolve("root"));
             addNetns(ns);
+            // As in a VPC, an address is reached only through the NIC that carries it: without this the instance
+            // answers ARP for the ENI's IP on its primary NIC too, and after a replacement the router keeps sending
+            // the slot's traffic to a MAC that left with the old instance until its neighbour entry expires.
+            sysctl(ns, "net.ipv4.conf.all.arp_ignore", "1");
+            sysctl(ns, "net.ipv4.conf.all.arp_announce", "2");
             ip(router, "link", "add", "p" + n, "type", "veth", "peer", "name", "eth0", "netns", ns);
             ip(router, "link", "set", "p" + n, "master", "br" + a);
             ip(router, "link", "set", "p" + n, "up");
