@@ -58,7 +58,7 @@ public final class E2eScenario {
 
     /** One replacement and its checks. */
     public record Replacement(String kind, int nodeId, String oldInstance, Launch launch, String sync, long diffDelta,
-                              long snapDelta, long rxBytes, long maxGapMs, int expected, List<String> unreadable,
+                              long snapDelta, long rxBytes, long missedWrites, long maxGapMs, int expected, List<String> unreadable,
                               boolean sameIp, boolean sameMyid) {
     }
 
@@ -69,6 +69,7 @@ public final class E2eScenario {
     }
 
     private static final int PRE_ZNODES = 2000;
+    private static final int AWAY_ZNODES = 500;
 
     private final PrintStream out;
     private final Instant start = Instant.now();
@@ -324,7 +325,7 @@ public final class E2eScenario {
         var slot = local.slot(nodeId);
         var old = cloud.eniHolder(slot.eniId()).orElseThrow();
         var oldNode = local.node(old);
-        ask("gap"); // resets the longest gap
+        var writesBefore = Long.parseLong(ask("gap").split(" ")[2]); // also resets the longest gap
         if (kind.equals("terminate")) {
             cloud.terminate(old);
             await(Duration.ofSeconds(120), () -> "Terminated".equals(cloud.lifecycleState(old)),
@@ -346,6 +347,8 @@ public final class E2eScenario {
         // The two survivors settle (a new election if the leader left); then the leader's counters are the baseline.
         await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
                 .equals("1")).orElse(false), "two-node ensemble settled");
+        // Writes the replacement misses, on top of the background ones: its DIFF has to carry them.
+        tl("  while node " + nodeId + " is away: " + ask("write " + AWAY_ZNODES + " away" + nodeId));
         var leaderBefore = leader().orElseThrow();
         var before = mntr(leaderBefore);
         var newId = cloud.launch(slot.az());
@@ -356,6 +359,7 @@ public final class E2eScenario {
         }
         var launch = launchFigures(newId);
         var newNode = local.node(newId);
+        tl("  in service; received so far: " + local.rxByInterface(newNode));
         if (launch.instanceS() > 10) {
             tl("  slow bootstrap; the end of " + newNode.log() + ":");
             var lines = Files.readAllLines(newNode.log());
@@ -364,6 +368,9 @@ public final class E2eScenario {
         await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
                 .equals("2")).orElse(false), "three-node ensemble synced");
         var rx = local.rxBytes(newNode);
+        var gapLine = ask("gap").split(" ");
+        var missed = Long.parseLong(gapLine[2]) - writesBefore + AWAY_ZNODES;
+        tl("  synced; received: " + local.rxByInterface(newNode));
         var leaderAfter = leader().orElseThrow();
         var after = mntr(leaderAfter);
         long diff = count(after, "zk_diff_count") - count(before, "zk_diff_count");
@@ -373,8 +380,7 @@ public final class E2eScenario {
             snap = -1;
         }
         var sync = snap > 0 ? "SNAP" : diff > 0 ? "DIFF" : "unknown";
-        sleep(1000);
-        var gap = Long.parseLong(ask("gap").split(" ")[1]);
+        var gap = Long.parseLong(gapLine[1]);
         var unreadable = new ArrayList<String>();
         int expected = 0;
         for (int n = 1; n <= 3; n++) {
@@ -388,12 +394,12 @@ public final class E2eScenario {
         var ipShown = local.inNetns(newNode.netns, "ip", "-o", "-4", "addr", "show").out()
                 .contains(" " + slot.ip() + "/");
         var myid = Files.readString(newNode.root().resolve("var/lib/zkasg/data/myid")).strip();
-        var rep = new Replacement(kind, nodeId, old, launch, sync, diff, snap, rx, gap, expected, unreadable, ipShown,
+        var rep = new Replacement(kind, nodeId, old, launch, sync, diff, snap, rx, missed, gap, expected, unreadable, ipShown,
                 myid.equals(Integer.toString(nodeId)));
         tl(String.format("  %s of node %d: %s -> %s, same IP %s: %s, myid %s; rejoin %s (leader diff +%d, snap +%d),"
-                        + " %s received; longest write gap %d ms; event -> hook %.2f s (control plane %.2f, "
+                        + " %s received, %d writes while it was away; longest write gap %d ms; event -> hook %.2f s (control plane %.2f, "
                         + "instance %.2f, status -> hook %.2f)", kind, nodeId, old, newId, slot.ip(), ipShown, myid,
-                sync, diff, snap, mib(rx), gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
+                sync, diff, snap, mib(rx), missed, gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
                 launch.statusToHookS()));
         return rep;
     }
@@ -426,9 +432,10 @@ public final class E2eScenario {
         for (var rep : r.replacements()) {
             var l = rep.launch();
             out.printf("%-12s node %d: event -> hook %.2f s (control plane %.2f + instance %.2f + %.2f), rejoin "
-                    + "%s, %s received by the new instance, longest write gap %d ms, %d znodes read back from each "
-                    + "node%n", rep.kind(), rep.nodeId(), l.totalS(), l.controlPlaneS(), l.instanceS(),
-                    l.statusToHookS(), rep.sync(), mib(rep.rxBytes()), rep.maxGapMs(), rep.expected());
+                    + "%s, %s received by the new instance (%d writes missed), longest write gap %d ms, %d znodes "
+                    + "read back from each node%n", rep.kind(), rep.nodeId(), l.totalS(), l.controlPlaneS(),
+                    l.instanceS(), l.statusToHookS(), rep.sync(), mib(rep.rxBytes()), rep.missedWrites(),
+                    rep.maxGapMs(), rep.expected());
             if (rep.kind().equals("crash")) {
                 diffBytes = rep.rxBytes();
             } else if (rep.kind().equals("blank volume")) {

@@ -55,6 +55,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
         final Instant launchedAt;
         volatile Instant commandSentAt;
         volatile Instant commandDoneAt;
+        /** The ENI's NIC and its receive counter when it arrived (a NIC keeps its counters across namespaces). */
+        volatile String eniNic = "";
+        volatile long eniRxAtAttach;
 
         Node(String instanceId, String az, String netns, String primaryIp, Path dir, Instant launchedAt) {
             this.instanceId = instanceId;
@@ -240,6 +243,10 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     public void onEniAttached(String eniId, String mac, String ip, String instanceId) {
         var slot = slotsByEni.get(eniId);
         var node = nodes.get(instanceId);
+        var stats = Sh.run("ip", "-n", parking, "-j", "-s", "link", "show", "dev", slot.eniNic());
+        var m = java.util.regex.Pattern.compile("\"rx\":\\{\"bytes\":(\\d+)").matcher(stats);
+        node.eniRxAtAttach = m.find() ? Long.parseLong(m.group(1)) : 0;
+        node.eniNic = slot.eniNic();
         ip(parking, "link", "set", slot.eniNic(), "netns", node.netns);
         timeline.accept("cloud: ENI " + eniId + " (" + ip + ", " + mac + ") attached to " + instanceId);
     }
@@ -430,17 +437,34 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
         return r.ok() ? r.out() : "";
     }
 
-    /** Bytes received by the instance's interfaces except lo. */
+    /** Bytes received per interface of the instance (/proc/net/dev as the namespace sees it). */
+    public String rxByInterface(Node node) {
+        var r = inNetns(node.netns, "cat", "/proc/net/dev");
+        var sb = new StringBuilder();
+        for (var line : r.out().split("\n")) {
+            var colon = line.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            var fields = line.substring(colon + 1).trim().split("\\s+");
+            sb.append(line.substring(0, colon).strip()).append('=').append(fields[0]).append('/')
+                    .append(fields[1]).append("pk ");
+        }
+        return sb.toString().strip();
+    }
+
+    /** Bytes received by the instance's interfaces except lo since they came to it. */
     public long rxBytes(Node node) {
         var r = inNetns(node.netns, "cat", "/proc/net/dev");
         long sum = 0;
         for (var line : r.out().split("\n")) {
             var colon = line.indexOf(':');
-            if (colon < 0 || line.substring(0, colon).strip().equals("lo")) {
+            var name = colon < 0 ? "lo" : line.substring(0, colon).strip();
+            if (name.equals("lo")) {
                 continue;
             }
             var fields = line.substring(colon + 1).trim().split("\\s+");
-            sum += Long.parseLong(fields[0]);
+            sum += Long.parseLong(fields[0]) - (name.equals(node.eniNic) ? node.eniRxAtAttach : 0);
         }
         return sum;
     }

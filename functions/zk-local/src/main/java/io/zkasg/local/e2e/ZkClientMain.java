@@ -22,7 +22,7 @@ import org.apache.zookeeper.ZooKeeper;
  * stays in the run's namespaces). It keeps one session on the fixed connect string and answers line commands on
  * stdin with one line on stdout starting with "R ":
  * <ul>
- * <li>{@code write N}: creates N znodes of 1 KiB under /e2e/pre, synchronously</li>
+ * <li>{@code write N [NAME]}: creates N znodes of 1 KiB under /e2e/pre (or /e2e/NAME), synchronously</li>
  * <li>{@code bg start|stop}: a background writer creating znodes under /e2e/bg, one every 10 ms</li>
  * <li>{@code gap}: the longest time between two acknowledged background writes since the last {@code gap}</li>
  * <li>{@code verify HOST:PORT}: on a new session to that one server, after a sync, every znode acknowledged so far
@@ -76,9 +76,11 @@ public final class ZkClientMain {
                 ensure("/e2e/pre");
                 ensure("/e2e/bg");
                 int n = Integer.parseInt(cmd[1]);
+                var parent = cmd.length > 2 ? "/e2e/" + cmd[2] : "/e2e/pre";
+                ensure(parent);
                 long start = System.nanoTime();
                 for (int i = 0; i < n; i++) {
-                    create(String.format("/e2e/pre/n%06d", i));
+                    create(String.format("%s/n%06d", parent, i));
                 }
                 return "written " + n + " " + (System.nanoTime() - start) / 1_000_000;
             }
@@ -94,8 +96,12 @@ public final class ZkClientMain {
                 bgRunning.set(false);
                 bg.join(30_000);
                 return "bg stopped " + bgCount.get();
-            case "gap":
-                return "gap " + maxGap.getAndSet(0) / 1_000_000 + " " + bgCount.get() + " " + expirations.get();
+            case "gap": {
+                // A stall still going on counts too (the writer only records a gap when a write gets through).
+                long ongoing = bgRunning.get() ? System.nanoTime() - lastAck.get() : 0;
+                long gap = Math.max(maxGap.getAndSet(0), ongoing);
+                return "gap " + gap / 1_000_000 + " " + bgCount.get() + " " + expirations.get();
+            }
             case "connect":
                 return "connect " + connect;
             case "verify":
