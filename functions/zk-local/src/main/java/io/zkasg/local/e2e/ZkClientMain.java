@@ -133,13 +133,16 @@ public final class ZkClientMain {
 
     /** Creates a znode, retrying through connection loss; an existing node counts (an earlier try got through). */
     private void create(String path) throws InterruptedException {
+        createOnce(path, DATA);
+        acked.add(path);
+    }
+
+    private void createOnce(String path, byte[] data) throws InterruptedException {
         while (true) {
             try {
-                zk.create(path, DATA, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                acked.add(path);
+                zk.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 return;
             } catch (KeeperException.NodeExistsException e) {
-                acked.add(path);
                 return;
             } catch (KeeperException.SessionExpiredException e) {
                 expirations.incrementAndGet();
@@ -150,12 +153,8 @@ public final class ZkClientMain {
         }
     }
 
-    private void ensure(String path) throws Exception {
-        try {
-            zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        } catch (KeeperException.NodeExistsException e) {
-            // there already
-        }
+    private void ensure(String path) throws InterruptedException {
+        createOnce(path, new byte[0]);
     }
 
     /** Reads back, from one server only, every znode acknowledged before the call. */
