@@ -209,6 +209,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onLaunched(String instanceId, String az) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         int n = instanceCounter.incrementAndGet();
         int a = AZS.indexOf(az) + 1;
         var ns = prefix + "i" + n;
@@ -241,6 +244,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onEniAttached(String eniId, String mac, String ip, String instanceId) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var slot = slotsByEni.get(eniId);
         var node = nodes.get(instanceId);
         var stats = Sh.run("ip", "-n", parking, "-j", "-s", "link", "show", "dev", slot.eniNic());
@@ -253,6 +259,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onEniDetached(String eniId, String instanceId) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var slot = slotsByEni.get(eniId);
         var node = nodes.get(instanceId);
         // Moving the NIC out drops its addresses and routes in the instance, as a detach does.
@@ -264,6 +273,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onVolumeAttached(String volumeId, String instanceId, String device) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var slot = slotsByVolume.get(volumeId);
         var node = nodes.get(instanceId);
         var link = node.dir.resolve("by-id/nvme-Amazon_Elastic_Block_Store_vol" + volumeId.substring(4));
@@ -279,6 +291,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onVolumeDetached(String volumeId, String instanceId) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var slot = slotsByVolume.get(volumeId);
         var node = nodes.get(instanceId);
         // A forced detach takes the device away under a mount: the kernel drops the mount (lazily here).
@@ -296,6 +311,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onTerminated(String instanceId) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var node = nodes.get(instanceId);
         if (node == null) {
             return;
@@ -307,6 +325,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     @Override
     public void onCommandSent(FakeCloud.CommandInfo command) {
+        if (closed.get()) {
+            return; // shutting down: no new kernel objects after the cleanup
+        }
         var node = nodes.get(command.instanceId());
         if (node != null) {
             node.commandSentAt = Instant.now();
@@ -531,8 +552,10 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     /** Removes what runs of earlier processes left behind (their owner process is gone). */
     public static List<String> sweepLeftovers() {
         var swept = new ArrayList<String>();
-        if (!Files.isDirectory(STATE_ROOT)) {
-            return swept;
+        try {
+            Files.createDirectories(STATE_ROOT);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         try (var dirs = Files.list(STATE_ROOT)) {
             for (var dir : dirs.toList()) {
@@ -554,6 +577,21 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        // Namespaces of runs whose directory is gone (created while a run was being removed).
+        var live = new java.util.HashSet<String>();
+        try (var dirs = Files.list(STATE_ROOT)) {
+            dirs.forEach(d -> live.add(d.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        for (var line : Sh.quiet("ip", "netns", "list").out().lines().toList()) {
+            var ns = line.split("\\s+")[0];
+            if (ns.matches("zl[0-9a-f]{4}(r|k|c|i[0-9]+)") && !live.contains(ns.substring(0, 6))) {
+                killNetnsProcesses(ns);
+                Sh.quiet("ip", "netns", "del", ns);
+                swept.add(ns);
+            }
         }
         return swept;
     }
