@@ -629,8 +629,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
         }
     }
 
+    /** SIGKILLs every process in the namespace and waits (up to 5 s) until they are gone. */
     static void killNetnsProcesses(String netns) {
-        for (int round = 0; round < 3; round++) {
+        for (int round = 0; round < 25; round++) {
             var pids = Sh.quiet("ip", "netns", "pids", netns).out().lines().filter(s -> !s.isBlank()).toList();
             if (pids.isEmpty()) {
                 return;
