@@ -42,10 +42,16 @@ RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk
 
 .PHONY: local test
 
-# The main job: replays events/ (or EVENTS="events/a.json ...") through the real handlers against the local cloud.
+# The main job. As root: the end-to-end scenario (io.zkasg.local.e2e.E2eScenario: the real handlers over a local
+# cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
+# says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
 local:
 	$(MVN) -q -B -ntp package -DskipTests
-	java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS)
+	@if [ -n "$(EVENTS)" ]; then \
+	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
+	else \
+	  java -cp "$(RUNNER_CP)" io.zkasg.local.e2e.E2eScenario; \
+	fi
 
 # Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'
 # tests (shellcheck + bats on network namespaces, loop devices and a real ZooKeeper; as root). One closing line.

@@ -43,6 +43,35 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     public record Call(String operation, boolean mutating, boolean filtered) {
     }
 
+    /**
+     * Told about state changes that a real cloud would turn into side effects on the machines (a local cloud makes
+     * namespaces, moves interfaces, shows block devices). Called outside the fake's lock, in the order the changes
+     * happened. Every method defaults to doing nothing.
+     */
+    public interface Listener {
+        default void onLaunched(String instanceId, String az) {
+        }
+
+        default void onEniAttached(String eniId, String mac, String ip, String instanceId) {
+        }
+
+        default void onEniDetached(String eniId, String instanceId) {
+        }
+
+        default void onVolumeAttached(String volumeId, String instanceId, String device) {
+        }
+
+        default void onVolumeDetached(String volumeId, String instanceId) {
+        }
+
+        default void onTerminated(String instanceId) {
+        }
+
+        /** A command was accepted; with an outcome function that answers null, it runs until the function answers. */
+        default void onCommandSent(CommandInfo command) {
+        }
+    }
+
     /** How long a mutation may stay invisible to describes when {@link #staleReads(int)} is on. */
     public static final Duration CONSISTENCY_WINDOW = Duration.ofSeconds(5);
 
@@ -60,6 +89,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private final List<String> markedUnhealthy = new ArrayList<>();
     private final Set<String> suspendedProcesses = new LinkedHashSet<>();
     private volatile Consumer<String> beforeCall = op -> { };
+    private volatile Listener listener = new Listener() { };
+    private final ArrayDeque<Runnable> notices = new ArrayDeque<>();
+    private final Object noticeLock = new Object();
 
     private String groupName = "zk-demo-asg";
     private String launchHook = "zk-demo-launch";
@@ -126,7 +158,16 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return this;
     }
 
-    /** Decides the final status of each command (Success, Failed, TimedOut...). */
+    /** Receives the state changes (see {@link Listener}). */
+    public FakeCloud listener(Listener value) {
+        this.listener = value;
+        return this;
+    }
+
+    /**
+     * Decides the final status of each command (Success, Failed, TimedOut...); null means "still running", asked
+     * again at each {@link #tick()}.
+     */
     public synchronized FakeCloud commandOutcome(Function<CommandInfo, String> outcome) {
         this.commandOutcome = outcome;
         return this;
@@ -177,8 +218,11 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** A new instance in the group, in {@code az}, with its launch lifecycle action and its event. */
-    public synchronized String launch(String az) {
-        var id = String.format("i-%017x", 0x1000L + ++sequence);
+    public String launch(String az) {
+        String id;
+        synchronized (this) {
+            id = String.format("i-%017x", 0x1000L + ++sequence);
+        }
         launch(id, az);
         return id;
     }
@@ -192,16 +236,22 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
      * A new instance with a chosen id and lifecycle token (as in a recorded event); {@code emit} false when the caller
      * delivers the event itself.
      */
-    public synchronized Delivery.Lifecycle launch(String instanceId, String az, String token, boolean emit) {
-        var instance = new Instance(instanceId, az, "subnet-" + az, clock.instant());
-        instances.put(instanceId, instance);
-        instance.lifecycle = "Pending:Wait";
-        var action = newAction(instanceId, launchHook, "autoscaling:EC2_INSTANCE_LAUNCHING", token);
-        if (!emit) {
-            outbox.remove(action.event);
+    public Delivery.Lifecycle launch(String instanceId, String az, String token, boolean emit) {
+        Delivery.Lifecycle event;
+        synchronized (this) {
+            var instance = new Instance(instanceId, az, "subnet-" + az, clock.instant());
+            instances.put(instanceId, instance);
+            instance.lifecycle = "Pending:Wait";
+            notice(l -> l.onLaunched(instanceId, az));
+            var action = newAction(instanceId, launchHook, "autoscaling:EC2_INSTANCE_LAUNCHING", token);
+            if (!emit) {
+                outbox.remove(action.event);
+            }
+            mutated();
+            event = action.event;
         }
-        mutated();
-        return action.event;
+        flushNotices();
+        return event;
     }
 
     /**
@@ -218,7 +268,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** Starts a scale-in or a replacement of this instance (the terminate hook runs when configured). */
-    public synchronized void terminate(String instanceId) {
+    public void terminate(String instanceId) {
         terminate(instanceId, null, true);
     }
 
@@ -226,28 +276,34 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
      * Like {@link #terminate(String)} with a chosen lifecycle token (as in a recorded event); {@code emit} false when
      * the caller delivers the event itself.
      */
-    public synchronized void terminate(String instanceId, String token, boolean emit) {
-        var instance = instances.get(instanceId);
-        if (instance == null || instance.terminated()) {
-            return;
+    public void terminate(String instanceId, String token, boolean emit) {
+        synchronized (this) {
+            var instance = instances.get(instanceId);
+            if (instance == null || instance.terminated()) {
+                return;
+            }
+            if (terminateHook.isEmpty()) {
+                finishTermination(instance);
+            } else {
+                instance.lifecycle = "Terminating:Wait";
+                var action = newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING", token);
+                if (!emit) {
+                    outbox.remove(action.event);
+                }
+            }
         }
-        if (terminateHook.isEmpty()) {
-            finishTermination(instance);
-            return;
-        }
-        instance.lifecycle = "Terminating:Wait";
-        var action = newAction(instance.id, terminateHook, "autoscaling:EC2_INSTANCE_TERMINATING", token);
-        if (!emit) {
-            outbox.remove(action.event);
-        }
+        flushNotices();
     }
 
     /** Kills an instance at once, as when its host dies: no hook, attachments fall off. */
-    public synchronized void crash(String instanceId) {
-        var instance = instances.get(instanceId);
-        if (instance != null) {
-            finishTermination(instance);
+    public void crash(String instanceId) {
+        synchronized (this) {
+            var instance = instances.get(instanceId);
+            if (instance != null) {
+                finishTermination(instance);
+            }
         }
+        flushNotices();
     }
 
     private Action newAction(String instanceId, String hook, String transition, String chosenToken) {
@@ -269,7 +325,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** Applies everything that is due at the current time. */
-    public synchronized void tick() {
+    public void tick() {
+        tickLocked();
+        flushNotices();
+    }
+
+    private synchronized void tickLocked() {
         var now = clock.instant();
         for (var instance : List.copyOf(instances.values())) {
             if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(bootDelay))) {
@@ -281,6 +342,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                 var instance = instances.get(command.info.instanceId());
                 command.finalStatus = instance == null || instance.terminated() ? "Terminated"
                         : commandOutcome.apply(command.info);
+                if (command.finalStatus == null) {
+                    continue; // still running
+                }
                 outbox.add(new Delivery.CommandStatus(command.info.commandId(), command.info.instanceId(),
                         command.info.documentName(), "InProgress", now));
                 outbox.add(new Delivery.CommandStatus(command.info.commandId(), command.info.instanceId(),
@@ -298,6 +362,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         for (var eni : enis.values()) {
             if (eni.attachment != null && eni.attachment.detachingSince != null && !eni.attachment.stuck
                     && !now.isBefore(eni.attachment.detachingSince.plus(detachLatency))) {
+                noticeEniDetached(eni);
                 eni.attachment = null;
                 mutated();
             }
@@ -305,6 +370,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         for (var volume : volumes.values()) {
             if (volume.attachment != null && volume.attachment.detachingSince != null && !volume.attachment.stuck
                     && !now.isBefore(volume.attachment.detachingSince.plus(detachLatency))) {
+                noticeVolumeDetached(volume);
                 volume.attachment = null;
                 mutated();
             }
@@ -312,13 +378,15 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** Takes every delivery that is due now, oldest first. */
-    public synchronized List<Delivery> takeDue() {
+    public List<Delivery> takeDue() {
         tick();
-        var now = clock.instant();
-        var due = outbox.stream().filter(d -> !d.due().isAfter(now))
-                .sorted(Comparator.comparing(Delivery::due)).toList();
-        outbox.removeAll(due);
-        return due;
+        synchronized (this) {
+            var now = clock.instant();
+            var due = outbox.stream().filter(d -> !d.due().isAfter(now))
+                    .sorted(Comparator.comparing(Delivery::due)).toList();
+            outbox.removeAll(due);
+            return due;
+        }
     }
 
     /** When the next delivery falls due, if any is waiting. */
@@ -503,8 +571,10 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             }
             eni.attachment = new Attachment(instanceId, "eni-attach-" + String.format("%017x", ++sequence),
                     deviceIndex, null, clock.instant(), eniDeleteOnTerminationDefault);
+            notice(l -> l.onEniAttached(eni.id, eni.mac, eni.ip, instanceId));
             mutated();
         }
+        flushNotices();
     }
 
     @Override
@@ -537,8 +607,10 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                         "Attachment point " + device + " is already in use");
             }
             volume.attachment = new Attachment(instanceId, null, -1, device, clock.instant(), false);
+            notice(l -> l.onVolumeAttached(volumeId, instanceId, device));
             mutated();
         }
+        flushNotices();
     }
 
     @Override
@@ -571,10 +643,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             }
             eni.attachment.stuck = stuckDetaches && !force;
             if (force || (detachLatency.isZero() && !eni.attachment.stuck)) {
+                noticeEniDetached(eni);
                 eni.attachment = null;
             }
             mutated();
         }
+        flushNotices();
     }
 
     @Override
@@ -592,10 +666,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             }
             volume.attachment.stuck = stuckDetaches && !force;
             if (force || (detachLatency.isZero() && !volume.attachment.stuck)) {
+                noticeVolumeDetached(volume);
                 volume.attachment = null;
             }
             mutated();
         }
+        flushNotices();
     }
 
     @Override
@@ -624,6 +700,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             completions.add(ref.instanceId() + "/" + ref.hookName() + "=" + result);
             applyResult(action, result);
         }
+        flushNotices();
     }
 
     @Override
@@ -747,6 +824,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         actions.values().stream().filter(a -> a.instanceId.equals(instance.id)).forEach(a -> a.active = false);
         for (var eni : List.copyOf(enis.values())) {
             if (eni.attachment != null && eni.attachment.instanceId.equals(instance.id)) {
+                noticeEniDetached(eni);
                 if (eni.attachment.deleteOnTermination) {
                     enis.remove(eni.id);
                 } else {
@@ -756,9 +834,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
         for (var volume : volumes.values()) {
             if (volume.attachment != null && volume.attachment.instanceId.equals(instance.id)) {
+                noticeVolumeDetached(volume);
                 volume.attachment = null;
             }
         }
+        var id = instance.id;
+        notice(l -> l.onTerminated(id));
         mutated();
     }
 
@@ -781,6 +862,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     public String sendCommand(String instanceId, String documentName, Map<String, String> parameters,
                               String comment, Duration timeout) {
         enter("SendCommand", true, true);
+        String id;
         synchronized (this) {
             fault("SendCommand");
             var instance = instances.get(instanceId);
@@ -788,11 +870,13 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                 throw new CloudException.AgentNotReady("InvalidInstanceId",
                         "Instances [[" + instanceId + "]] not in a valid state for account");
             }
-            var id = String.format("%08x-1111-4222-8333-%012x", ++sequence, sequence);
-            commands.put(id, new Command(new CommandInfo(id, instanceId, documentName, Map.copyOf(parameters),
-                    comment), clock.instant()));
-            return id;
+            id = String.format("%08x-1111-4222-8333-%012x", ++sequence, sequence);
+            var info = new CommandInfo(id, instanceId, documentName, Map.copyOf(parameters), comment);
+            commands.put(id, new Command(info, clock.instant()));
+            notice(l -> l.onCommandSent(info));
         }
+        flushNotices();
+        return id;
     }
 
     private boolean agentOnline(Instance instance) {
@@ -817,6 +901,43 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         beforeCall.accept(operation);
         synchronized (this) {
             calls.add(new Call(operation, mutating, filtered));
+        }
+    }
+
+    /** Queues a notice for the listener (under the lock, so notices keep the order of the changes). */
+    private void notice(Consumer<Listener> notice) {
+        var target = listener;
+        notices.add(() -> notice.accept(target));
+    }
+
+    private void noticeEniDetached(Eni eni) {
+        var eniId = eni.id;
+        var instanceId = eni.attachment.instanceId;
+        notice(l -> l.onEniDetached(eniId, instanceId));
+    }
+
+    private void noticeVolumeDetached(Volume volume) {
+        var volumeId = volume.id;
+        var instanceId = volume.attachment.instanceId;
+        notice(l -> l.onVolumeDetached(volumeId, instanceId));
+    }
+
+    /** Runs the queued notices outside the fake's lock, one thread at a time, in order. */
+    private void flushNotices() {
+        if (Thread.holdsLock(this)) {
+            return;
+        }
+        synchronized (noticeLock) {
+            while (true) {
+                Runnable next;
+                synchronized (this) {
+                    next = notices.poll();
+                }
+                if (next == null) {
+                    return;
+                }
+                next.run();
+            }
         }
     }
 

@@ -1,0 +1,616 @@
+package io.zkasg.local.e2e;
+
+import io.zkasg.core.Settings;
+import io.zkasg.lambda.Functions;
+import io.zkasg.lambda.Wiring;
+import io.zkasg.local.CloudDriver;
+import io.zkasg.local.LocalRunner;
+import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeClock;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The whole system on one machine (root): the real handlers and core over {@link LocalCloud} (the fake cloud's rules
+ * with network namespaces, veth ENIs and loop-device volumes), the real instance scripts started by Run Command, a
+ * real 3-node ZooKeeper ensemble and a client on the fixed connect string. Prints a timeline and the figures.
+ *
+ * <p>Steps: launch a 3-node group; write 2,000 znodes and keep writing; crash node 2 (SIGKILL, no hook) and let the
+ * group replace it on its kept volume; terminate node 3 through the terminate hook and replace it; crash node 1 and
+ * replace it on a blank volume (the SNAP baseline). After each replacement: every acknowledged znode is read back
+ * from each node, the rejoin's sync type is read from the leader's {@code mntr}, and the client's longest write gap.
+ */
+public final class E2eScenario {
+
+    static final Map<String, String> ENV = new HashMap<>(CloudDriver.DEMO_ENV);
+
+    static {
+        ENV.put("RESUME_DELAY_SECONDS", "1");
+        ENV.put("ATTACH_SETTLE_SECONDS", "6");
+    }
+
+    /** Launch event to completed hook for one instance. */
+    public record Launch(String instanceId, int nodeId, double controlPlaneS, double instanceS, double statusToHookS) {
+        double totalS() {
+            return controlPlaneS + instanceS + statusToHookS;
+        }
+    }
+
+    /** One replacement and its checks. */
+    public record Replacement(String kind, int nodeId, String oldInstance, Launch launch, String sync, long diffDelta,
+                              long snapDelta, long rxBytes, long missedWrites, boolean quorumKept, long maxGapMs,
+                              int expected, List<String> unreadable,
+                              boolean sameIp, boolean sameMyid) {
+    }
+
+    /** What a run found. */
+    public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
+                         int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
+                         boolean finalComplete) {
+    }
+
+    private static final int PRE_ZNODES = 2000;
+    private static final int AWAY_ZNODES = 500;
+
+    private final PrintStream out;
+    private final Instant start = Instant.now();
+    private final Map<String, Instant> inService = new ConcurrentHashMap<>();
+    private final AtomicLong peakRss = new AtomicLong();
+    private FakeCloud cloud;
+    private LocalCloud local;
+    private String connect;
+    private Process clientProcess;
+    private BufferedWriter clientIn;
+    private BufferedReader clientOut;
+    private volatile boolean stopping;
+    private final boolean hostCrash;
+
+    E2eScenario(PrintStream out) {
+        this(out, false);
+    }
+
+    /**
+     * {@code hostCrash} false: a crash is ZooKeeper killed (SIGKILL; the kernel closes its connections) and then the
+     * instance gone. True: the host dies first (ENI and volume fall off at once, no FIN reaches the peers), then its
+     * processes; the peers keep half-open connections to the old address.
+     */
+    E2eScenario(PrintStream out, boolean hostCrash) {
+        this.out = out;
+        this.hostCrash = hostCrash;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (!isRoot()) {
+            System.out.println("zkasg e2e: not root, so no network namespaces, loop devices or ZooKeeper here;");
+            System.out.println("falling back to the in-memory cloud (LocalRunner). Run `sudo make local` for the "
+                    + "end-to-end scenario.");
+            System.out.println();
+            LocalRunner.main(args);
+            return;
+        }
+        var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
+        var result = new E2eScenario(System.out, hostCrash).run();
+        var failures = failures(result);
+        System.out.println();
+        if (failures.isEmpty()) {
+            System.out.println("e2e: all checks passed");
+            System.exit(0);
+        }
+        failures.forEach(f -> System.out.println("e2e: FAILED: " + f));
+        System.exit(1);
+    }
+
+    static boolean isRoot() {
+        try {
+            return Files.readString(Path.of("/proc/self/status")).lines()
+                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The longest client write gap a replacement may cause while quorum holds: when the leader leaves, the survivors'
+     * election waits up to ZooKeeper's 5 s connect timeout for the gone address, plus the 200 ms finalize wait, and
+     * the client reconnects after up to 1 s; a longer stall reaches the 10 s session timeout, where sessions expire.
+     */
+    static final long GAP_BOUND_MS = 10_000;
+
+    /** The checks of the issue, as messages; empty when all hold. */
+    public static List<String> failures(Result r) {
+        var failures = new ArrayList<String>();
+        for (var rep : r.replacements()) {
+            var name = rep.kind() + " of node " + rep.nodeId();
+            if (!rep.unreadable().isEmpty()) {
+                failures.add(name + ": znodes not readable back: " + rep.unreadable());
+            }
+            if (!rep.sameIp() || !rep.sameMyid()) {
+                failures.add(name + ": the replacement did not get the slot's IP and myid");
+            }
+            var expect = rep.kind().equals("blank volume") ? "SNAP" : "DIFF";
+            if (!rep.sync().equals(expect)) {
+                failures.add(name + ": rejoin was " + rep.sync() + ", expected " + expect);
+            }
+            if (!rep.quorumKept()) {
+                failures.add(name + ": writes did not go through while the node was away: quorum lost");
+            }
+            if (rep.maxGapMs() > GAP_BOUND_MS) {
+                failures.add(name + ": the client could not write for " + rep.maxGapMs() + " ms (bound "
+                        + GAP_BOUND_MS + " ms): quorum lost");
+            }
+        }
+        if (r.replacements().size() != 3) {
+            failures.add("only " + r.replacements().size() + " of 3 replacements ran");
+        }
+        if (r.sessionExpirations() > 0) {
+            failures.add("the client's session expired " + r.sessionExpirations() + " times");
+        }
+        if (!r.connectUnchanged()) {
+            failures.add("the client's connect string changed");
+        }
+        if (!r.finalComplete()) {
+            failures.add("final read-back incomplete: " + r.finalVerify());
+        }
+        return failures;
+    }
+
+    // ---------------------------------------------------------------- the run
+
+    Result run() throws Exception {
+        var swept = LocalCloud.sweepLeftovers();
+        if (!swept.isEmpty()) {
+            tl("removed leftovers of crashed runs: " + swept);
+        }
+        var settings = Settings.fromEnv(ENV);
+        var repo = repoRoot();
+        var clock = new FakeClock(Instant.now());
+        cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
+                settings.terminateHookName(), settings.heartbeatTimeout());
+        local = new LocalCloud(repo, settings, this::tl);
+        var driverThread = (Thread) null;
+        var sampler = (Thread) null;
+        try (var journal = new PrintStream(Files.newOutputStream(local.runDir().resolve("journal.log")), true,
+                StandardCharsets.UTF_8)) {
+            tl("local cloud " + local.prefix() + ": router, subnets 10.0.1-3.0/24 (us-east-1a/b/c), client netns, "
+                    + "IMDS stub; state in " + local.runDir());
+            seedSlots(settings);
+            cloud.listener(local).commandOutcome(local::outcome);
+            var probe = new NamespaceZkProbe(local.clientNetns());
+            var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe), clock, d -> {
+                sleep(d.toMillis());
+                clock.set(Instant.now());
+            }, new SplittableRandom(), Wiring.bundledScripts(), journal);
+            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, new Functions(wiring));
+            driverThread = daemon("cloud-driver", () -> drive(driver, clock));
+            sampler = daemon("rss-sampler", () -> {
+                while (!stopping) {
+                    peakRss.accumulateAndGet(local.rssKib(), Math::max);
+                    sleep(500);
+                }
+            });
+            return scenario();
+        } finally {
+            stopping = true;
+            if (clientProcess != null) {
+                clientProcess.destroyForcibly();
+            }
+            if (driverThread != null) {
+                driverThread.join(5_000);
+            }
+            if (sampler != null) {
+                sampler.join(5_000);
+            }
+            local.keepLogs(System.getenv("ZKASG_E2E_KEEP") != null);
+            local.close();
+            tl("local cloud " + local.prefix() + " removed (namespaces, veths, bridges, loop devices, mounts, "
+                    + "processes)");
+        }
+    }
+
+    private void seedSlots(Settings settings) throws IOException {
+        var cluster = settings.cluster();
+        for (int n = 1; n <= 3; n++) {
+            var az = LocalCloud.AZS.get(n - 1);
+            var ip = "10.0." + n + ".10";
+            var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az,
+                    ip);
+            var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
+            var mac = cloud.clusterEnis(cluster).stream().filter(e -> e.eniId().equals(eniId)).findFirst()
+                    .orElseThrow().macAddress();
+            var slot = local.addSlot(n, az, eniId, mac, ip, volumeId);
+            tl("slot " + n + ": " + az + " " + eniId + " " + ip + " " + mac + ", " + volumeId + " on " + slot.loop()
+                    + " (128 MiB, blank)");
+        }
+        cloud.clearCalls();
+        connect = "10.0.1.10:2181,10.0.2.10:2181,10.0.3.10:2181";
+    }
+
+    /** Delivers the cloud's events to the real handlers in real time. */
+    private void drive(CloudDriver driver, FakeClock clock) {
+        while (!stopping) {
+            clock.set(Instant.now());
+            for (var delivery : cloud.takeDue()) {
+                try {
+                    var result = driver.deliver(delivery);
+                    tl("handler: " + describe(delivery) + " -> " + result);
+                } catch (RuntimeException e) {
+                    tl("handler: " + describe(delivery) + " threw " + e);
+                }
+                for (var id : cloud.instanceIds()) {
+                    if (!inService.containsKey(id) && "InService".equals(cloud.lifecycleState(id))) {
+                        inService.put(id, Instant.now());
+                    }
+                }
+            }
+            sleep(50);
+        }
+    }
+
+    private Result scenario() throws Exception {
+        // 1. Launch the group.
+        tl("== 1. launch a 3-node group (us-east-1a, b, c)");
+        var ids = new ArrayList<String>();
+        for (var az : LocalCloud.AZS) {
+            ids.add(cloud.launch(az));
+        }
+        var launches = new ArrayList<Launch>();
+        for (var id : ids) {
+            await(Duration.ofSeconds(180), () -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)), id + " in service");
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+            launches.add(launchFigures(id));
+        }
+        await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
+        for (var id : ids) {
+            var node = local.node(id);
+            tl("  " + id + " node " + nodeIdOf(id) + " mode " + mode(node) + ", imok after "
+                    + secs(node.commandSentAt, node.commandDoneAt) + " s of scripts");
+        }
+
+        // 2. The client.
+        tl("== 2. client in netns " + local.clientNetns() + " on " + connect);
+        startClient();
+        var written = ask("write " + PRE_ZNODES);
+        tl("  " + written + " ms (" + PRE_ZNODES + " znodes of 1 KiB)");
+        ask("bg start");
+        sleep(1000);
+
+        var replacements = new ArrayList<Replacement>();
+        // 3. + 4. Crash of node 2, replacement on the kept volume.
+        tl("== 3. node 2 crashes (" + (hostCrash ? "its host dies" : "ZooKeeper SIGKILLed, then the instance")
+                + ", no hook); the group replaces it");
+        replacements.add(replace("crash", 2, false));
+        // 5. Graceful terminate of node 3 through the terminate path.
+        tl("== 5. node 3 is terminated through the terminate hook (stop document, release); the group replaces it");
+        replacements.add(replace("terminate", 3, false));
+        // Baseline: the same crash on a blank volume.
+        tl("== 6. baseline: node 1 crashes and comes back on a blank volume");
+        replacements.add(replace("blank volume", 1, true));
+
+        sleep(1000);
+        var stopped = ask("bg stop");
+        var gapLine = ask("gap").split(" ");
+        var finalVerify = new ArrayList<String>();
+        var finalComplete = true;
+        for (int n = 1; n <= 3; n++) {
+            var v = ask("verify 10.0." + n + ".10:2181");
+            finalVerify.add(v);
+            finalComplete &= v.contains(" missing=0 ");
+        }
+        var connectNow = ask("connect");
+        ask("quit");
+        int bg = Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]);
+        var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
+                Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
+                finalComplete);
+        printFigures(result);
+        return result;
+    }
+
+    /** Replaces slot {@code nodeId}'s instance after a crash or a terminate; checks the rejoin. */
+    private Replacement replace(String kind, int nodeId, boolean blank) throws Exception {
+        var slot = local.slot(nodeId);
+        var old = cloud.eniHolder(slot.eniId()).orElseThrow();
+        var oldNode = local.node(old);
+        var writesBefore = Long.parseLong(ask("gap").split(" ")[2]); // also resets the longest gap
+        if (kind.equals("terminate")) {
+            cloud.terminate(old);
+            await(Duration.ofSeconds(120), () -> "Terminated".equals(cloud.lifecycleState(old)),
+                    old + " terminated through its hook");
+        } else if (hostCrash) {
+            tl("  host of " + old + " dies: network and volume gone at once, then its processes");
+            cloud.crash(old);
+        } else {
+            var pid = Files.readString(oldNode.root().resolve("var/lib/zkasg/state/zookeeper.pid")).strip();
+            Sh.run("kill", "-KILL", pid);
+            await(Duration.ofSeconds(10), () -> gone(pid), "ZooKeeper pid " + pid + " to exit");
+            tl("  ZooKeeper of " + old + " (pid " + pid + ") killed; the instance crashes (no hook)");
+            cloud.crash(old);
+        }
+        if (blank) {
+            local.blankVolume(slot.volumeId());
+            tl("  volume " + slot.volumeId() + " is blank again");
+        }
+        // The two survivors settle (a new election if the leader left); then the leader's counters are the baseline.
+        await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals("1")).orElse(false), "two-node ensemble settled");
+        // Writes the replacement misses, on top of the background ones: its DIFF has to carry them.
+        var away = ask("write " + AWAY_ZNODES + " away" + nodeId);
+        tl("  while node " + nodeId + " is away (two servers up): " + away + " ms");
+        var quorumKept = away.startsWith("written " + AWAY_ZNODES + " ");
+        var leaderBefore = leader().orElseThrow();
+        var before = mntr(leaderBefore);
+        var newId = cloud.launch(slot.az());
+        await(Duration.ofSeconds(180), () -> inService.containsKey(newId) || "Terminated".equals(
+                cloud.lifecycleState(newId)), newId + " in service");
+        if (!inService.containsKey(newId)) {
+            throw new IllegalStateException(newId + " was abandoned: " + tail(local.node(newId).log()));
+        }
+        var launch = launchFigures(newId);
+        var newNode = local.node(newId);
+        tl("  in service; received so far: " + local.rxByInterface(newNode));
+        if (launch.instanceS() > 10) {
+            tl("  slow bootstrap; the end of " + newNode.log() + ":");
+            var lines = Files.readAllLines(newNode.log());
+            lines.subList(Math.max(0, lines.size() - 12), lines.size()).forEach(l -> tl("    " + l));
+        }
+        await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals("2")).orElse(false), "three-node ensemble synced");
+        var rx = local.rxBytes(newNode);
+        var gapLine = ask("gap").split(" ");
+        var missed = Long.parseLong(gapLine[2]) - writesBefore + AWAY_ZNODES;
+        tl("  synced; received: " + local.rxByInterface(newNode));
+        var leaderAfter = leader().orElseThrow();
+        var after = mntr(leaderAfter);
+        long diff = count(after, "zk_diff_count") - count(before, "zk_diff_count");
+        long snap = count(after, "zk_snap_count") - count(before, "zk_snap_count");
+        if (!leaderAfter.instanceId.equals(leaderBefore.instanceId)) {
+            diff = -1;
+            snap = -1;
+        }
+        var sync = snap > 0 ? "SNAP" : diff > 0 ? "DIFF" : "unknown";
+        var gap = Long.parseLong(gapLine[1]);
+        var unreadable = new ArrayList<String>();
+        int expected = 0;
+        for (int n = 1; n <= 3; n++) {
+            var v = ask("verify 10.0." + n + ".10:2181");
+            tl("  " + v);
+            expected = Integer.parseInt(v.replaceAll(".*expected=(\\d+).*", "$1"));
+            if (!v.contains(" missing=0 ")) {
+                unreadable.add(v);
+            }
+        }
+        var ipShown = local.inNetns(newNode.netns, "ip", "-o", "-4", "addr", "show").out()
+                .contains(" " + slot.ip() + "/");
+        var myid = Files.readString(newNode.root().resolve("var/lib/zkasg/data/myid")).strip();
+        var rep = new Replacement(kind, nodeId, old, launch, sync, diff, snap, rx, missed, quorumKept, gap, expected,
+                unreadable, ipShown, myid.equals(Integer.toString(nodeId)));
+        tl(String.format("  %s of node %d: %s -> %s, same IP %s: %s, myid %s; rejoin %s (leader diff +%d, snap +%d),"
+                        + " %s received, %d writes while it was away; longest write gap %d ms;"
+                        + " event -> hook %.2f s (control plane %.2f, instance %.2f, status -> hook %.2f)",
+                kind, nodeId, old, newId, slot.ip(), ipShown, myid,
+                sync, diff, snap, mib(rx), missed, gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
+                launch.statusToHookS()));
+        return rep;
+    }
+
+    private Launch launchFigures(String id) {
+        var node = local.node(id);
+        return new Launch(id, nodeIdOf(id), secs(node.launchedAt, node.commandSentAt),
+                secs(node.commandSentAt, node.commandDoneAt), secs(node.commandDoneAt, inService.get(id)));
+    }
+
+    private int nodeIdOf(String instanceId) {
+        for (int n = 1; n <= 3; n++) {
+            if (cloud.eniHolder(local.slot(n).eniId()).map(instanceId::equals).orElse(false)) {
+                return n;
+            }
+        }
+        return 0;
+    }
+
+    private void printFigures(Result r) {
+        out.println();
+        out.println("== figures");
+        for (var l : r.launches()) {
+            out.printf("launch node %d: event -> completed hook %.2f s = control plane %.2f s (claim, attach, "
+                    + "settle, send) + instance %.2f s (scripts until imok) + %.2f s (status -> hook)%n",
+                    l.nodeId(), l.totalS(), l.controlPlaneS(), l.instanceS(), l.statusToHookS());
+        }
+        long diffBytes = 0;
+        long snapBytes = 0;
+        for (var rep : r.replacements()) {
+            var l = rep.launch();
+            out.printf("%-12s node %d: event -> hook %.2f s (control plane %.2f + instance %.2f + %.2f), rejoin "
+                    + "%s, %s received by the new instance (%d writes missed), longest write gap %d ms, %d znodes "
+                    + "read back from each node%n", rep.kind(), rep.nodeId(), l.totalS(), l.controlPlaneS(),
+                    l.instanceS(), l.statusToHookS(), rep.sync(), mib(rep.rxBytes()), rep.missedWrites(),
+                    rep.maxGapMs(), rep.expected());
+            if (rep.kind().equals("crash")) {
+                diffBytes = rep.rxBytes();
+            } else if (rep.kind().equals("blank volume")) {
+                snapBytes = rep.rxBytes();
+            }
+        }
+        if (diffBytes > 0 && snapBytes > 0) {
+            out.printf("rejoin bytes: kept volume (DIFF) %s vs blank volume (SNAP) %s: SNAP/DIFF = %.1fx%n",
+                    mib(diffBytes), mib(snapBytes), (double) snapBytes / diffBytes);
+        }
+        out.printf("client: %d znodes before, %d during the replacements; connect string unchanged: %s; "
+                + "session expirations: %d%n", r.preWritten(), r.bgWritten(), r.connectUnchanged(),
+                r.sessionExpirations());
+        out.printf("peak memory (RSS of every process of the run, sampled every 0.5 s): %.0f MiB%n",
+                r.peakRssKib() / 1024.0);
+    }
+
+    // ---------------------------------------------------------------- ZooKeeper observations
+
+    private java.util.Optional<LocalCloud.Node> leader() {
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId());
+            if (holder.isEmpty() || !"InService".equals(cloud.lifecycleState(holder.get()))) {
+                continue;
+            }
+            var node = local.node(holder.get());
+            if ("leader".equals(mode(node))) {
+                return java.util.Optional.of(node);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    private String mode(LocalCloud.Node node) {
+        return local.fourLetter(node, "srvr").lines().filter(l -> l.startsWith("Mode: ")).map(l -> l.substring(6))
+                .findFirst().orElse("down");
+    }
+
+    private Map<String, String> mntr(LocalCloud.Node node) {
+        var map = new LinkedHashMap<String, String>();
+        for (var line : local.fourLetter(node, "mntr").split("\n")) {
+            var kv = line.split("\t");
+            if (kv.length == 2) {
+                map.put(kv[0], kv[1].strip());
+            }
+        }
+        return map;
+    }
+
+    private static long count(Map<String, String> mntr, String key) {
+        try {
+            return Long.parseLong(mntr.getOrDefault(key, "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- the client process
+
+    private void startClient() throws IOException {
+        var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        clientProcess = new ProcessBuilder("nsenter", "--net=/run/netns/" + local.clientNetns(), "--", java,
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                // No SASL: the client would look up the server's name in a DNS the namespace cannot reach.
+                "-Dzookeeper.sasl.client=false", "-cp",
+                System.getProperty("java.class.path"), ZkClientMain.class.getName(), connect)
+                .redirectError(local.runDir().resolve("client.log").toFile()).start();
+        clientIn = new BufferedWriter(new OutputStreamWriter(clientProcess.getOutputStream(), StandardCharsets.UTF_8));
+        clientOut = new BufferedReader(new InputStreamReader(clientProcess.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    private synchronized String ask(String command) throws IOException {
+        clientIn.write(command);
+        clientIn.newLine();
+        clientIn.flush();
+        String line;
+        while ((line = clientOut.readLine()) != null) {
+            if (line.startsWith("R ")) {
+                var reply = line.substring(2);
+                if (reply.startsWith("error")) {
+                    throw new IllegalStateException("client: " + command + ": " + reply);
+                }
+                return reply;
+            }
+        }
+        throw new IllegalStateException("the client process ended; see " + local.runDir().resolve("client.log"));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void await(Duration limit, BooleanSupplier condition, String what) {
+        var end = Instant.now().plus(limit);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(end)) {
+                throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what);
+            }
+            sleep(100);
+        }
+    }
+
+    synchronized void tl(String line) {
+        out.printf("[%7.2fs] %s%n", Duration.between(start, Instant.now()).toMillis() / 1000.0, line);
+    }
+
+    private static Thread daemon(String name, Runnable body) {
+        var t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The process has exited (a zombie has closed its sockets already). */
+    private static boolean gone(String pid) {
+        try {
+            var stat = Files.readString(Path.of("/proc", pid, "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private static double secs(Instant from, Instant to) {
+        return from == null || to == null ? Double.NaN : Duration.between(from, to).toMillis() / 1000.0;
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.2f MiB", bytes / 1048576.0);
+    }
+
+    private static String tail(Path log) {
+        try {
+            var lines = Files.readAllLines(log);
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    static String describe(Delivery delivery) {
+        if (delivery instanceof Delivery.Lifecycle l) {
+            return (l.isLaunch() ? "launch " : "terminate ") + l.instanceId();
+        } else if (delivery instanceof Delivery.CommandStatus s) {
+            return "command status " + s.documentName() + " " + s.status() + " " + s.instanceId();
+        }
+        var r = (Delivery.Resume) delivery;
+        return "resume " + r.ticket().instanceId() + " attempt " + r.ticket().attempt();
+    }
+
+    /** The repository (for scripts/test/imds-stub): the first parent of the working directory that has scripts/. */
+    static Path repoRoot() {
+        for (var dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("scripts/test/imds-stub"))) {
+                return dir;
+            }
+        }
+        throw new UncheckedIOException(new IOException("run from the repository: scripts/test/imds-stub not found"));
+    }
+}

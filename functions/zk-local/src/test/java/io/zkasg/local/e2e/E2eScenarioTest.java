@@ -1,0 +1,115 @@
+package io.zkasg.local.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.zkasg.testkit.FakeCloud;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The end-to-end scenario on real namespaces, loop devices and a real ZooKeeper ensemble (as root, with Debian's
+ * zookeeper package installed; skipped otherwise): no znode is lost, a node that comes back on its kept volume
+ * rejoins with a DIFF (a blank volume gets a SNAP), and the ensemble keeps quorum through every replacement.
+ */
+class E2eScenarioTest {
+
+    @Test
+    @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void nodesDieAndComeBackWithTheirIpAndDataWhileTheClientKeepsWriting() throws Exception {
+        assumeTrue(E2eScenario.isRoot(), "the end-to-end scenario needs root (network namespaces, loop devices)");
+        assumeTrue(java.nio.file.Files.isRegularFile(java.nio.file.Path.of("/usr/share/java/zookeeper.jar")),
+                "the end-to-end scenario needs Debian's zookeeper package (scripts/test/install-deps)");
+
+        var result = new E2eScenario(System.out).run();
+
+        assertThat(result.replacements()).extracting(E2eScenario.Replacement::kind)
+                .containsExactly("crash", "terminate", "blank volume");
+        for (var rep : result.replacements()) {
+            assertThat(rep.unreadable()).as("znodes lost after the %s of node %d", rep.kind(), rep.nodeId())
+                    .isEmpty();
+            assertThat(rep.expected()).isGreaterThan(2000);
+            assertThat(rep.sameIp()).as("the replacement has the slot's static IP").isTrue();
+            assertThat(rep.sameMyid()).as("the replacement has the slot's myid").isTrue();
+            assertThat(rep.quorumKept()).as("500 writes went through while node %d was away", rep.nodeId())
+                    .isTrue();
+            // Quorum kept: two of three servers stay up, so the client's writes stop at most for a leader
+            // election and a reconnect (see GAP_BOUND_MS), below the 10 s session timeout.
+            assertThat(rep.maxGapMs()).as("longest write gap during the %s of node %d", rep.kind(), rep.nodeId())
+                    .isLessThan(E2eScenario.GAP_BOUND_MS);
+        }
+        assertThat(result.replacements().get(0).sync()).as("rejoin on the kept volume after a crash").isEqualTo("DIFF");
+        assertThat(result.replacements().get(1).sync()).as("rejoin on the kept volume after a terminate")
+                .isEqualTo("DIFF");
+        assertThat(result.replacements().get(2).sync()).as("rejoin on a blank volume").isEqualTo("SNAP");
+        assertThat(result.sessionExpirations()).isZero();
+        assertThat(result.connectUnchanged()).isTrue();
+        assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();
+        assertThat(E2eScenario.failures(result)).isEmpty();
+    }
+
+    /** The listener sees the fake's changes in order and outside its lock; a null outcome keeps a command running. */
+    @Test
+    void fakeCloudListenerAndRunningCommands() {
+        var clock = new io.zkasg.testkit.FakeClock(java.time.Instant.parse("2026-11-25T12:00:00Z"));
+        var cloud = new FakeCloud(clock).group("g", "launch", "", Duration.ofSeconds(900));
+        var seen = new ArrayList<String>();
+        var done = new java.util.concurrent.atomic.AtomicReference<String>();
+        cloud.listener(new FakeCloud.Listener() {
+            @Override
+            public void onLaunched(String instanceId, String az) {
+                assertThat(Thread.holdsLock(cloud)).isFalse();
+                seen.add("launched " + az);
+            }
+
+            @Override
+            public void onEniAttached(String eniId, String mac, String ip, String instanceId) {
+                seen.add("eni " + ip);
+            }
+
+            @Override
+            public void onEniDetached(String eniId, String instanceId) {
+                seen.add("eni gone");
+            }
+
+            @Override
+            public void onVolumeAttached(String volumeId, String instanceId, String device) {
+                seen.add("volume " + device);
+            }
+
+            @Override
+            public void onVolumeDetached(String volumeId, String instanceId) {
+                seen.add("volume gone");
+            }
+
+            @Override
+            public void onTerminated(String instanceId) {
+                seen.add("terminated");
+            }
+
+            @Override
+            public void onCommandSent(FakeCloud.CommandInfo command) {
+                seen.add("command " + command.documentName());
+            }
+        }).commandOutcome(c -> done.get());
+        var eni = cloud.addSlot("zkasg:cluster", "c", "zkasg:node-id", 1, "us-east-1a", "10.0.1.10");
+        var volume = cloud.volumeIds().get(0);
+        var id = cloud.launch("us-east-1a");
+        cloud.tick();
+        cloud.attachEni(eni, id, 1);
+        cloud.attachVolume(volume, id, "/dev/sdf");
+        cloud.registerAgent(id);
+        cloud.sendCommand(id, "doc", java.util.Map.of(), "", Duration.ofMinutes(1));
+        cloud.takeDue();
+        assertThat(cloud.takeDue()).isEmpty(); // the command still runs
+        done.set("Success");
+        assertThat(cloud.takeDue()).extracting(d -> d.getClass().getSimpleName())
+                .containsExactly("CommandStatus", "CommandStatus");
+        cloud.crash(id);
+        assertThat(seen).isEqualTo(List.of("launched us-east-1a", "eni 10.0.1.10", "volume /dev/sdf", "command doc",
+                "eni gone", "volume gone", "terminated"));
+    }
+}
