@@ -15,6 +15,16 @@ final class Outcomes {
     private Outcomes() {
     }
 
+    /** Loads and initialises Jackson's reading and writing paths (used once, at start-up). */
+    static void warmUp() {
+        try {
+            var tree = JSON.readTree("{\"detail\":{\"a\":\"b\",\"n\":1}}");
+            JSON.writeValueAsBytes(Map.of("outcome", tree.path("detail").path("a").asText()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static Map<String, Object> summary(LaunchOutcome outcome) {
         var map = new LinkedHashMap<String, Object>();
         map.put("outcome", outcome.getClass().getSimpleName());

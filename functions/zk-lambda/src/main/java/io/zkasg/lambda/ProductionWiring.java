@@ -34,7 +34,13 @@ final class ProductionWiring {
         if (!QUEUE_URL.matcher(queueUrl).matches()) {
             throw new ConfigException("RESUME_QUEUE_URL is not an SQS queue URL");
         }
+        // Jackson's classes load on another core while the SDK clients are built here: a cold start is mostly class
+        // loading, and the two do not depend on each other.
+        var jackson = new Thread(() -> Outcomes.warmUp(), "jackson-warm-up");
+        jackson.setDaemon(true);
+        jackson.start();
         var clients = AwsClients.fromEnvironment();
+        joinQuietly(jackson);
         var random = new Reseeded();
         var probe = new SocketZkProbe();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
@@ -46,6 +52,14 @@ final class ProductionWiring {
                 .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
         Core.getGlobalContext().register(new SnapStartHooks(clients, random));
         return wiring;
+    }
+
+    private static void joinQuietly(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void sleep(long millis) {
