@@ -1,6 +1,9 @@
 package io.zkasg.local.e2e;
 
+import io.zkasg.core.HealthSettings;
 import io.zkasg.core.Settings;
+import io.zkasg.core.model.ServerHealth;
+import io.zkasg.core.port.ZkProbe;
 import io.zkasg.lambda.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.local.CloudDriver;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -37,7 +41,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Steps: launch a 3-node group; write 2,000 znodes and keep writing; crash node 2 (SIGKILL, no hook) and let the
  * group replace it on its kept volume; terminate node 3 through the terminate hook and replace it; crash node 1 and
- * replace it on a blank volume (the SNAP baseline). After each replacement: every acknowledged znode is read back
+ * replace it on a blank volume (the SNAP baseline); a follower's ZooKeeper frozen with SIGSTOP for one slow check is
+ * not counted, frozen for good it is marked unhealthy by the health function after the N-th failed check, terminated
+ * through the hook and replaced. After each replacement: every acknowledged znode is read back
  * from each node, the rejoin's sync type is read from the leader's {@code mntr}, and the client's longest write gap.
  */
 public final class E2eScenario {
@@ -47,6 +53,12 @@ public final class E2eScenario {
     static {
         ENV.put("RESUME_DELAY_SECONDS", "1");
         ENV.put("ATTACH_SETTLE_SECONDS", "6");
+        // The health function's judgement, with a shorter probe: each word 1 s (netcat's -w has whole seconds), a
+        // second attempt 1.5 s after a failed one; marked after the third failed check (the default).
+        ENV.put("HEALTH_FAILURES_TO_REPLACE", "3");
+        ENV.put("HEALTH_PROBE_TIMEOUT_MS", "1000");
+        ENV.put("HEALTH_PROBE_ATTEMPTS", "2");
+        ENV.put("HEALTH_RETRY_PAUSE_MS", "1500");
     }
 
     /** Launch event to completed hook for one instance. */
@@ -63,11 +75,25 @@ public final class E2eScenario {
                               boolean sameIp, boolean sameMyid) {
     }
 
+    /**
+     * The frozen node: {@code slowCheckFailures} is the node's failure count after the check during which it was
+     * frozen for {@code slowFreezeMs} ({@code slowAttemptsFailed} of that check's attempts did not answer);
+     * {@code checksUntilMarked} the health runs from the freeze until one marked it (-1: never), out of
+     * {@code failuresToReplace}; {@code freezeToServingS} from SIGSTOP to the replacement in service.
+     */
+    public record Frozen(int nodeId, long slowFreezeMs, int slowAttemptsFailed, int slowCheckFailures,
+                         boolean slowMarked, int checksUntilMarked, int failuresToReplace, double freezeToMarkedS,
+                         double freezeToServingS, double freezeToSyncedS) {
+    }
+
     /** What a run found. */
     public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
                          int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
-                         boolean finalComplete) {
+                         boolean finalComplete, Frozen frozen) {
     }
+
+    /** How long the slow check's freeze lasts: past the first attempt's timeout, before the second attempt. */
+    static final long SLOW_FREEZE_MS = 1200;
 
     private static final int PRE_ZNODES = 2000;
     private static final int AWAY_ZNODES = 500;
@@ -84,6 +110,14 @@ public final class E2eScenario {
     private BufferedReader clientOut;
     private volatile boolean stopping;
     private final boolean hostCrash;
+    private Functions functions;
+    private HealthSettings healthSettings;
+    private final CountingProbe healthProbe = new CountingProbe();
+    private int healthRuns;
+    private Instant frozenAt;
+    private Instant markedAt;
+    private Instant syncedAt;
+    private int checksUntilMarked = -1;
 
     E2eScenario(PrintStream out) {
         this(out, false);
@@ -159,8 +193,24 @@ public final class E2eScenario {
                         + GAP_BOUND_MS + " ms): quorum lost");
             }
         }
-        if (r.replacements().size() != 3) {
-            failures.add("only " + r.replacements().size() + " of 3 replacements ran");
+        if (r.replacements().size() != 4) {
+            failures.add("only " + r.replacements().size() + " of 4 replacements ran");
+        }
+        var f = r.frozen();
+        if (f == null) {
+            failures.add("the frozen-node step did not run");
+        } else {
+            if (f.slowAttemptsFailed() < 1) {
+                failures.add("the short freeze of node " + f.nodeId() + " did not fail an attempt: not tested");
+            }
+            if (f.slowCheckFailures() != 0 || f.slowMarked()) {
+                failures.add("one slow check of node " + f.nodeId() + " was counted (" + f.slowCheckFailures()
+                        + " failures" + (f.slowMarked() ? ", marked" : "") + ")");
+            }
+            if (f.checksUntilMarked() != f.failuresToReplace()) {
+                failures.add("the frozen node " + f.nodeId() + " was marked after " + f.checksUntilMarked()
+                        + " checks, expected " + f.failuresToReplace());
+            }
         }
         if (r.sessionExpirations() > 0) {
             failures.add("the client's session expired " + r.sessionExpirations() + " times");
@@ -196,11 +246,14 @@ public final class E2eScenario {
             seedSlots(settings);
             cloud.listener(local).commandOutcome(local::outcome);
             var probe = new NamespaceZkProbe(local.clientNetns());
+            healthProbe.delegate = new NamespaceZkProbe(local.clientNetns());
+            healthSettings = HealthSettings.fromEnv(ENV);
             var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe), clock, d -> {
                 sleep(d.toMillis());
                 clock.set(Instant.now());
-            }, new SplittableRandom(), Wiring.bundledScripts(), journal);
-            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, new Functions(wiring));
+            }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
+            functions = new Functions(wiring);
+            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, functions);
             driverThread = daemon("cloud-driver", () -> drive(driver, clock));
             sampler = daemon("rss-sampler", () -> {
                 while (!stopping) {
@@ -308,6 +361,8 @@ public final class E2eScenario {
         // Baseline: the same crash on a blank volume.
         tl("== 6. baseline: node 1 crashes and comes back on a blank volume");
         replacements.add(replace("blank volume", 1, true));
+        // A frozen follower: one slow check is not counted; frozen for good, the health function replaces it.
+        var frozen = frozenNode(replacements);
 
         sleep(1000);
         var stopped = ask("bg stop");
@@ -324,7 +379,7 @@ public final class E2eScenario {
         int bg = Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]);
         var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
                 Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
-                finalComplete);
+                finalComplete, frozen);
         printFigures(result);
         return result;
     }
@@ -335,7 +390,9 @@ public final class E2eScenario {
         var old = cloud.eniHolder(slot.eniId()).orElseThrow();
         var oldNode = local.node(old);
         var writesBefore = Long.parseLong(ask("gap").split(" ")[2]); // also resets the longest gap
-        if (kind.equals("terminate")) {
+        if (kind.equals("frozen")) {
+            freezeUntilReplaced(nodeId, old);
+        } else if (kind.equals("terminate")) {
             cloud.terminate(old);
             await(Duration.ofSeconds(120), () -> "Terminated".equals(cloud.lifecycleState(old)),
                     old + " terminated through its hook");
@@ -378,6 +435,7 @@ public final class E2eScenario {
         }
         await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
                 .equals("2")).orElse(false), "three-node ensemble synced");
+        syncedAt = Instant.now();
         var rx = local.rxBytes(newNode);
         var gapLine = ask("gap").split(" ");
         var missed = Long.parseLong(gapLine[2]) - writesBefore + AWAY_ZNODES;
@@ -414,6 +472,147 @@ public final class E2eScenario {
                 sync, diff, snap, mib(rx), missed, gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
                 launch.statusToHookS()));
         return rep;
+    }
+
+    // ---------------------------------------------------------------- the frozen node
+
+    /**
+     * A follower's ZooKeeper is frozen (SIGSTOP: the kernel still accepts connections, nothing answers): first for
+     * one slow check only, which must not count; then for good, until the health function, invoked once per
+     * simulated minute, marks it unhealthy and the group replaces it.
+     */
+    private Frozen frozenNode(List<Replacement> replacements) throws Exception {
+        var follower = follower();
+        int nodeId = nodeIdOf(follower.instanceId);
+        var ip = local.slot(nodeId).ip();
+        tl("== 7. node " + nodeId + " (follower, " + follower.instanceId + ") is frozen for one slow check");
+        var pid = zkPid(follower);
+        healthProbe.reset();
+        Sh.run("kill", "-STOP", pid);
+        var cont = daemon("sigcont", () -> {
+            sleep(SLOW_FREEZE_MS);
+            Sh.run("kill", "-CONT", pid);
+        });
+        Map<String, Object> slow;
+        try {
+            slow = healthRun();
+        } finally {
+            cont.join();
+        }
+        int slowFailed = healthProbe.failed(ip);
+        int slowFailures = failuresOf(slow, nodeId);
+        var slowMarked = !"".equals(slow.get("markedUnhealthy"));
+        tl("  SIGSTOP for " + SLOW_FREEZE_MS + " ms during a check (pid " + pid + "), then SIGCONT: " + slowFailed
+                + " attempt(s) failed, node " + nodeId + " " + stateOf(slow, nodeId) + " with " + slowFailures
+                + " consecutive failures, marked: " + (slowMarked ? slow.get("markedUnhealthy") : "none"));
+        // One good check afterwards: the count stays at zero.
+        await(Duration.ofSeconds(20), () -> mode(follower).equals("follower"), "node " + nodeId + " serving again");
+        tl("== 8. node " + nodeId + " is frozen for good; the health function runs once per simulated minute");
+        replacements.add(replace("frozen", nodeId, false));
+        var newId = cloud.eniHolder(local.slot(nodeId).eniId()).orElseThrow();
+        return new Frozen(nodeId, SLOW_FREEZE_MS, slowFailed, slowFailures, slowMarked, checksUntilMarked,
+                healthSettings.failuresToReplace(), secs(frozenAt, markedAt), secs(frozenAt, inService.get(newId)),
+                secs(frozenAt, syncedAt));
+    }
+
+    /** Freezes {@code old}'s ZooKeeper and runs the health function until it marks it; waits for its terminate. */
+    private void freezeUntilReplaced(int nodeId, String old) {
+        var pid = zkPid(local.node(old));
+        Sh.run("kill", "-STOP", pid);
+        frozenAt = Instant.now();
+        tl("  ZooKeeper of " + old + " (pid " + pid + ") frozen (SIGSTOP)");
+        int limit = healthSettings.failuresToReplace() + 3;
+        for (int check = 1; check <= limit; check++) {
+            var report = healthRun();
+            tl("  health check " + check + ": node " + nodeId + " " + stateOf(report, nodeId) + ", "
+                    + failuresOf(report, nodeId) + " consecutive failures, serving " + report.get("serving")
+                    + ", marked: " + (old.equals(report.get("markedUnhealthy")) ? old : "none"));
+            if (old.equals(report.get("markedUnhealthy"))) {
+                checksUntilMarked = check;
+                markedAt = Instant.now();
+                break;
+            }
+        }
+        if (checksUntilMarked < 0) {
+            throw new IllegalStateException("the frozen node " + nodeId + " was not marked after " + limit
+                    + " checks");
+        }
+        await(Duration.ofSeconds(120), () -> "Terminated".equals(cloud.lifecycleState(old)),
+                old + " terminated through its hook");
+        tl("  " + old + " terminated through its hook " + secs(markedAt, Instant.now()) + " s after the mark");
+    }
+
+    /** One invocation of the health function, as the EventBridge schedule would make it (one per minute). */
+    private Map<String, Object> healthRun() {
+        healthRuns++;
+        var time = start.plus(Duration.ofMinutes(healthRuns)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        var event = "{\"version\":\"0\",\"id\":\"e2e-health-" + healthRuns + "\",\"detail-type\":\"Scheduled "
+                + "Event\",\"source\":\"aws.events\",\"account\":\"123456789012\",\"time\":\"" + time
+                + "\",\"region\":\"us-east-1\",\"resources\":[\"arn:aws:events:us-east-1:123456789012:rule/"
+                + "zk-demo-health-check\"],\"detail\":{}}";
+        return functions.health(event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Map<?, ?> nodeOf(Map<String, Object> report, int nodeId) {
+        return ((List<?>) report.get("nodes")).stream().map(n -> (Map<?, ?>) n)
+                .filter(n -> Integer.valueOf(nodeId).equals(n.get("nodeId"))).findFirst().orElse(Map.of());
+    }
+
+    private static int failuresOf(Map<String, Object> report, int nodeId) {
+        return nodeOf(report, nodeId).get("failures") instanceof Integer i ? i : -1;
+    }
+
+    private static String stateOf(Map<String, Object> report, int nodeId) {
+        return String.valueOf(nodeOf(report, nodeId).get("state"));
+    }
+
+    private LocalCloud.Node follower() {
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId());
+            if (holder.isPresent() && "follower".equals(mode(local.node(holder.get())))) {
+                return local.node(holder.get());
+            }
+        }
+        throw new IllegalStateException("no follower");
+    }
+
+    /** The ZooKeeper pid of one instance of this run: from its pidfile, and only if it runs in its namespace. */
+    private String zkPid(LocalCloud.Node node) {
+        try {
+            var pid = Files.readString(node.root().resolve("var/lib/zkasg/state/zookeeper.pid")).strip();
+            var inNs = Sh.quiet("ip", "netns", "pids", node.netns).out().lines().map(String::strip)
+                    .anyMatch(pid::equals);
+            if (!pid.matches("\\d+") || !inNs) {
+                throw new IllegalStateException("pid " + pid + " is not a process of " + node.netns);
+            }
+            return pid;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The health function's probe; counts the attempts that found a server not serving, per address. */
+    static final class CountingProbe implements ZkProbe {
+        private volatile ZkProbe delegate;
+        private final Map<String, AtomicInteger> failed = new ConcurrentHashMap<>();
+
+        @Override
+        public ServerHealth probe(String ip, int port, Duration timeout) {
+            var answer = delegate.probe(ip, port, timeout);
+            if (!answer.serving()) {
+                failed.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+            }
+            return answer;
+        }
+
+        void reset() {
+            failed.clear();
+        }
+
+        int failed(String ip) {
+            var n = failed.get(ip);
+            return n == null ? 0 : n.get();
+        }
     }
 
     private Launch launchFigures(String id) {
@@ -457,6 +656,17 @@ public final class E2eScenario {
         if (diffBytes > 0 && snapBytes > 0) {
             out.printf("rejoin bytes: kept volume (DIFF) %s vs blank volume (SNAP) %s: SNAP/DIFF = %.1fx%n",
                     mib(diffBytes), mib(snapBytes), (double) snapBytes / diffBytes);
+        }
+        var f = r.frozen();
+        if (f != null) {
+            var gap = r.replacements().stream().filter(x -> x.kind().equals("frozen")).mapToLong(Replacement::maxGapMs)
+                    .findFirst().orElse(-1);
+            out.printf("frozen node %d: a %d ms freeze during one check: %d attempt(s) failed, %d failures counted; "
+                    + "frozen for good: marked unhealthy at health check %d (N = %d), %.2f s after SIGSTOP; "
+                    + "replacement in service %.2f s and synced %.2f s after SIGSTOP; longest write gap %d ms%n",
+                    f.nodeId(), f.slowFreezeMs(), f.slowAttemptsFailed(), f.slowCheckFailures(),
+                    f.checksUntilMarked(), f.failuresToReplace(), f.freezeToMarkedS(), f.freezeToServingS(),
+                    f.freezeToSyncedS(), gap);
         }
         out.printf("client: %d znodes before, %d during the replacements; connect string unchanged: %s; "
                 + "session expirations: %d%n", r.preWritten(), r.bgWritten(), r.connectUnchanged(),

@@ -428,6 +428,9 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
         env.put("ZKASG_POLL_INTERVAL", "0.2");
         env.put("ZKASG_JVM_OPTS", "-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto");
         env.put("ZKASG_START_TIMEOUT", "90");
+        // A frozen (SIGSTOPped) ZooKeeper never acts on zk-stop's SIGTERM: it is SIGKILLed after this many seconds
+        // (60 by default; a healthy one stops in about a second).
+        env.put("ZKASG_STOP_TIMEOUT", "5");
         env.put("ZKASG_DEVICE_TIMEOUT", "20");
         env.put("ZKASG_NIC_TIMEOUT", "20");
         env.put("ZKASG_IMDS_TIMEOUT", "20");

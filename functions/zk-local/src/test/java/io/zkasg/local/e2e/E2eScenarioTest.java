@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The end-to-end scenario on real namespaces, loop devices and a real ZooKeeper ensemble (as root, with Debian's
  * zookeeper package installed; skipped otherwise): no znode is lost, a node that comes back on its kept volume
- * rejoins with a DIFF (a blank volume gets a SNAP), and the ensemble keeps quorum through every replacement.
+ * rejoins with a DIFF (a blank volume gets a SNAP), and the ensemble keeps quorum through every replacement; a frozen
+ * follower is not counted for one slow check, and frozen for good it is marked after the third failed health check
+ * and replaced.
  */
 class E2eScenarioTest {
 
@@ -27,7 +29,7 @@ class E2eScenarioTest {
         var result = new E2eScenario(System.out).run();
 
         assertThat(result.replacements()).extracting(E2eScenario.Replacement::kind)
-                .containsExactly("crash", "terminate", "blank volume");
+                .containsExactly("crash", "terminate", "blank volume", "frozen");
         for (var rep : result.replacements()) {
             assertThat(rep.unreadable()).as("znodes lost after the %s of node %d", rep.kind(), rep.nodeId())
                     .isEmpty();
@@ -45,6 +47,15 @@ class E2eScenarioTest {
         assertThat(result.replacements().get(1).sync()).as("rejoin on the kept volume after a terminate")
                 .isEqualTo("DIFF");
         assertThat(result.replacements().get(2).sync()).as("rejoin on a blank volume").isEqualTo("SNAP");
+        assertThat(result.replacements().get(3).sync()).as("rejoin of the frozen node's replacement")
+                .isEqualTo("DIFF");
+        var frozen = result.frozen();
+        assertThat(frozen.slowAttemptsFailed()).as("the short freeze made an attempt of the check fail")
+                .isPositive();
+        assertThat(frozen.slowCheckFailures()).as("one slow check is not counted").isZero();
+        assertThat(frozen.slowMarked()).isFalse();
+        assertThat(frozen.checksUntilMarked()).as("marked at the N-th failed check, not before")
+                .isEqualTo(frozen.failuresToReplace()).isEqualTo(3);
         assertThat(result.sessionExpirations()).isZero();
         assertThat(result.connectUnchanged()).isTrue();
         assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();
