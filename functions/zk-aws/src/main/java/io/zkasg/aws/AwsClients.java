@@ -18,6 +18,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -25,7 +26,7 @@ import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * The four SDK clients, built once per execution environment over one shared URLConnection HTTP client with the
+ * The five SDK clients, built once per execution environment over one shared URLConnection HTTP client with the
  * SDK's standard retry mode. {@link #fromEnvironment()} takes region and credentials from the SDK's default chains,
  * and the endpoint from {@code AWS_ENDPOINT_URL} / {@code aws.endpointUrl} when set (the SDK resolves those itself).
  */
@@ -40,13 +41,14 @@ public final class AwsClients implements AutoCloseable {
     private final AutoScalingClient autoScaling;
     private final SsmClient ssm;
     private final SqsClient sqs;
+    private final DynamoDbClient dynamoDb;
     private final SdkAttempts attempts = new SdkAttempts();
 
     private AwsClients(Settings settings) {
         this.http = UrlConnectionHttpClient.builder().build();
         // Building a client is mostly class loading and initialisation, independent per service: build the other
-        // three on their own threads while this one builds EC2's (the largest), to shorten a cold start.
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(3, r -> {
+        // four on their own threads while this one builds EC2's (the largest), to shorten a cold start.
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
             var t = new Thread(r, "aws-client-init");
             t.setDaemon(true);
             return t;
@@ -58,10 +60,13 @@ public final class AwsClients implements AutoCloseable {
                     () -> configure(SsmClient.builder(), settings).build(), pool);
             var sqs = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> configure(SqsClient.builder(), settings).build(), pool);
+            var dynamoDb = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> configure(DynamoDbClient.builder(), settings).build(), pool);
             this.ec2 = configure(Ec2Client.builder(), settings).build();
             this.autoScaling = autoScaling.join();
             this.ssm = ssm.join();
             this.sqs = sqs.join();
+            this.dynamoDb = dynamoDb.join();
         } finally {
             pool.shutdown();
         }
@@ -101,7 +106,11 @@ public final class AwsClients implements AutoCloseable {
         return sqs;
     }
 
-    /** The SDK's own retries, counted per thread across the four clients. */
+    public DynamoDbClient dynamoDb() {
+        return dynamoDb;
+    }
+
+    /** The SDK's own retries, counted per thread across the clients. */
     public SdkAttempts attempts() {
         return attempts;
     }
@@ -116,7 +125,8 @@ public final class AwsClients implements AutoCloseable {
      */
     public int prime() {
         try {
-            SdkWarmUp.warmUp(Ec2Client.class, AutoScalingClient.class, SsmClient.class, SqsClient.class);
+            SdkWarmUp.warmUp(Ec2Client.class, AutoScalingClient.class, SsmClient.class, SqsClient.class,
+                    DynamoDbClient.class);
         } catch (RuntimeException | LinkageError e) {
             // Best effort only: the real calls below warm the same paths.
         }
@@ -154,6 +164,7 @@ public final class AwsClients implements AutoCloseable {
         autoScaling.close();
         ssm.close();
         sqs.close();
+        dynamoDb.close();
         // Clients do not close an HTTP client they were given.
         http.close();
     }

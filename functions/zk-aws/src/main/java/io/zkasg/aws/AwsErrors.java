@@ -24,7 +24,9 @@ final class AwsErrors {
             "InvalidAttachmentID.NotFound",
             // DetachVolume for a volume that is not attached to that instance: the attachment does not exist.
             "InvalidAttachment.NotFound");
-    private static final Set<String> THROTTLED = Set.of("RequestLimitExceeded", "Throttling", "ThrottlingException");
+    private static final Set<String> THROTTLED = Set.of("RequestLimitExceeded", "Throttling", "ThrottlingException",
+            // DynamoDB, on-demand tables included (a partition's own limits).
+            "ProvisionedThroughputExceededException");
 
     private AwsErrors() {
     }

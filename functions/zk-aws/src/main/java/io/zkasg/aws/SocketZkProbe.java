@@ -43,7 +43,8 @@ public final class SocketZkProbe implements ZkProbe {
         }
         var srvr = ask(ip, port, "srvr", timeout);
         if (srvr.error().isPresent()) {
-            return new ServerHealth(ip, true, "", -1, "srvr: " + srvr.error().get());
+            // imok, then silence: a stall (a long GC pause), not a server known to be down.
+            return ServerHealth.stalled(ip, "srvr: " + srvr.error().get());
         }
         var fields = fields(srvr.text(), ':');
         var mode = fields.getOrDefault("Mode", "");

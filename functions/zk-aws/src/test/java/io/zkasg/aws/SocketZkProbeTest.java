@@ -175,6 +175,39 @@ class SocketZkProbeTest {
     }
 
     @Test
+    void probe_shouldReportAStall_notKnownDown_whenImokIsFollowedBySilence() throws Exception {
+        // GIVEN a server that answers ruok, then pauses (a long GC pause) before srvr: the kernel accepts, no answer
+        var server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        open.add(server);
+        var held = new ArrayList<Socket>();
+        var acceptor = new Thread(() -> {
+            try {
+                var first = server.accept();
+                first.getInputStream().readNBytes(4);
+                first.getOutputStream().write("imok".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                first.close();
+                while (true) {
+                    held.add(server.accept());
+                }
+            } catch (IOException e) {
+                // closed by the test
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+
+        // WHEN
+        ServerHealth health = probe.probe("127.0.0.1", server.getLocalPort(), Duration.ofMillis(300));
+
+        // THEN it is not serving as far as anyone knows, but not known down either (issue 15, item 4)
+        assertThat(health.imok()).isTrue();
+        assertThat(health.serving()).isFalse();
+        assertThat(health.isStalled()).isTrue();
+        assertThat(health.knownNotServing()).isFalse();
+        assertThat(health.error()).contains("srvr").contains("timed out");
+    }
+
+    @Test
     void fields_shouldParseSrvrAndMntrLines() {
         assertThat(SocketZkProbe.fields("Zxid: 0x10000002a\nMode: leader\n", ':'))
                 .containsEntry("Mode", "leader").containsEntry("Zxid", "0x10000002a");

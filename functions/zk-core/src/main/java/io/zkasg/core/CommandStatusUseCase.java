@@ -7,6 +7,7 @@ import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.StopLease;
 import java.util.Set;
 
 /**
@@ -24,14 +25,16 @@ public final class CommandStatusUseCase {
     private final Journal journal;
     private final SlotRelease release;
     private final TerminateUseCase terminate;
+    private final StopLease lease;
 
-    public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, Journal journal,
-                                TerminateUseCase terminate) {
+    public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, StopLease lease,
+                                Journal journal, TerminateUseCase terminate) {
         this.settings = settings;
         this.ec2 = ec2;
         this.journal = journal;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
         this.terminate = terminate;
+        this.lease = lease;
     }
 
     /** Handles one per-instance status change of a command. */
@@ -48,7 +51,10 @@ public final class CommandStatusUseCase {
         }
         var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
         if ("Success".equals(status)) {
-            return release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId + " succeeded");
+            var outcome = release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId
+                    + " succeeded");
+            releaseLeaseOfReplaced(instanceId);
+            return outcome;
         }
         if (!FAILED.contains(status)) {
             return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
@@ -64,6 +70,25 @@ public final class CommandStatusUseCase {
                     + " and the instance is gone");
         }
         return release.abandon(ref, "bootstrap command " + commandId + " ended " + status);
+    }
+
+    /**
+     * The bootstrap succeeded, so this node serves (zk-start waits for leader or follower): when the stop lease is
+     * held for the node this instance replaces, the member that left is replaced and the next one may go.
+     */
+    private void releaseLeaseOfReplaced(String instanceId) {
+        var cluster = settings.cluster().clusterName();
+        var holder = lease.current(cluster).filter(h -> !h.instanceId().equals(instanceId));
+        if (holder.isEmpty()) {
+            return;
+        }
+        var h = holder.get();
+        var node = ec2.describeInstance(instanceId).flatMap(i -> i.tag(settings.nodeIdTagKey()));
+        if (node.filter(Integer.toString(h.nodeId())::equals).isPresent()
+                && lease.release(cluster, h.instanceId(), h.counter())) {
+            journal.record("stop-lease-released", fields(instanceId, "holder", h.instanceId(), "nodeId", h.nodeId(),
+                    "counter", h.counter(), "reason", "its replacement serves"));
+        }
     }
 
     private LaunchOutcome ignored(String instanceId, String reason) {

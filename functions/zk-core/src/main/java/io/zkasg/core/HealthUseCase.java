@@ -12,6 +12,7 @@ import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.Metrics;
 import io.zkasg.core.port.Metrics.Metric;
 import io.zkasg.core.port.Pauser;
+import io.zkasg.core.port.StopLease;
 import io.zkasg.core.port.ZkProbe;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * One run of the health function: checks every member of the ensemble the way ZooKeeper operators do (ruok → imok,
@@ -51,14 +53,16 @@ public final class HealthUseCase {
     private final Journal journal;
     private final Pauser pauser;
     private final SlotRelease release;
+    private final StopLease lease;
 
     public HealthUseCase(Settings settings, HealthSettings health, Ec2Port ec2, AutoScalingPort autoScaling,
-                         ZkProbe probe, Metrics metrics, Journal journal, Pauser pauser) {
+                         ZkProbe probe, StopLease lease, Metrics metrics, Journal journal, Pauser pauser) {
         this.settings = settings;
         this.health = health;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.probe = probe;
+        this.lease = lease;
         this.metrics = metrics;
         this.journal = journal;
         this.pauser = pauser;
@@ -75,7 +79,10 @@ public final class HealthUseCase {
         VACANT,
         /** Held by an instance that is launching or joining (Pending, Pending:Wait...). */
         REJOINING,
-        /** Held by an instance that leaves the group or that Auto Scaling already marked unhealthy. */
+        /**
+         * Held by an instance that leaves the group or that Auto Scaling already marked unhealthy; its mode says
+         * whether its server still serves (it stops only under the stop lease).
+         */
         LEAVING,
         /** Held by an instance that is not in this group. */
         LEAKED
@@ -116,8 +123,9 @@ public final class HealthUseCase {
         for (var nodeId : catalog.servers().keySet()) {
             nodes.add(node(nodeId, catalog, members, problems));
         }
-        int quorum = catalog.servers().size() / 2 + 1;
-        var marked = replaceIfSafe(nodes, quorum);
+        int quorum = QuorumPolicy.majority(catalog.servers().size());
+        var marked = replaceIfSafe(nodes);
+        releaseLeaseOnceReplaced(nodes, problems);
         int leaders = (int) nodes.stream().filter(n -> n.state() == State.SERVING && "leader".equals(n.mode()))
                 .count();
         int serving = (int) nodes.stream().filter(n -> n.state() == State.SERVING).count();
@@ -166,8 +174,10 @@ public final class HealthUseCase {
             return leaked(nodeId, ip, az, id, problems);
         }
         if (member.isLeaving() || "UNHEALTHY".equalsIgnoreCase(member.healthStatus())) {
-            return new Node(nodeId, ip, az, id, State.LEAVING, "", -1, member.lifecycleState() + "/"
-                    + member.healthStatus());
+            // Probed once: a leaving member that still serves counts toward the majority (issue 15, item 3).
+            var answer = probe.probe(ip, settings.clientPort(), health.probeTimeout());
+            return new Node(nodeId, ip, az, id, State.LEAVING, answer.serving() ? answer.mode() : "", -1,
+                    member.lifecycleState() + "/" + member.healthStatus());
         }
         if (!"InService".equals(member.lifecycleState())) {
             return new Node(nodeId, ip, az, id, State.REJOINING, "", -1, member.lifecycleState());
@@ -284,11 +294,12 @@ public final class HealthUseCase {
     }
 
     /**
-     * Marks at most one node per run, and only when every other node is in service and serving, and enough of them
-     * serve to keep a majority without this one. A node that is already not serving costs nothing to replace, but
-     * when the rest is not a majority either, a replacement cannot help and a person must look.
+     * Marks at most one node per run, the failing one with the most failed checks, and only when
+     * {@link QuorumPolicy#mayMark} allows it: its own server does not serve and the others that serve (a leaving one
+     * that still serves included: it stops only under the stop lease, after its own check) are a majority without
+     * it. When the rest is not a majority either, a replacement cannot help and a person must look.
      */
-    private Optional<String> replaceIfSafe(List<Node> nodes, int quorum) {
+    private Optional<String> replaceIfSafe(List<Node> nodes) {
         var candidate = nodes.stream()
                 .filter(n -> n.state() == State.FAILING && n.failures() >= health.failuresToReplace())
                 .max(Comparator.comparingInt(Node::failures).thenComparing(Node::nodeId, Comparator.reverseOrder()));
@@ -296,18 +307,12 @@ public final class HealthUseCase {
             return Optional.empty();
         }
         var sick = candidate.get();
-        var others = nodes.stream().filter(n -> n.nodeId() != sick.nodeId()).toList();
-        var blocking = others.stream().filter(n -> n.state() != State.SERVING).toList();
-        long servingOthers = others.stream().filter(n -> n.state() == State.SERVING).count();
-        if (!blocking.isEmpty()) {
+        var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
+        nodes.forEach(n -> states.put(n.nodeId(), policyState(n)));
+        var verdict = QuorumPolicy.mayMark(states, sick.nodeId());
+        if (!verdict.allowed()) {
             journal.record("replace-deferred", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
-                    "az", sick.az(), "failures", sick.failures(), "reason", "other nodes are not serving: "
-                            + blocking.stream().map(n -> n.nodeId() + "=" + n.state()).toList()));
-            return Optional.empty();
-        }
-        if (servingOthers < quorum) {
-            journal.record("replace-refused", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
-                    "az", sick.az(), "reason", "only " + servingOthers + " other nodes serve; quorum is " + quorum));
+                    "az", sick.az(), "failures", sick.failures(), "reason", verdict.reason()));
             return Optional.empty();
         }
         try {
@@ -320,6 +325,46 @@ public final class HealthUseCase {
         journal.record("marked-unhealthy", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
                 "az", sick.az(), "failures", sick.failures(), "error", sick.detail()));
         return Optional.of(sick.instanceId());
+    }
+
+    /** A node of this run as the quorum policy sees it. A failing one is never counted as serving. */
+    private static QuorumPolicy.NodeState policyState(Node node) {
+        var serving = "leader".equals(node.mode()) || "follower".equals(node.mode());
+        return switch (node.state()) {
+            case SERVING -> "leader".equals(node.mode()) ? QuorumPolicy.NodeState.LEADER
+                    : QuorumPolicy.NodeState.FOLLOWER;
+            case LEAVING -> serving ? QuorumPolicy.NodeState.LEAVING : QuorumPolicy.NodeState.STOPPED;
+            case LEAKED -> serving ? QuorumPolicy.NodeState.FOLLOWER : QuorumPolicy.NodeState.DOWN;
+            case FAILING -> QuorumPolicy.NodeState.DOWN;
+            case REJOINING -> QuorumPolicy.NodeState.REJOINING;
+            case VACANT -> QuorumPolicy.NodeState.VACANT;
+        };
+    }
+
+    /**
+     * Ends the stop lease of a member that left once its replacement serves: the slot the holder stopped is held by
+     * another instance whose server answered as leader or follower in this run. The launch's completion does the
+     * same; this covers a lost status event. A slot that stays vacant keeps the lease until its expiry.
+     */
+    private void releaseLeaseOnceReplaced(List<Node> nodes, List<String> problems) {
+        var cluster = settings.cluster().clusterName();
+        try {
+            var holder = lease.current(cluster);
+            if (holder.isEmpty()) {
+                return;
+            }
+            var h = holder.get();
+            nodes.stream().filter(n -> n.nodeId() == h.nodeId() && n.state() == State.SERVING
+                    && !n.instanceId().equals(h.instanceId())).findFirst().ifPresent(n -> {
+                        if (lease.release(cluster, h.instanceId(), h.counter())) {
+                            journal.record("stop-lease-released", fields("holder", h.instanceId(), "nodeId",
+                                    h.nodeId(), "counter", h.counter(), "reason", "replacement " + n.instanceId()
+                                            + " serves as " + n.mode()));
+                        }
+                    });
+        } catch (CloudException e) {
+            problem(problems, "stop-lease-unknown", fields("code", e.code()));
+        }
     }
 
     private void publish(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> marked) {

@@ -5,11 +5,6 @@ public final class InstanceTags {
 
     /** Id of the bootstrap command sent to the instance: a redelivered launch event then knows it is done. */
     public static final String BOOTSTRAP_COMMAND = "zkasg:bootstrap-command";
-    /**
-     * Written by a terminating member before it checks the others: two members leaving at once see each other's
-     * intent, and only the lower node id goes first.
-     */
-    public static final String STOP_INTENT = "zkasg:stop-intent";
     /** How the stop of a leaving instance ended (a command status, or "unreachable"): its slot is being released. */
     public static final String STOP_ENDED = "zkasg:stop-ended";
     /** Id of the stop command sent to a terminating instance. */

@@ -31,7 +31,9 @@ public record Settings(
         Duration releaseForceAfter,
         Duration probeTimeout,
         String zkDistUrl,
-        String zkSha512) {
+        String zkSha512,
+        String stopLeaseTable,
+        Duration stopLeaseTtl) {
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     static final Pattern ASG_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,254}");
@@ -40,6 +42,8 @@ public record Settings(
     static final Pattern HTTPS_URL = Pattern.compile("https://[A-Za-z0-9._~:/?#@&+,=%-]{1,512}");
     static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
     static final Pattern NAME_PREFIX = Pattern.compile("[A-Za-z0-9._-]{0,64}");
+    /** A DynamoDB table name. */
+    static final Pattern TABLE = Pattern.compile("[A-Za-z0-9_.-]{3,255}");
 
     /** Tag written on the instance: the node id it holds. */
     public String nodeIdTagKey() {
@@ -74,13 +78,23 @@ public record Settings(
                 r.seconds("RELEASE_FORCE_AFTER_SECONDS", 120, 30, 3600),
                 Duration.ofMillis(r.integer("ZK_PROBE_TIMEOUT_MILLIS", 2000, 100, 10000)),
                 r.text("ZK_DIST_URL", "", Pattern.compile("|" + HTTPS_URL.pattern())),
-                r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())));
+                r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())),
+                r.text("STOP_LEASE_TABLE", "", Pattern.compile("|" + TABLE.pattern())),
+                r.seconds("STOP_LEASE_SECONDS", 1800, 60, 172800));
         if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {
             throw new ConfigException("ZK_DIST_URL and ZK_SHA512 go together: set both or neither");
         }
         if (settings.resumeDelay.compareTo(settings.heartbeatTimeout.dividedBy(3)) > 0) {
             throw new ConfigException("RESUME_DELAY_SECONDS must be at most a third of HEARTBEAT_TIMEOUT_SECONDS, "
                     + "so that a waiting launch can send heartbeats in time");
+        }
+        // The holder renews its lease at every step of its terminate action; the longest gap is the stop command
+        // itself (its status event is the next step), then a detach that still runs.
+        var gap = settings.commandTimeout.plus(settings.releaseForceAfter).plus(settings.resumeDelay.multipliedBy(2));
+        if (settings.stopLeaseTtl.compareTo(gap) < 0) {
+            throw new ConfigException("STOP_LEASE_SECONDS must be at least COMMAND_TIMEOUT_SECONDS + "
+                    + "RELEASE_FORCE_AFTER_SECONDS + 2 x RESUME_DELAY_SECONDS (" + gap.toSeconds() + " s), so that "
+                    + "the stop lease cannot expire while its holder's stop still runs");
         }
         if (settings.clientPort == settings.quorumPort || settings.clientPort == settings.electionPort
                 || settings.quorumPort == settings.electionPort) {

@@ -3,22 +3,26 @@ package io.zkasg.core;
 import static io.zkasg.core.SlotRelease.fields;
 
 import io.zkasg.core.model.AgentStatus;
+import io.zkasg.core.model.GroupMember;
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.StopLease;
 import io.zkasg.core.port.ZkProbe;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 
 /**
@@ -39,15 +43,17 @@ public final class TerminateUseCase {
     private final ScriptBundle bundle;
     private final SlotRelease release;
     private final Deferral deferral;
+    private final StopLease lease;
 
     public TerminateUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
-                            ResumeScheduler scheduler, Journal journal, Clock clock, RandomGenerator random,
-                            ScriptBundle bundle) {
+                            StopLease lease, ResumeScheduler scheduler, Journal journal, Clock clock,
+                            RandomGenerator random, ScriptBundle bundle) {
         this.settings = settings;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.ssm = ssm;
         this.zk = zk;
+        this.lease = lease;
         this.journal = journal;
         this.clock = clock;
         this.bundle = bundle;
@@ -93,11 +99,15 @@ public final class TerminateUseCase {
         int nodeId = held.get();
         var unsafe = quorumGuard(ticket, instance, nodeId, catalog);
         if (unsafe.isPresent()) {
-            if (Duration.between(ticket.startedAt(), clock.instant()).compareTo(settings.terminateMaxWait()) < 0) {
-                return deferral.defer(ticket, "terminate", unsafe.get());
+            // Never stopped while that would cost the majority, however long it waits: a terminate hook's result does
+            // not matter (CONTINUE and ABANDON both terminate the instance), only heartbeats keep it alive. Past
+            // TERMINATE_MAX_WAIT_SECONDS every attempt says so, for an alarm and a person (docs/quorum.md).
+            if (Duration.between(ticket.startedAt(), clock.instant()).compareTo(settings.terminateMaxWait()) >= 0) {
+                journal.record("quorum-guard-overdue", fields(id, "nodeId", nodeId, "reason", unsafe.get(),
+                        "waitedSeconds", Duration.between(ticket.startedAt(), clock.instant()).toSeconds(),
+                        "maxWaitSeconds", settings.terminateMaxWait().toSeconds()));
             }
-            journal.record("quorum-guard-expired", fields(id, "nodeId", nodeId, "reason", unsafe.get(),
-                    "waitedSeconds", settings.terminateMaxWait().toSeconds()));
+            return deferral.defer(ticket, "terminate", unsafe.get());
         }
         var volume = catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent());
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
@@ -123,16 +133,29 @@ public final class TerminateUseCase {
 
     /**
      * Detaches the slot and completes the hook once EC2 shows both the ENI and the volume off the instance. While
-     * they are detaching the action waits (resume queue); after {@code RELEASE_FORCE_AFTER_SECONDS} a detach that is
-     * still stuck is forced, as the last resort, and logged.
+     * they are detaching the action waits (resume queue) and the stop lease, if this instance holds it, is renewed.
+     * After {@code RELEASE_FORCE_AFTER_SECONDS} a detach that is still stuck is forced, as the last resort and only
+     * when ZooKeeper on that node is known stopped (its stop command succeeded, its host refuses the client port) or
+     * the instance is gone: a volume is never pulled from under a server that may still write. Otherwise the hook is
+     * completed without forcing, and the instance's termination detaches both.
      */
     private LaunchOutcome finishRelease(LaunchTicket ticket) {
         var id = ticket.instanceId();
+        renewIfHeld(id);
         var waited = Duration.between(ticket.startedAt(), clock.instant());
-        var force = waited.compareTo(settings.releaseForceAfter()) >= 0;
-        if (force) {
-            journal.record("force-detach", fields(id, "waitedSeconds", waited.toSeconds(),
-                    "reason", "detach still not finished: forcing it as the last resort"));
+        var force = false;
+        if (waited.compareTo(settings.releaseForceAfter()) >= 0 && release.remaining(id) > 0) {
+            var stopped = zkKnownStopped(id);
+            if (stopped.isPresent()) {
+                force = true;
+                journal.record("force-detach", fields(id, "waitedSeconds", waited.toSeconds(), "reason",
+                        "detach still not finished and " + stopped.get() + ": forcing it as the last resort"));
+            } else {
+                journal.record("force-detach-refused", fields(id, "waitedSeconds", waited.toSeconds(), "reason",
+                        "ZooKeeper on the instance is not known to be stopped; its termination will detach the slot"));
+                return release.complete(ticket.ref(), LifecycleResult.CONTINUE, "slot left to the termination after "
+                        + waited.toSeconds() + " s (ZooKeeper not known stopped)");
+            }
         }
         release.release(id, force);
         var remaining = release.remaining(id);
@@ -143,70 +166,119 @@ public final class TerminateUseCase {
         return deferral.defer(ticket, "terminate", remaining + " attachment(s) of the slot still detaching");
     }
 
+    /** Why ZooKeeper on the instance is known not to run any more, if it is. */
+    private Optional<String> zkKnownStopped(String instanceId) {
+        var found = ec2.describeInstance(instanceId);
+        if (found.isEmpty() || found.get().isGone()) {
+            return Optional.of("the instance is gone");
+        }
+        if (found.get().tag(InstanceTags.STOP_ENDED).filter("Success"::equals).isPresent()) {
+            return Optional.of("its stop command succeeded");
+        }
+        var servers = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()), List.of()).servers();
+        var ip = found.get().tag(settings.nodeIdTagKey()).flatMap(TerminateUseCase::number).map(servers::get);
+        if (ip.isPresent()) {
+            var health = zk.probe(ip.get(), settings.clientPort(), settings.probeTimeout());
+            if (health.knownNotServing() && !health.imok()) {
+                return Optional.of("its host refuses ZooKeeper's client port");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void renewIfHeld(String instanceId) {
+        var cluster = settings.cluster().clusterName();
+        lease.current(cluster).filter(h -> h.instanceId().equals(instanceId)).ifPresent(h -> {
+            if (!lease.renew(cluster, instanceId, h.counter(), settings.stopLeaseTtl())) {
+                journal.record("stop-lease-lost", fields(instanceId, "counter", h.counter()));
+            }
+        });
+    }
+
     /**
      * Why stopping this node now would cost the ensemble its majority, if it would. A node known not to serve
      * anyway (it answered outside a quorum, or its host refused the connection) can always go. Otherwise (also when
-     * it does not answer at all: a prober without a path to the members must never let a node go early) the other
-     * members that will keep serving must be a majority of the ensemble: those that answer as leader or follower,
-     * minus those that are leaving too and go first (they stopped already, or announced it and have the lower node
-     * id). The intent tag is written before the others are read, so two members leaving at once see each other.
+     * it does not answer in time: a stall is not down, and a prober without a path to the members must never let a
+     * node go early) it first takes the cluster's stop lease, then probes the others once more: those that answer as
+     * leader or follower, leaving or not, keep serving, since nobody else can stop while this node holds the lease
+     * ({@link QuorumPolicy#mayStop}). When that is not a majority, the lease is given back at once.
      */
     private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
+        var id = instance.instanceId();
         var servers = catalog.servers();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
         if (self.knownNotServing()) {
-            journal.record("quorum-guard", fields(instance.instanceId(), "nodeId", nodeId, "verdict",
+            journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing"));
             return Optional.empty();
         }
-        if (instance.tag(InstanceTags.STOP_INTENT).isEmpty()) {
-            ec2.tagInstance(instance.instanceId(), Map.of(InstanceTags.STOP_INTENT, Integer.toString(nodeId)));
+        var cluster = settings.cluster().clusterName();
+        var grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
+        if (grant instanceof StopLease.Grant.Refused refused) {
+            var holder = refused.current();
+            journal.record("stop-lease-refused", fields(id, "nodeId", nodeId, "holder", holder.instanceId(),
+                    "holderNodeId", holder.nodeId(), "expiresAt", holder.expiresAt().toString(),
+                    "attempt", ticket.attempt()));
+            return Optional.of("the stop lease is held by " + holder.instanceId() + " (node " + holder.nodeId()
+                    + ") until its replacement serves, at most until " + holder.expiresAt());
         }
-        var holders = new ArrayList<String>();
-        servers.keySet().stream().filter(n -> n != nodeId)
-                .forEach(n -> catalog.eni(n).flatMap(e -> e.holder()).ifPresent(holders::add));
-        var members = holders.isEmpty() ? Map.<String, io.zkasg.core.model.GroupMember>of()
-                : autoScaling.members(holders);
-        var keepServing = new ArrayList<Integer>();
-        var problems = new ArrayList<String>();
+        long counter = ((StopLease.Grant.Granted) grant).counter();
+        // The final probe, under the lease.
+        var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
+        states.put(nodeId, state(self, false));
+        var members = otherMembers(catalog, nodeId);
         for (var entry : servers.entrySet()) {
-            int other = entry.getKey();
-            if (other == nodeId) {
-                continue;
-            }
-            var holder = catalog.eni(other).flatMap(e -> e.holder());
-            var leaving = holder.map(h -> !members.containsKey(h) || members.get(h).isLeaving()).orElse(true);
-            if (leaving && holder.isPresent() && goesFirst(holder.get(), other, nodeId)) {
-                problems.add("node " + other + " is leaving first");
-                continue;
-            }
-            var health = zk.probe(entry.getValue(), settings.clientPort(), settings.probeTimeout());
-            if (health.serving()) {
-                keepServing.add(other);
-            } else {
-                problems.add("node " + other + " is not serving (" + (health.error().isEmpty() ? "mode "
-                        + health.mode() : health.error()) + ")");
+            if (entry.getKey() != nodeId) {
+                states.put(entry.getKey(), otherState(catalog, entry.getKey(), entry.getValue(), members));
             }
         }
-        int majority = servers.size() / 2 + 1;
-        var verdict = keepServing.size() >= majority ? "safe" : "unsafe";
-        journal.record("quorum-guard", fields(instance.instanceId(), "nodeId", nodeId, "verdict", verdict,
-                "stillServing", keepServing, "majority", majority, "problems", problems,
-                "attempt", ticket.attempt()));
-        if (keepServing.size() >= majority) {
+        var verdict = QuorumPolicy.mayStop(states, nodeId);
+        journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict", verdict.allowed() ? "safe" : "unsafe",
+                "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
+                "leaseCounter", counter, "attempt", ticket.attempt()));
+        if (verdict.allowed()) {
             return Optional.empty();
         }
-        return Optional.of("stopping node " + nodeId + " now would leave " + keepServing.size() + " of "
-                + servers.size() + " serving (a majority is " + majority + "): " + String.join(", ", problems));
+        lease.release(cluster, id, counter);
+        return Optional.of(verdict.reason());
     }
 
-    /** Whether the other leaving member goes before this one: it stopped already, or announced it with a lower id. */
-    private boolean goesFirst(String otherInstance, int otherNode, int nodeId) {
-        var other = ec2.describeInstance(otherInstance);
-        if (other.isEmpty() || other.get().isGone() || other.get().tag(InstanceTags.STOP_COMMAND).isPresent()) {
-            return true;
+    private Map<String, GroupMember> otherMembers(SlotCatalog catalog, int nodeId) {
+        var holders = new ArrayList<String>();
+        catalog.servers().keySet().stream().filter(n -> n != nodeId)
+                .forEach(n -> catalog.eni(n).flatMap(e -> e.holder()).ifPresent(holders::add));
+        return holders.isEmpty() ? Map.of() : autoScaling.members(holders);
+    }
+
+    /**
+     * Another node as the lease holder counts it. A leaving member whose stop was sent or whose instance is gone is
+     * STOPPED without a probe (a hint that can only lower the count); any other holder's server is probed.
+     */
+    private QuorumPolicy.NodeState otherState(SlotCatalog catalog, int node, String ip,
+                                             Map<String, GroupMember> members) {
+        var holder = catalog.eni(node).flatMap(e -> e.holder());
+        if (holder.isEmpty()) {
+            return QuorumPolicy.NodeState.VACANT;
         }
-        return other.get().tag(InstanceTags.STOP_INTENT).isPresent() && otherNode < nodeId;
+        var member = members.get(holder.get());
+        var leaving = member == null || member.isLeaving();
+        if (leaving) {
+            var other = ec2.describeInstance(holder.get());
+            if (other.isEmpty() || other.get().isGone() || other.get().tag(InstanceTags.STOP_COMMAND).isPresent()
+                    || other.get().tag(InstanceTags.STOP_ENDED).isPresent()) {
+                return QuorumPolicy.NodeState.STOPPED;
+            }
+        }
+        return state(zk.probe(ip, settings.clientPort(), settings.probeTimeout()), leaving);
+    }
+
+    /** A probe's answer as a node state: a timeout or a silent srvr is a stall, not a known-down server. */
+    static QuorumPolicy.NodeState state(ServerHealth health, boolean leaving) {
+        if (health.serving()) {
+            return leaving ? QuorumPolicy.NodeState.LEAVING
+                    : "leader".equals(health.mode()) ? QuorumPolicy.NodeState.LEADER : QuorumPolicy.NodeState.FOLLOWER;
+        }
+        return health.knownNotServing() ? QuorumPolicy.NodeState.DOWN : QuorumPolicy.NodeState.STALLED;
     }
 
     /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
@@ -219,6 +291,14 @@ public final class TerminateUseCase {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
         }
         return finishRelease(LaunchTicket.first(ref, clock.instant()));
+    }
+
+    private static Optional<Integer> number(String raw) {
+        try {
+            return Optional.of(Integer.parseInt(raw));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private LaunchOutcome ignored(String instanceId, String reason) {

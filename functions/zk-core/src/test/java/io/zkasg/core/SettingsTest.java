@@ -30,6 +30,8 @@ class SettingsTest {
         assertThat(settings.volumeDevice()).isEqualTo("/dev/sdf");
         assertThat(settings.heartbeatTimeout().toSeconds()).isEqualTo(900);
         assertThat(settings.cluster().byLegacyName()).isFalse();
+        assertThat(settings.stopLeaseTable()).isEmpty();
+        assertThat(settings.stopLeaseTtl().toSeconds()).isEqualTo(1800);
     }
 
     @ParameterizedTest
@@ -45,6 +47,8 @@ class SettingsTest {
         "RESUME_DELAY_SECONDS|600    |RESUME_DELAY_SECONDS must be at most a third",
         "ZK_DIST_URL|https://example.invalid/zk.tgz|ZK_DIST_URL and ZK_SHA512 go together",
         "LEGACY_NAME_PREFIX|ZK *     |LEGACY_NAME_PREFIX='ZK *' does not match",
+        "STOP_LEASE_TABLE|a b        |STOP_LEASE_TABLE='a b' does not match",
+        "STOP_LEASE_SECONDS|600      |STOP_LEASE_SECONDS must be at least COMMAND_TIMEOUT_SECONDS",
     })
     void fromEnv_shouldFailNamingTheVariable_whenAValueIsBad(String name, String value, String message) {
         var env = minimal();

@@ -4,6 +4,7 @@ import io.zkasg.aws.AwsAutoScaling;
 import io.zkasg.aws.AwsClients;
 import io.zkasg.aws.AwsEc2;
 import io.zkasg.aws.AwsSsm;
+import io.zkasg.aws.DynamoStopLease;
 import io.zkasg.aws.SocketZkProbe;
 import io.zkasg.aws.SqsResumeScheduler;
 import io.zkasg.core.ConfigException;
@@ -34,6 +35,9 @@ final class ProductionWiring {
         if (!QUEUE_URL.matcher(queueUrl).matches()) {
             throw new ConfigException("RESUME_QUEUE_URL is not an SQS queue URL");
         }
+        if (settings.stopLeaseTable().isEmpty()) {
+            throw new ConfigException("STOP_LEASE_TABLE is required and not set (the stack's StopLeaseTable)");
+        }
         // Jackson's classes load on another core while the SDK clients are built here: a cold start is mostly class
         // loading, and the two do not depend on each other.
         var jackson = new Thread(() -> Outcomes.warmUp(), "jackson-warm-up");
@@ -45,6 +49,7 @@ final class ProductionWiring {
         var probe = new SocketZkProbe();
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
                 new AwsSsm(clients.ssm()), probe,
+                new DynamoStopLease(clients.dynamoDb(), settings.stopLeaseTable(), Clock.systemUTC()),
                 codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
                 System.out)

@@ -13,6 +13,7 @@ import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Pauser;
 import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.StopLease;
 import io.zkasg.core.port.ZkProbe;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,7 +31,7 @@ public final class Wiring {
 
     /** The cloud behind the ports: the real AWS adapters in Lambda, a fake or local cloud elsewhere. */
     public record Ports(Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ResumeScheduler scheduler,
-                        ZkProbe zk) {
+                        ZkProbe zk, StopLease lease) {
     }
 
     static final String BUNDLE_RESOURCE = "/zkasg/scripts.tar.gz";
@@ -48,6 +49,7 @@ public final class Wiring {
     private final Ec2Port ec2;
     private final AutoScalingPort autoScaling;
     private final Pauser pauser;
+    private final StopLease lease;
     private volatile HealthUseCase health;
 
     /**
@@ -55,6 +57,7 @@ public final class Wiring {
      * (the SQS adapter needs it to encode tickets).
      */
     public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
+                  StopLease lease,
                   Function<Function<io.zkasg.core.LaunchTicket, String>, ResumeScheduler> schedulerFor,
                   Clock clock, Pauser pauser, RandomGenerator random, ScriptBundle bundle, PrintStream log) {
         var json = new ObjectMapper();
@@ -66,6 +69,8 @@ public final class Wiring {
         ec2 = calls.wrap(Ec2Port.class, ec2);
         autoScaling = calls.wrap(AutoScalingPort.class, autoScaling);
         ssm = calls.wrap(SsmPort.class, ssm);
+        lease = calls.wrap(StopLease.class, lease);
+        this.lease = lease;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.pauser = pauser;
@@ -74,9 +79,9 @@ public final class Wiring {
         var scheduler = schedulerFor.apply(codec::encode);
         this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
                 bundle);
-        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, scheduler, journal, clock, random,
-                bundle);
-        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, journal, terminate);
+        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, journal, clock,
+                random, bundle);
+        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, terminate);
     }
 
     /**
@@ -84,7 +89,8 @@ public final class Wiring {
      * while the wiring is built.
      */
     public Wiring withHealth(ZkProbe probe, HealthSettings healthSettings) {
-        this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, metrics, journal, pauser);
+        this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, lease, metrics, journal,
+                pauser);
         return this;
     }
 
@@ -97,7 +103,7 @@ public final class Wiring {
     /** Wires the use cases over ports that share one scheduler (fake and local clouds). */
     public static Wiring over(Settings settings, Ports ports, Clock clock, Pauser pauser, RandomGenerator random,
                               ScriptBundle bundle, PrintStream log) {
-        return new Wiring(settings, ports.ec2(), ports.autoScaling(), ports.ssm(), ports.zk(),
+        return new Wiring(settings, ports.ec2(), ports.autoScaling(), ports.ssm(), ports.zk(), ports.lease(),
                 codec -> ports.scheduler(), clock, pauser, random, bundle, log);
     }
 

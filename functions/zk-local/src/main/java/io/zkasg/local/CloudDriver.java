@@ -9,6 +9,7 @@ import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeClock;
+import io.zkasg.testkit.FakeStopLease;
 import io.zkasg.testkit.FakeZk;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -40,15 +41,18 @@ public final class CloudDriver {
     private final FakeClock clock;
     private final FakeCloud cloud;
     private final FakeZk zk;
+    private final FakeStopLease lease;
     private final Settings settings;
     private final Functions functions;
     private final List<String> transcript = new ArrayList<>();
     private int messages;
 
-    public CloudDriver(FakeClock clock, FakeCloud cloud, FakeZk zk, Settings settings, Functions functions) {
+    public CloudDriver(FakeClock clock, FakeCloud cloud, FakeZk zk, FakeStopLease lease, Settings settings,
+                       Functions functions) {
         this.clock = clock;
         this.cloud = cloud;
         this.zk = zk;
+        this.lease = lease;
         this.settings = settings;
         this.functions = functions;
     }
@@ -81,9 +85,10 @@ public final class CloudDriver {
         // Every server answers as a follower, node 1 as the leader: a good ensemble, for the quorum guard and the
         // health function alike.
         var zk = new FakeZk().serving("10.0.1.10", "leader");
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk), clock, cloud::advance,
-                new SplittableRandom(seed), testBundle(), log).withHealth(zk, HealthSettings.defaults());
-        return new CloudDriver(clock, cloud, zk, settings, new Functions(wiring));
+        var lease = new FakeStopLease(clock);
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk, lease), clock,
+                cloud::advance, new SplittableRandom(seed), testBundle(), log).withHealth(zk, HealthSettings.defaults());
+        return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));
     }
 
     /** A small stand-in for the scripts bundle where no instance runs the scripts. */
@@ -98,6 +103,11 @@ public final class CloudDriver {
     /** The ZooKeeper servers as the functions' probe sees them. */
     public FakeZk zk() {
         return zk;
+    }
+
+    /** The cluster's stop lease (shared by every function of this driver). */
+    public FakeStopLease lease() {
+        return lease;
     }
 
     public FakeClock clock() {

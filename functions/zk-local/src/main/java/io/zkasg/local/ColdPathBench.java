@@ -36,6 +36,7 @@ public final class ColdPathBench {
             System.setProperty("aws.secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
             var env = new HashMap<>(CloudDriver.DEMO_ENV);
             env.put("RESUME_QUEUE_URL", stub.endpoint() + "/123456789012/zk-demo-resume");
+            env.put("STOP_LEASE_TABLE", "zk-demo-stop-lease");
             var cloud = seed(stub, env);
 
             long beforeWiring = System.currentTimeMillis();

@@ -53,7 +53,8 @@ class HealthFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
         assertThat(List.of(I1, I2, I3)).allSatisfy(i -> assertThat(cloud.lifecycleState(i)).isEqualTo("InService"));
         zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
-        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk), driver.clock(),
+        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk, driver.lease()),
+                driver.clock(),
                 cloud::advance, new SplittableRandom(7), CloudDriver.testBundle(),
                 new PrintStream(log, true, StandardCharsets.UTF_8))
                 .withHealth(zk, new HealthSettings(3, Duration.ofSeconds(2), 2, Duration.ofSeconds(1)))
@@ -194,8 +195,10 @@ class HealthFlowTest {
     }
 
     @Test
-    void health_shouldNotMark_whenAnotherMemberIsAlreadyUnhealthyOrRejoining() {
-        // GIVEN node 3 is being replaced (Terminating:Wait) and node 2 is sick
+    void health_shouldReplaceADownNode_whileAServingMemberLeaves() {
+        // GIVEN node 3 is leaving (an instance refresh: Terminating:Wait) and still serves, and node 2 is down.
+        // Node 3's quorum guard waits for node 2; refusing node 2's replacement because node 3 leaves would wait
+        // forever (issue 15, item 3).
         cloud.terminate(I3);
         zk.down(IP2);
 
@@ -204,10 +207,25 @@ class HealthFlowTest {
             check();
         }
 
-        // THEN
+        // THEN node 2 is marked: nodes 1 and 3 serve, a majority without it (node 3 stops only under the lease)
+        assertThat(cloud.markedUnhealthy()).containsExactly(I2);
+    }
+
+    @Test
+    void health_shouldNotMark_whenALeavingMemberNoLongerServes() {
+        // GIVEN node 3 is leaving and its server already stopped, and node 2 is sick
+        cloud.terminate(I3);
+        zk.down(IP3).down(IP2);
+
+        // WHEN
+        for (int i = 0; i < 3; i++) {
+            check();
+        }
+
+        // THEN replacing node 2 would leave 1 of 3: a person must look
         assertThat(cloud.markedUnhealthy()).isEmpty();
         assertThat(steps("replace-deferred")).anySatisfy(l ->
-                assertThat(String.valueOf(l.get("reason"))).contains("3=LEAVING"));
+                assertThat(String.valueOf(l.get("reason"))).contains("3=STOPPED"));
     }
 
     @Test

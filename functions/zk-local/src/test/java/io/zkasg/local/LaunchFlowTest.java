@@ -413,8 +413,11 @@ class LaunchFlowTest {
 
     @Test
     void terminate_shouldReleaseWithoutAStop_whenSsmCannotReachTheInstance() {
-        // GIVEN a member whose agent is gone
+        // GIVEN a member of a full ensemble whose agent is gone (the other two keep a majority: the quorum guard
+        // lets it go)
         cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        cloud.launch("i-0bbbbbbbbbbbbbbb2", "us-east-1b");
+        cloud.launch("i-0ccccccccccccccc3", "us-east-1c");
         driver.runUntilQuiet(Duration.ofMinutes(5));
         cloud.agentLost("i-0aaaaaaaaaaaaaaa1");
 

@@ -85,13 +85,14 @@ class RealEnsembleHealthTest {
                     settings.nodeIdTagKey(), i + 1, AZS.get(i), IPS.get(i));
         }
         // Real pauses between the attempts of one check: the retry must meet the server's real state.
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe), clock,
+        var lease = new io.zkasg.testkit.FakeStopLease(clock);
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe, lease), clock,
                         d -> sleep(d.toMillis()), new SplittableRandom(3), CloudDriver.testBundle(),
                         new PrintStream(log, true, StandardCharsets.UTF_8))
                 .withHealth(probe, new HealthSettings(3, Duration.ofMillis(1000), 2, Duration.ofMillis(1000)));
         var functions = new Functions(wiring);
         // The driver only delivers the launches' events here; the functions probe the real servers.
-        var driver = new CloudDriver(clock, cloud, new FakeZk(), settings, functions);
+        var driver = new CloudDriver(clock, cloud, new FakeZk(), lease, settings, functions);
         for (int i = 0; i < 3; i++) {
             cloud.launch(INSTANCES.get(i), AZS.get(i));
         }

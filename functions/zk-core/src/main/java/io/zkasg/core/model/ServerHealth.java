@@ -25,12 +25,26 @@ public record ServerHealth(String ip, boolean imok, String mode, long zxid, Stri
     }
 
     /**
+     * It answered {@code ruok} but not {@code srvr} in time: a server in a long GC pause, or frozen between the two
+     * words. It may well be serving.
+     */
+    public static ServerHealth stalled(String ip, String error) {
+        return new ServerHealth(ip, true, "", -1, STALLED + error);
+    }
+
+    /** Answered imok, then nothing in time: see {@link #stalled}. */
+    public boolean isStalled() {
+        return error.startsWith(STALLED);
+    }
+
+    /**
      * Known not to serve: it answered without being in a quorum, or its host refused the connection. A timeout is
-     * not knowledge (the prober may simply not reach it).
+     * not knowledge (the prober may simply not reach it), and neither is a stall.
      */
     public boolean knownNotServing() {
-        return !serving() && (imok || REFUSED.equals(error) || !mode.isEmpty());
+        return !serving() && !isStalled() && (imok || REFUSED.equals(error) || !mode.isEmpty());
     }
 
     private static final String REFUSED = "connection refused";
+    private static final String STALLED = "stalled: ";
 }

@@ -10,6 +10,7 @@ import io.zkasg.local.CloudDriver;
 import io.zkasg.local.LocalRunner;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeStopLease;
 import io.zkasg.testkit.FakeClock;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -248,12 +249,14 @@ public final class E2eScenario {
             var probe = new NamespaceZkProbe(local.clientNetns());
             healthProbe.delegate = new NamespaceZkProbe(local.clientNetns());
             healthSettings = HealthSettings.fromEnv(ENV);
-            var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe), clock, d -> {
+            var lease = new FakeStopLease(clock);
+            var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe, lease), clock, d -> {
                 sleep(d.toMillis());
                 clock.set(Instant.now());
             }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
             functions = new Functions(wiring);
-            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, functions);
+            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), lease, settings,
+                    functions);
             driverThread = daemon("cloud-driver", () -> drive(driver, clock));
             sampler = daemon("rss-sampler", () -> {
                 while (!stopping) {

@@ -32,6 +32,10 @@ final class NamespaceZkProbe implements ZkProbe {
                 return new ServerHealth(ip, true, line.substring(5).strip(), -1, "");
             }
         }
+        if (srvr.out().isBlank()) {
+            // imok, then no answer within nc's wait: a stall, not a server known to be down.
+            return ServerHealth.stalled(ip, "srvr: no answer");
+        }
         return new ServerHealth(ip, true, "", -1, "srvr: " + srvr.out().strip());
     }
 

@@ -147,6 +147,9 @@ class TemplateTest {
         var settings = Class.forName("io.zkasg.core.Settings").getMethod("fromEnv", Map.class).invoke(null, env);
         assertThat(settings).isNotNull();
 
+        assertThat(env.get("STOP_LEASE_TABLE"))
+                .isEqualTo(template.resolveString(template.properties("StopLeaseTable").get("TableName")))
+                .isEqualTo("zk-demo-stop-lease");
         var group = template.properties("NodeGroup");
         assertThat(env.get("ASG_NAME")).isEqualTo(template.resolveString(group.get("AutoScalingGroupName")))
                 .isEqualTo("zk-demo-asg");

@@ -31,8 +31,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An AWS-shaped HTTP endpoint on 127.0.0.1 for EC2, Auto Scaling (query protocol, XML), SSM (JSON 1.1) and SQS
- * (JSON 1.0). Point an SDK client at {@link #endpoint()} (or set {@code AWS_ENDPOINT_URL} to it): the server tells the
+ * An AWS-shaped HTTP endpoint on 127.0.0.1 for EC2, Auto Scaling (query protocol, XML), SSM (JSON 1.1), SQS and
+ * DynamoDB (JSON 1.0; DynamoDB's GetItem and UpdateItem work on a small in-memory table with DynamoDB's expression
+ * rules, see {@link DynamoDbTables}). Point an SDK client at {@link #endpoint()} (or set {@code AWS_ENDPOINT_URL} to it): the server tells the
  * services apart by {@code X-Amz-Target} or by the {@code Action}/{@code Version} form fields, records every request,
  * and answers each operation from, in order: its queue of one-shot replies, its handler set with {@link #on}, or a
  * built-in success reply rendered from the recorded-shape templates next to this class.
@@ -51,7 +52,8 @@ public final class AwsStubServer implements AutoCloseable {
 
     /** The services the stub speaks, with the protocol details that tell them apart. */
     public enum Service {
-        EC2("2016-11-15"), AUTOSCALING("2011-01-01"), SSM("AmazonSSM"), SQS("AmazonSQS");
+        EC2("2016-11-15"), AUTOSCALING("2011-01-01"), SSM("AmazonSSM"), SQS("AmazonSQS"),
+        DYNAMODB("DynamoDB_20120810");
 
         private final String marker;
 
@@ -60,13 +62,13 @@ public final class AwsStubServer implements AutoCloseable {
         }
 
         boolean isJson() {
-            return this == SSM || this == SQS;
+            return this == SSM || this == SQS || this == DYNAMODB;
         }
 
         String contentType() {
             return switch (this) {
                 case SSM -> "application/x-amz-json-1.1";
-                case SQS -> "application/x-amz-json-1.0";
+                case SQS, DYNAMODB -> "application/x-amz-json-1.0";
                 default -> "text/xml";
             };
         }
@@ -124,6 +126,7 @@ public final class AwsStubServer implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, Function<Request, Response>> handlers = new ConcurrentHashMap<>();
     private final Map<String, Deque<Function<Request, Response>>> queued = new ConcurrentHashMap<>();
+    private final DynamoDbTables dynamo = new DynamoDbTables();
 
     private AwsStubServer(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -176,7 +179,7 @@ public final class AwsStubServer implements AutoCloseable {
 
     /**
      * Throttles the next {@code times} calls of {@code operation} the way the service does: EC2
-     * {@code RequestLimitExceeded} (503), Auto Scaling {@code Throttling} (400), SSM and SQS
+     * {@code RequestLimitExceeded} (503), Auto Scaling {@code Throttling} (400), SSM, SQS and DynamoDB
      * {@code ThrottlingException} (400).
      */
     public AwsStubServer throttle(String operation, int times) {
@@ -236,6 +239,7 @@ public final class AwsStubServer implements AutoCloseable {
                     "code", xml(code), "message", xml(message), "requestId", requestId())));
             case SSM, SQS -> new Response(status, render(service.name().toLowerCase(Locale.ROOT) + "/error.json",
                     Map.of("code", Json.escape(code), "message", Json.escape(message))));
+            case DYNAMODB -> new Response(status, DynamoDbTables.error(code, message, null).body());
         };
     }
 
@@ -290,6 +294,8 @@ public final class AwsStubServer implements AutoCloseable {
             case EC2 -> errorResponse(Service.EC2, "RequestLimitExceeded", "Request limit exceeded.", 503);
             case AUTOSCALING -> errorResponse(Service.AUTOSCALING, "Throttling", "Rate exceeded", 400);
             case SSM, SQS -> errorResponse(request.service(), "ThrottlingException", "Rate exceeded", 400);
+            case DYNAMODB -> errorResponse(Service.DYNAMODB, "ThrottlingException", "Rate of requests exceeds the "
+                    + "allowed throughput.", 400);
         };
     }
 
@@ -303,8 +309,12 @@ public final class AwsStubServer implements AutoCloseable {
             Request request;
             if (target != null && target.contains(".")) {
                 String prefix = target.substring(0, target.indexOf('.'));
-                Service service = prefix.equals(Service.SSM.marker) ? Service.SSM
-                        : prefix.equals(Service.SQS.marker) ? Service.SQS : null;
+                Service service = null;
+                for (Service s : Service.values()) {
+                    if (s.isJson() && s.marker.equals(prefix)) {
+                        service = s;
+                    }
+                }
                 if (service == null) {
                     send(exchange, Service.SSM, new Response(400, "{\"__type\":\"UnknownOperationException\"}"));
                     return;
@@ -342,6 +352,9 @@ public final class AwsStubServer implements AutoCloseable {
         Function<Request, Response> handler = handlers.get(request.operation());
         if (handler != null) {
             return handler.apply(request);
+        }
+        if (request.service() == Service.DYNAMODB) {
+            return dynamo.handle(request);
         }
         return defaultResponse(request);
     }

@@ -37,6 +37,15 @@ final class Json {
         return value;
     }
 
+    /** Writes maps, lists, strings and numbers as a JSON text. */
+    static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
     /** Escapes {@code s} for use inside a JSON string literal. */
     static String escape(String s) {
         return new String(JsonStringEncoder.getInstance().quoteAsString(s));

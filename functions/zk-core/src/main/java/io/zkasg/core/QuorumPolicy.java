@@ -1,0 +1,150 @@
+package io.zkasg.core;
+
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Who may stop and who may be marked unhealthy, decided from the states of the ensemble's nodes alone, for any
+ * ensemble size. The terminate hook's quorum guard and the health function both ask it; the majority formula lives
+ * here and nowhere else. Pure: no clock, no cloud.
+ *
+ * <p>The decisions assume the stop lease (docs/quorum.md): a serving node is stopped only by the holder of the
+ * cluster's one lease, after a final probe. So a member that is leaving but still serves ({@link NodeState#LEAVING})
+ * keeps serving while someone else holds the lease: it cannot stop before it holds the lease itself, and then it
+ * probes again.
+ */
+public final class QuorumPolicy {
+
+    private QuorumPolicy() {
+    }
+
+    /** One node as the caller saw it: its ZooKeeper server and its instance's place in the group. */
+    public enum NodeState {
+        /** In service, answers as leader. */
+        LEADER,
+        /** In service, answers as follower. */
+        FOLLOWER,
+        /** Its instance leaves the group, and its server still answers as leader or follower. */
+        LEAVING,
+        /** Does not answer in time (frozen, a GC pause, no path to it): it may still serve, nobody knows. */
+        STALLED,
+        /** Known not to serve: its host refused the connection, or it answered outside a quorum. */
+        DOWN,
+        /** Its stop was sent or has ended. */
+        STOPPED,
+        /** Its instance is launching or rejoining and does not serve yet. */
+        REJOINING,
+        /** No instance holds the slot. */
+        VACANT;
+
+        /** Counts toward the majority. */
+        public boolean serving() {
+            return this == LEADER || this == FOLLOWER || this == LEAVING;
+        }
+
+        /** Stopping it cannot lower the number of serving nodes. A stall is not knowledge. */
+        public boolean knownNotServing() {
+            return this == DOWN || this == STOPPED || this == VACANT;
+        }
+    }
+
+    /**
+     * A decision.
+     *
+     * @param keepServing how many nodes serve once the decision is carried out
+     * @param majority the majority of the ensemble
+     * @param why one line for the log, built only when asked for ({@link #reason()}): the exhaustive tests ask
+     *     millions of questions (it reads {@code nodes} then: callers do not change the map afterwards)
+     */
+    public record Verdict(boolean allowed, int keepServing, int majority, Supplier<String> why) {
+
+        public String reason() {
+            return why.get();
+        }
+
+        @Override
+        public String toString() {
+            return (allowed ? "allowed: " : "refused: ") + reason();
+        }
+    }
+
+    /** The smallest number of servers that is more than half of {@code ensembleSize}. */
+    public static int majority(int ensembleSize) {
+        if (ensembleSize < 1) {
+            throw new IllegalArgumentException("an ensemble has at least one server, not " + ensembleSize);
+        }
+        return ensembleSize / 2 + 1;
+    }
+
+    /**
+     * May {@code self} (a leaving node, asked by the holder of the stop lease just before it stops) be stopped now?
+     * Yes when it is known not to serve (stopping it changes nothing), or when the others that serve are a majority
+     * of the ensemble without it. A stalled node may still serve: it is treated as serving.
+     */
+    public static Verdict mayStop(Map<Integer, NodeState> nodes, int self) {
+        var own = state(nodes, self);
+        int others = servingOthers(nodes, self);
+        int majority = majority(nodes.size());
+        if (own.knownNotServing()) {
+            return new Verdict(true, others, majority, () -> "node " + self + " is " + own
+                    + "; stopping it changes nothing");
+        }
+        if (others >= majority) {
+            return new Verdict(true, others, majority, () -> others + " of " + nodes.size()
+                    + " keep serving without node " + self + " (a majority is " + majority + ")");
+        }
+        return new Verdict(false, others + (own.serving() ? 1 : 0), majority, () -> "stopping node " + self
+                + " now would leave " + others + " of " + nodes.size() + " serving (a majority is " + majority
+                + "): " + notServing(nodes, self));
+    }
+
+    /**
+     * May {@code sick} (a node whose checks failed) be marked unhealthy, so that Auto Scaling replaces it? Only when
+     * it does not serve and the others that serve are a majority without it: then its replacement costs nothing,
+     * whatever else is going on (a leaving node that still serves counts, since it stops only under the lease, after
+     * its own check). When the rest is not a majority either, a replacement cannot bring quorum back by itself and a
+     * person must look.
+     */
+    public static Verdict mayMark(Map<Integer, NodeState> nodes, int sick) {
+        var own = state(nodes, sick);
+        int others = servingOthers(nodes, sick);
+        int majority = majority(nodes.size());
+        if (own.serving()) {
+            return new Verdict(false, others + 1, majority, () -> "node " + sick + " serves (" + own + ")");
+        }
+        if (others >= majority) {
+            return new Verdict(true, others, majority, () -> others + " of " + nodes.size()
+                    + " serve without node " + sick + " (a majority is " + majority + ")");
+        }
+        return new Verdict(false, others, majority, () -> "other nodes are not serving: " + notServing(nodes, sick));
+    }
+
+    private static NodeState state(Map<Integer, NodeState> nodes, int node) {
+        var state = nodes.get(node);
+        if (state == null) {
+            throw new IllegalArgumentException("node " + node + " is not in the ensemble " + nodes.keySet());
+        }
+        return state;
+    }
+
+    private static int servingOthers(Map<Integer, NodeState> nodes, int self) {
+        int count = 0;
+        for (var e : nodes.entrySet()) {
+            if (e.getKey() != self && e.getValue().serving()) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The others that do not serve, in the map's order (callers keep it by node id): "[1=VACANT, 3=DOWN]". */
+    private static String notServing(Map<Integer, NodeState> nodes, int self) {
+        var list = new StringBuilder("[");
+        for (var e : nodes.entrySet()) {
+            if (e.getKey() != self && !e.getValue().serving()) {
+                list.append(list.length() > 1 ? ", " : "").append(e.getKey()).append('=').append(e.getValue());
+            }
+        }
+        return list.append(']').toString();
+    }
+}
