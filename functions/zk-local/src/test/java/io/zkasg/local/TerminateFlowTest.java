@@ -20,7 +20,10 @@ class TerminateFlowTest {
     private static final String IP2 = "10.0.2.10";
     private static final String IP3 = "10.0.3.10";
 
+    private static final List<String> IPS = List.of(IP1, IP2, IP3);
+
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final List<String> belowMajority = new java.util.concurrent.CopyOnWriteArrayList<>();
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
@@ -33,12 +36,16 @@ class TerminateFlowTest {
         cloud = driver.cloud();
         zk = driver.zk();
         // ZooKeeper follows the commands, as on a real instance: a bootstrap makes the node serve, a stop ends it.
-        var ips = List.of(IP1, IP2, IP3);
         cloud.commandOutcome(c -> {
             if (c.documentName().equals("zk-demo-bootstrap")) {
                 zk.serving(c.parameters().get("EniIp"), "follower");
             } else {
-                zk.down(ips.get(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id")) - 1));
+                var ip = IPS.get(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id")) - 1);
+                // The invariant: the orchestrator's own stop never leaves fewer than a majority serving.
+                if (serving(ip) && IPS.stream().filter(this::serving).count() - 1 < 2) {
+                    belowMajority.add("stopping " + c.instanceId() + " at " + driver.clock().instant());
+                }
+                zk.down(ip);
             }
             return "Success";
         });
@@ -47,6 +54,21 @@ class TerminateFlowTest {
         cloud.launch("i-0ccccccccccccccc3", "us-east-1c");
         driver.runUntilQuiet(Duration.ofMinutes(5));
         zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
+    }
+
+    private boolean serving(String ip) {
+        return zk.probe(ip, 2181, Duration.ofSeconds(1)).serving();
+    }
+
+    /** One run of the health function, as its schedule would invoke it. */
+    private void healthCheck(int run) {
+        var event = "{\"id\":\"health-run-" + run + "\",\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\","
+                + "\"time\":\"2026-11-25T12:30:00Z\",\"detail\":{}}";
+        driver.functions().health(event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String journal() {
+        return log.toString(StandardCharsets.UTF_8);
     }
 
     private long stops(String instanceId) {
@@ -199,6 +221,86 @@ class TerminateFlowTest {
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"force-detach\"")
                 .contains("volume-force-detached").contains("eni-force-detached");
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(1))).isEmpty();
+    }
+
+    @Test
+    void terminate_shouldNeverStopAServingNode_belowAMajority_evenPastTheMaxWait() {
+        // GIVEN node 1 is down for good
+        zk.down(IP1);
+
+        // WHEN node 2 is terminated and an hour passes (TERMINATE_MAX_WAIT_SECONDS is 1800 here)
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(60));
+
+        // THEN it was never stopped (that would leave 1 of 3), the hook is kept alive, and the overdue wait is said
+        // on every attempt past the maximum (issue 15, item 3)
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(cloud.completions()).doesNotContain("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(journal()).contains("\"step\":\"quorum-guard-overdue\"").doesNotContain("quorum-guard-expired");
+        assertThat(belowMajority).isEmpty();
+    }
+
+    @Test
+    void guardAndHealth_shouldNotDeadlock_whenAServingMemberLeavesWhileAnotherIsDown() {
+        // GIVEN node 2's ZooKeeper is down, and node 1 (the leader) is terminated by an instance refresh
+        zk.down(IP2);
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+
+        // WHEN the health function runs every minute for ten minutes, and Auto Scaling launches the replacement of
+        // whatever it terminates (here node 2's, in its AZ)
+        for (int minute = 1; minute <= 10; minute++) {
+            driver.runUntilQuiet(Duration.ofMinutes(1));
+            healthCheck(minute);
+            if (cloud.markedUnhealthy().contains("i-0bbbbbbbbbbbbbbb2") && !cloud.hasInstance("i-0bbbbbbbbbbbbbbb5")
+                    && cloud.eniHolder(cloud.eniIds().get(1)).isEmpty()) {
+                cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+            }
+        }
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN node 2 was replaced while node 1 waited, then node 1 went: never below a majority, nothing timed out
+        assertThat(cloud.markedUnhealthy()).containsExactly("i-0bbbbbbbbbbbbbbb2");
+        assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb5")).containsEntry("zkasg:node-id", "2");
+        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
+        assertThat(belowMajority).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void terminate_shouldNotForceTheDetach_whenZooKeeperIsNotKnownStopped() {
+        // GIVEN detaches that never finish unless forced, and a stop that fails (umount busy): ZooKeeper still runs
+        cloud.stuckDetaches(true);
+        cloud.commandOutcome(c -> c.documentName().equals("zk-demo-stop") ? "Failed" : "Success");
+
+        // WHEN node 2 is terminated and five minutes pass
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN nothing was forced from under a server that may still write; the hook continued and the termination
+        // takes the slot off the instance (issue 15, item 8)
+        assertThat(journal()).contains("force-detach-refused").doesNotContain("volume-force-detached")
+                .doesNotContain("eni-force-detached");
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+    }
+
+    @Test
+    void twoLeavers_shouldNeverBothStop_whenTagReadsLag() {
+        // GIVEN tag and describe reads that lag behind the last mutations (EC2's eventual consistency)
+        cloud.staleReads(4);
+
+        // WHEN node 2 and node 1 are terminated at the same moment (node 2's event first: the order in which the
+        // tag protocol let both go)
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+
+        // THEN exactly one stopped; the other waits under the lease until the first one's replacement serves
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2") + stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(belowMajority).isEmpty();
+        assertThat(driver.lease().grants()).hasSize(1);
+        assertThat(journal()).contains("stop-lease-refused");
     }
 
     @Test
