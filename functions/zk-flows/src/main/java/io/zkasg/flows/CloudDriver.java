@@ -86,7 +86,8 @@ public final class CloudDriver {
         var zk = new FakeZk().serving("10.0.1.10", "leader");
         var lease = new FakeStopLease(clock);
         var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk, lease), clock,
-                cloud::advance, new SplittableRandom(seed), testBundle(), log).withHealth(zk, HealthSettings.defaults());
+                cloud::advance, new SplittableRandom(seed), testBundle(), log)
+                .withHealth(zk, HealthSettings.defaults());
         return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));
     }
 

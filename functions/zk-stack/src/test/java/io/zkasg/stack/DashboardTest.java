@@ -148,12 +148,13 @@ class DashboardTest {
         var cloud = demo.cloud();
         var zk = demo.zk();
         // The production wiring counts the SDK's retries (ProductionWiring); so does this one.
-        var wiring = Wiring.over(demo.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk), demo.clock(),
+        var wiring = Wiring.over(demo.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk, demo.lease()),
+                demo.clock(),
                 cloud::advance, new SplittableRandom(11), CloudDriver.testBundle(), out)
                 .withHealth(zk, HealthSettings.defaults())
                 .countingSdkRetries(() -> { }, () -> 0);
         var functions = new Functions(wiring);
-        var driver = new CloudDriver(demo.clock(), cloud, zk, demo.settings(), functions);
+        var driver = new CloudDriver(demo.clock(), cloud, zk, demo.lease(), demo.settings(), functions);
 
         cloud.launch(I1, "us-east-1a");
         cloud.launch(I2, "us-east-1b");

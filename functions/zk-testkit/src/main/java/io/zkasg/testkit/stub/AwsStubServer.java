@@ -33,10 +33,11 @@ import java.util.regex.Pattern;
 /**
  * An AWS-shaped HTTP endpoint on 127.0.0.1 for EC2, Auto Scaling (query protocol, XML), SSM (JSON 1.1), SQS and
  * DynamoDB (JSON 1.0; DynamoDB's GetItem and UpdateItem work on a small in-memory table with DynamoDB's expression
- * rules, see {@link DynamoDbTables}). Point an SDK client at {@link #endpoint()} (or set {@code AWS_ENDPOINT_URL} to it): the server tells the
- * services apart by {@code X-Amz-Target} or by the {@code Action}/{@code Version} form fields, records every request,
- * and answers each operation from, in order: its queue of one-shot replies, its handler set with {@link #on}, or a
- * built-in success reply rendered from the recorded-shape templates next to this class.
+ * rules, see {@link DynamoDbTables}). Point an SDK client at {@link #endpoint()} (or set {@code AWS_ENDPOINT_URL}
+ * to it): the server tells the services apart by {@code X-Amz-Target} or by the {@code Action}/{@code Version}
+ * form fields, records every request, and answers each operation from, in order: its queue of one-shot replies, its
+ * handler set with {@link #on}, or a built-in success reply rendered from the recorded-shape templates next to this
+ * class.
  *
  * <pre>{@code
  * try (AwsStubServer aws = AwsStubServer.start()) {
