@@ -44,7 +44,9 @@ import java.util.function.BooleanSupplier;
  * group replace it on its kept volume; terminate node 3 through the terminate hook and replace it; crash node 1 and
  * replace it on a blank volume (the SNAP baseline); a follower's ZooKeeper frozen with SIGSTOP for one slow check is
  * not counted, frozen for good it is marked unhealthy by the health function after the N-th failed check, terminated
- * through the hook and replaced. After each replacement: every acknowledged znode is read back
+ * through the hook and replaced; two followers terminated at the same moment, then two a second apart: the stop lease
+ * lets the second stop only once the first one's replacement serves. After each replacement: every acknowledged znode
+ * is read back
  * from each node, the rejoin's sync type is read from the leader's {@code mntr}, and the client's longest write gap.
  */
 public final class E2eScenario {
@@ -87,10 +89,26 @@ public final class E2eScenario {
                          double freezeToServingS, double freezeToSyncedS) {
     }
 
+    /**
+     * Two followers terminated {@code apartMs} apart (0: the same moment), the group launching both replacements at
+     * once. Times in seconds from the first terminate: each stop command sent, the first-stopped node's replacement
+     * serving (its bootstrap done: zk-start waits for leader or follower); {@code maxGapMs} the client's longest write
+     * gap over the whole step.
+     */
+    public record TwoLeavers(String kind, long apartMs, int firstNode, int secondNode, double firstStopS,
+                             double firstReplacementServingS, double secondStopS, long maxGapMs, int expected,
+                             List<String> unreadable) {
+
+        /** The second stop came only after the first one's replacement served. */
+        public boolean oneAtATime() {
+            return secondStopS > firstReplacementServingS && firstReplacementServingS > firstStopS;
+        }
+    }
+
     /** What a run found. */
     public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
                          int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
-                         boolean finalComplete, Frozen frozen) {
+                         boolean finalComplete, Frozen frozen, List<TwoLeavers> twoLeavers) {
     }
 
     /** How long the slow check's freeze lasts: past the first attempt's timeout, before the second attempt. */
@@ -196,6 +214,23 @@ public final class E2eScenario {
         }
         if (r.replacements().size() != 4) {
             failures.add("only " + r.replacements().size() + " of 4 replacements ran");
+        }
+        if (r.twoLeavers().size() != 2) {
+            failures.add("only " + r.twoLeavers().size() + " of 2 two-leaver steps ran");
+        }
+        for (var pair : r.twoLeavers()) {
+            if (!pair.oneAtATime()) {
+                failures.add("two leavers (" + pair.kind() + "): node " + pair.secondNode() + " stopped at "
+                        + pair.secondStopS() + " s, before node " + pair.firstNode() + "'s replacement served ("
+                        + pair.firstReplacementServingS() + " s)");
+            }
+            if (!pair.unreadable().isEmpty()) {
+                failures.add("two leavers (" + pair.kind() + "): znodes not readable back: " + pair.unreadable());
+            }
+            if (pair.maxGapMs() > GAP_BOUND_MS) {
+                failures.add("two leavers (" + pair.kind() + "): the client could not write for " + pair.maxGapMs()
+                        + " ms (bound " + GAP_BOUND_MS + " ms): quorum lost");
+            }
         }
         var f = r.frozen();
         if (f == null) {
@@ -366,6 +401,12 @@ public final class E2eScenario {
         replacements.add(replace("blank volume", 1, true));
         // A frozen follower: one slow check is not counted; frozen for good, the health function replaces it.
         var frozen = frozenNode(replacements);
+        // Two members leave together: the stop lease makes them go one after the other.
+        var pairs = new ArrayList<TwoLeavers>();
+        tl("== 9. two followers are terminated at the same moment; the group launches both replacements");
+        pairs.add(twoLeavers("same moment", 0));
+        tl("== 10. two followers are terminated a second apart");
+        pairs.add(twoLeavers("a second apart", 1000));
 
         sleep(1000);
         var stopped = ask("bg stop");
@@ -382,7 +423,7 @@ public final class E2eScenario {
         int bg = Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]);
         var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
                 Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
-                finalComplete, frozen);
+                finalComplete, frozen, pairs);
         printFigures(result);
         return result;
     }
@@ -475,6 +516,80 @@ public final class E2eScenario {
                 sync, diff, snap, mib(rx), missed, gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
                 launch.statusToHookS()));
         return rep;
+    }
+
+    // ---------------------------------------------------------------- two leavers
+
+    private TwoLeavers twoLeavers(String kind, long apartMs) throws Exception {
+        var leaving = new ArrayList<String>();
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
+            if (!"leader".equals(mode(local.node(holder)))) {
+                leaving.add(holder);
+            }
+        }
+        if (leaving.size() != 2) {
+            throw new IllegalStateException("expected two followers, found " + leaving);
+        }
+        ask("gap"); // resets the longest gap
+        var stopDocument = ENV.get("STOP_DOCUMENT");
+        var stops = new ConcurrentHashMap<String, Instant>();
+        var nodes = Map.of(leaving.get(0), nodeIdOf(leaving.get(0)), leaving.get(1), nodeIdOf(leaving.get(1)));
+        var t0 = Instant.now();
+        cloud.terminate(leaving.get(0));
+        if (apartMs > 0) {
+            sleep(apartMs);
+        }
+        cloud.terminate(leaving.get(1));
+        tl("  " + leaving.get(0) + " (node " + nodes.get(leaving.get(0)) + ") and " + leaving.get(1) + " (node "
+                + nodes.get(leaving.get(1)) + ") terminated " + apartMs + " ms apart");
+        // Auto Scaling launches the replacements at once; each launch waits until its slot is free.
+        var replacements = new ArrayList<String>();
+        for (var old : leaving) {
+            replacements.add(cloud.launch(local.slot(nodes.get(old)).az()));
+        }
+        await(Duration.ofSeconds(240), () -> {
+            for (var c : cloud.commandsSent()) {
+                if (c.documentName().equals(stopDocument) && leaving.contains(c.instanceId())) {
+                    stops.putIfAbsent(c.instanceId(), Instant.now());
+                }
+            }
+            return replacements.stream().allMatch(id -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)));
+        }, "both replacements in service");
+        for (var id : replacements) {
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+        }
+        await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals("2")).orElse(false), "three-node ensemble synced");
+        if (stops.size() != 2) {
+            throw new IllegalStateException("stop commands seen for " + stops.keySet() + " only");
+        }
+        var first = stops.get(leaving.get(0)).isBefore(stops.get(leaving.get(1))) ? leaving.get(0) : leaving.get(1);
+        var second = first.equals(leaving.get(0)) ? leaving.get(1) : leaving.get(0);
+        int firstNode = nodes.get(first);
+        var firstReplacement = replacements.stream().filter(id -> nodeIdOf(id) == firstNode).findFirst()
+                .orElseThrow();
+        var served = local.node(firstReplacement).commandDoneAt;
+        var gapLine = ask("gap").split(" ");
+        var unreadable = new ArrayList<String>();
+        int expected = 0;
+        for (int n = 1; n <= 3; n++) {
+            var v = ask("verify 10.0." + n + ".10:2181");
+            expected = Integer.parseInt(v.replaceAll(".*expected=(\\d+).*", "$1"));
+            if (!v.contains(" missing=0 ")) {
+                unreadable.add(v);
+            }
+        }
+        var pair = new TwoLeavers(kind, apartMs, firstNode, nodes.get(second), secs(t0, stops.get(first)),
+                secs(t0, served), secs(t0, stops.get(second)), Long.parseLong(gapLine[1]), expected, unreadable);
+        tl(String.format("  %s: node %d stopped at %.2f s, its replacement served at %.2f s, node %d stopped at "
+                        + "%.2f s; longest write gap %d ms; %d znodes read back from each node", kind,
+                pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
+                pair.secondStopS(), pair.maxGapMs(), expected));
+        return pair;
     }
 
     // ---------------------------------------------------------------- the frozen node
@@ -670,6 +785,12 @@ public final class E2eScenario {
                     f.nodeId(), f.slowFreezeMs(), f.slowAttemptsFailed(), f.slowCheckFailures(),
                     f.checksUntilMarked(), f.failuresToReplace(), f.freezeToMarkedS(), f.freezeToServingS(),
                     f.freezeToSyncedS(), gap);
+        }
+        for (var pair : r.twoLeavers()) {
+            out.printf("two leavers, %s: node %d stopped at %.2f s, its replacement served at %.2f s, node %d "
+                    + "stopped at %.2f s (one at a time: %s); longest write gap %d ms%n", pair.kind(),
+                    pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
+                    pair.secondStopS(), pair.oneAtATime(), pair.maxGapMs());
         }
         out.printf("client: %d znodes before, %d during the replacements; connect string unchanged: %s; "
                 + "session expirations: %d%n", r.preWritten(), r.bgWritten(), r.connectUnchanged(),

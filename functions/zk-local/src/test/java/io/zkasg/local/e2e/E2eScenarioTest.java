@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 class E2eScenarioTest {
 
     @Test
-    @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+    @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
     void nodesDieAndComeBackWithTheirIpAndDataWhileTheClientKeepsWriting() throws Exception {
         assumeTrue(E2eScenario.isRoot(), "the end-to-end scenario needs root (network namespaces, loop devices)");
         assumeTrue(java.nio.file.Files.isRegularFile(java.nio.file.Path.of("/usr/share/java/zookeeper.jar")),
@@ -56,6 +56,14 @@ class E2eScenarioTest {
         assertThat(frozen.slowMarked()).isFalse();
         assertThat(frozen.checksUntilMarked()).as("marked at the N-th failed check, not before")
                 .isEqualTo(frozen.failuresToReplace()).isEqualTo(3);
+        assertThat(result.twoLeavers()).extracting(E2eScenario.TwoLeavers::kind)
+                .containsExactly("same moment", "a second apart");
+        for (var pair : result.twoLeavers()) {
+            assertThat(pair.oneAtATime()).as("%s: the second stops only after the first one's replacement serves: %s",
+                    pair.kind(), pair).isTrue();
+            assertThat(pair.unreadable()).isEmpty();
+            assertThat(pair.maxGapMs()).isLessThan(E2eScenario.GAP_BOUND_MS);
+        }
         assertThat(result.sessionExpirations()).isZero();
         assertThat(result.connectUnchanged()).isTrue();
         assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();
