@@ -136,8 +136,12 @@ assert_rejected() {
   printf 'no jars\n' >"${BATS_TEST_TMPDIR}/dist/x/README"
   tar -czf "${tgz}" -C "${BATS_TEST_TMPDIR}/dist" x
   sha="$(sha512sum "${tgz}" | cut -d' ' -f1)"
+  mkdir -p "${ZKASG_ROOT}/var/lib/zkasg/data"
   run "${BIN}/zk-write-config" --node-id 1 --servers 1=10.99.1.101
-  [[ "${status}" -eq 0 ]]
+  [[ "${status}" -eq 0 ]] || {
+    echo "${output}"
+    return 1
+  }
   run "${BIN}/zk-start" --zk-dist-url "file://${tgz}${query}" --zk-sha512 "${sha}"
   assert_one_line_error 3 "not a ZooKeeper binary release"
   [[ "${output}" == *"downloading ZooKeeper from file://${tgz}${query}"* ]]
