@@ -62,7 +62,7 @@ public final class TerminateUseCase {
     }
 
     /** Advances one terminate lifecycle action (first event or resumption). */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public HookOutcome advance(HookTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -70,7 +70,7 @@ public final class TerminateUseCase {
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private HookOutcome step(HookTicket ticket) {
         var ref = ticket.ref();
         var id = ref.instanceId();
         var found = ec2.describeInstance(id);
@@ -118,7 +118,7 @@ public final class TerminateUseCase {
                 ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId));
-                return new LaunchOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
+                return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
                         volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
             } catch (CloudException.AgentNotReady e) {
                 journal.record("stop-skipped", fields(id, "nodeId", nodeId, "code", e.code()));
@@ -128,7 +128,7 @@ public final class TerminateUseCase {
         journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
         ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
-        return finishRelease(LaunchTicket.first(ref, clock.instant()));
+        return finishRelease(HookTicket.first(ref, clock.instant()));
     }
 
     /**
@@ -139,7 +139,7 @@ public final class TerminateUseCase {
      * the instance is gone: a volume is never pulled from under a server that may still write. Otherwise the hook is
      * completed without forcing, and the instance's termination detaches both.
      */
-    private LaunchOutcome finishRelease(LaunchTicket ticket) {
+    private HookOutcome finishRelease(HookTicket ticket) {
         var id = ticket.instanceId();
         renewIfHeld(id);
         var waited = Duration.between(ticket.startedAt(), clock.instant());
@@ -203,7 +203,7 @@ public final class TerminateUseCase {
      * leader or follower, leaving or not, keep serving, since nobody else can stop while this node holds the lease
      * ({@link QuorumPolicy#mayStop}). When that is not a majority, the lease is given back at once.
      */
-    private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
+    private Optional<String> quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var id = instance.instanceId();
         var servers = catalog.servers();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
@@ -282,7 +282,7 @@ public final class TerminateUseCase {
     }
 
     /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
-    public LaunchOutcome onStopEnded(String commandId, String instanceId, String status) {
+    public HookOutcome onStopEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.terminateHookName(), instanceId, null);
         journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
         try {
@@ -290,7 +290,7 @@ public final class TerminateUseCase {
         } catch (CloudException.NotFound e) {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
         }
-        return finishRelease(LaunchTicket.first(ref, clock.instant()));
+        return finishRelease(HookTicket.first(ref, clock.instant()));
     }
 
     private static Optional<Integer> number(String raw) {
@@ -301,9 +301,9 @@ public final class TerminateUseCase {
         }
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("terminate-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 
 }

@@ -58,7 +58,7 @@ public final class Wiring {
      */
     public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
                   StopLease lease,
-                  Function<Function<io.zkasg.core.LaunchTicket, String>, ResumeScheduler> schedulerFor,
+                  Function<Function<io.zkasg.core.HookTicket, String>, ResumeScheduler> schedulerFor,
                   Clock clock, Pauser pauser, RandomGenerator random, ScriptBundle bundle, PrintStream log) {
         var json = new ObjectMapper();
         this.settings = settings;
