@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 class E2eScenarioTest {
 
     @Test
-    @Timeout(value = 8, unit = java.util.concurrent.TimeUnit.MINUTES)
+    @Timeout(value = 12, unit = java.util.concurrent.TimeUnit.MINUTES)
     void nodesDieAndComeBackWithTheirIpAndDataWhileTheClientKeepsWriting() throws Exception {
         assumeTrue(E2eScenario.isRoot(), "the end-to-end scenario needs root (network namespaces, loop devices)");
         assumeTrue(java.nio.file.Files.isRegularFile(java.nio.file.Path.of("/usr/share/java/zookeeper.jar")),
