@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class DeployDocTest {
 
-    private static final Pattern ROW = Pattern.compile("^\\| `([A-Za-z0-9]+)` \\| ([^|]*) \\|");
+    private static final Pattern ROW = Pattern.compile("^\\| `([A-Za-z0-9]+)` \\|([^|]*)\\|");
 
     @Test
     void parameterTable_shouldNameEveryParameterWithItsDefault() throws Exception {
@@ -71,7 +71,7 @@ class DeployDocTest {
         var missing = new TreeSet<String>();
         template.resources().forEach((id, body) -> {
             if ("AWS::EC2::VPCEndpoint".equals(map(body).get("Type"))) {
-                var service = String.valueOf(map(map(body).get("Properties")).get("ServiceName"));
+                var service = template.resolveString(map(map(body).get("Properties")).get("ServiceName"));
                 var name = service.substring(service.lastIndexOf('.') + 1);
                 var gateway = "Gateway".equals(map(map(body).get("Properties")).get("VpcEndpointType"));
                 var named = gateway ? network.contains(name.equals("s3") ? "S3" : "DynamoDB")
