@@ -9,8 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.DescribeInstanceInformationRequest;
+import software.amazon.awssdk.services.ssm.model.GetCommandInvocationRequest;
 import software.amazon.awssdk.services.ssm.model.InstanceInformation;
 import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter;
 import software.amazon.awssdk.services.ssm.model.SendCommandRequest;
@@ -23,6 +25,9 @@ public final class AwsSsm implements SsmPort {
     /** SendCommand's TimeoutSeconds range. */
     static final long MIN_TIMEOUT_SECONDS = 30;
     static final long MAX_TIMEOUT_SECONDS = 2_592_000;
+
+    /** GetCommandInvocation's error for a command id or instance id SSM does not know (for this pair). */
+    static final String INVOCATION_UNKNOWN = "InvocationDoesNotExist";
 
     private final SsmClient ssm;
 
@@ -48,6 +53,25 @@ public final class AwsSsm implements SsmPort {
                 .findFirst()
                 .map(info -> "Online".equals(info.pingStatusAsString()) ? AgentStatus.ONLINE : AgentStatus.UNREACHABLE)
                 .orElse(AgentStatus.NOT_REGISTERED);
+    }
+
+    @Override
+    public Optional<String> commandStatus(String commandId, String instanceId) {
+        GetCommandInvocationRequest request = GetCommandInvocationRequest.builder()
+                .commandId(commandId)
+                .instanceId(instanceId)
+                .build();
+        try {
+            return Optional.of(AwsErrors.call(Call.OTHER,
+                    () -> ssm.getCommandInvocation(request).statusAsString()));
+        } catch (CloudException.AgentNotReady e) {
+            return Optional.empty(); // InvalidInstanceId: SSM does not know the instance (any more)
+        } catch (CloudException e) {
+            if (INVOCATION_UNKNOWN.equals(e.code())) {
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     @Override

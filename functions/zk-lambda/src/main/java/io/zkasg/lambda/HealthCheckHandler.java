@@ -3,15 +3,18 @@ package io.zkasg.lambda;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.zkasg.core.HealthUseCase;
+import io.zkasg.core.Reconciler;
 import io.zkasg.core.port.CloudException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * EventBridge schedule (every minute) → check every member of the ensemble, count failures, replace a node that stays
+ * EventBridge schedule (every minute) → re-drive every lifecycle action whose wait died ({@link Reconciler}), check
+ * every member of the ensemble, count failures, replace a node that stays
  * sick when that is safe, report stale state, keep AZRebalance suspended. Any invocation runs one check: the check is
  * idempotent, so the event's content only gives the correlation id.
  */
@@ -36,6 +39,14 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         var journal = wiring.journal();
         journal.correlate(wiring.events().id(raw));
         var started = wiring.telemetry().start();
+        List<Reconciler.Redrive> redriven;
+        try {
+            // First: a dead wait costs the hook time, a health check only information.
+            redriven = wiring.reconciler().reconcile();
+        } catch (CloudException e) {
+            journal.error("reconcile-failed", Map.of("code", e.code(), "error", e.getMessage()));
+            redriven = List.of();
+        }
         HealthUseCase.Report report;
         try {
             report = wiring.health().check();
@@ -55,6 +66,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         summary.put("markedUnhealthy", report.markedUnhealthy().orElse(""));
         summary.put("nodes", report.nodes().stream().map(HealthCheckHandler::node).toList());
         summary.put("problems", report.problems());
+        summary.put("redriven", redriven.stream().map(r -> r.instanceId() + "/" + r.hook()).toList());
         return summary;
     }
 
