@@ -15,6 +15,7 @@ import software.amazon.awssdk.services.ssm.model.DescribeInstanceInformationRequ
 import software.amazon.awssdk.services.ssm.model.GetCommandInvocationRequest;
 import software.amazon.awssdk.services.ssm.model.InstanceInformation;
 import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter;
+import software.amazon.awssdk.services.ssm.model.InvocationDoesNotExistException;
 import software.amazon.awssdk.services.ssm.model.SendCommandRequest;
 
 /** {@link SsmPort} over Systems Manager. */
@@ -25,9 +26,6 @@ public final class AwsSsm implements SsmPort {
     /** SendCommand's TimeoutSeconds range. */
     static final long MIN_TIMEOUT_SECONDS = 30;
     static final long MAX_TIMEOUT_SECONDS = 2_592_000;
-
-    /** GetCommandInvocation's error for a command id or instance id SSM does not know (for this pair). */
-    static final String INVOCATION_UNKNOWN = "InvocationDoesNotExist";
 
     private final SsmClient ssm;
 
@@ -64,13 +62,10 @@ public final class AwsSsm implements SsmPort {
         try {
             return Optional.of(AwsErrors.call(Call.OTHER,
                     () -> ssm.getCommandInvocation(request).statusAsString()));
+        } catch (InvocationDoesNotExistException e) {
+            return Optional.empty(); // SSM does not know this command on this instance
         } catch (CloudException.AgentNotReady e) {
             return Optional.empty(); // InvalidInstanceId: SSM does not know the instance (any more)
-        } catch (CloudException e) {
-            if (INVOCATION_UNKNOWN.equals(e.code())) {
-                return Optional.empty();
-            }
-            throw e;
         }
     }
 

@@ -117,9 +117,10 @@ public record Settings(
         var reaction = reconcileReaction();
         var hb = heartbeatTimeout.toSeconds();
         if (resumeDelay.plus(reaction).compareTo(heartbeatTimeout) >= 0) {
-            throw new ConfigException("RESUME_DELAY_SECONDS (" + resumeDelay.toSeconds() + ") + RECONCILE_GRACE_SECONDS ("
-                    + reconcileGrace.toSeconds() + ") + 120 s (health schedule and run) must stay below "
-                    + "HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a lost resume message lets the hook time out: "
+            throw new ConfigException("RESUME_DELAY_SECONDS (" + resumeDelay.toSeconds()
+                    + ") + RECONCILE_GRACE_SECONDS (" + reconcileGrace.toSeconds()
+                    + ") + 120 s (health schedule and run) must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb
+                    + "), or a lost resume message lets the hook time out: "
                     + "lower RECONCILE_GRACE_SECONDS or RESUME_DELAY_SECONDS, or raise HEARTBEAT_TIMEOUT_SECONDS");
         }
         if (commandTimeout.plus(reaction).compareTo(heartbeatTimeout) >= 0) {
