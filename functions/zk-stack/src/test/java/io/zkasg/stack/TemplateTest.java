@@ -173,7 +173,8 @@ class TemplateTest {
         // Every heartbeat timeout the template allows is one the functions accept (their waits fit in it).
         var shortest = new LinkedHashMap<>(env);
         shortest.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(shortestHeartbeat));
-        assertThat(io.zkasg.core.Settings.fromEnv(shortest).heartbeatTimeout().toSeconds()).isEqualTo(shortestHeartbeat);
+        assertThat(io.zkasg.core.Settings.fromEnv(shortest).heartbeatTimeout().toSeconds())
+                .isEqualTo(shortestHeartbeat);
         // The reconciler's reaction assumes the health function's schedule and timeout.
         var health = template.properties("HealthCheckFunction");
         assertThat(Integer.parseInt(String.valueOf(health.get("Timeout"))))
