@@ -44,7 +44,7 @@ final class Deferral {
      * Why this resumption must stop, if another resume message superseded it (a duplicated event or message would
      * otherwise start a second line of resumptions that never merges with the first).
      */
-    Optional<String> superseded(LaunchTicket ticket, InstanceView instance) {
+    Optional<String> superseded(HookTicket ticket, InstanceView instance) {
         var chain = instance.tag(InstanceTags.RESUME_CHAIN);
         if (ticket.attempt() > 1 && chain.isPresent() && !chain.get().equals(ticket.chain())) {
             return Optional.of("resume message " + ticket.chain() + " was superseded by " + chain.get());
@@ -53,13 +53,13 @@ final class Deferral {
     }
 
     /** Schedules the ticket's next advance; {@code step} names what waits (launch, terminate) in the log. */
-    LaunchOutcome defer(LaunchTicket ticket, String step, String reason) {
+    HookOutcome defer(HookTicket ticket, String step, String reason) {
         var now = clock.instant();
         var delay = settings.resumeDelay();
         var beat = keepAlive(ticket, step, delay);
         if (beat.isEmpty()) {
             var why = "the lifecycle action is over";
-            return new LaunchOutcome.Ignored(why);
+            return new HookOutcome.Ignored(why);
         }
         var chain = String.format("%016x", random.nextLong());
         scheduler.resumeLater(ticket.next(beat.get(), chain), delay);
@@ -78,7 +78,7 @@ final class Deferral {
         }
         journal.record(step + "-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
                 "delaySeconds", delay.toSeconds()));
-        return new LaunchOutcome.Deferred(reason, delay);
+        return new HookOutcome.Deferred(reason, delay);
     }
 
     /**
@@ -86,7 +86,7 @@ final class Deferral {
      * not fit in what is left of the heartbeat timeout. Returns when the heartbeat timer last restarted, or empty
      * when the action is over (completed or timed out).
      */
-    Optional<Instant> keepAlive(LaunchTicket ticket, String step, Duration ahead) {
+    Optional<Instant> keepAlive(HookTicket ticket, String step, Duration ahead) {
         var now = clock.instant();
         var heartbeat = ticket.lastHeartbeat();
         var needed = Duration.between(heartbeat, now.plus(ahead)).plus(settings.reconcileReaction());
@@ -105,7 +105,7 @@ final class Deferral {
     }
 
     /** The wait stamp of a command just sent: its status is due within the command's timeout. */
-    String commandStamp(LaunchTicket ticket) {
+    String commandStamp(HookTicket ticket) {
         return new WaitStamp(clock.instant().plus(settings.commandTimeout()), ticket.startedAt(),
                 ticket.ref().hookName()).format();
     }

@@ -61,7 +61,7 @@ public final class LaunchUseCase {
     }
 
     /** Advances the launch; see the class comment. */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public HookOutcome advance(HookTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -80,7 +80,7 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private HookOutcome step(HookTicket ticket) {
         var id = ticket.instanceId();
         var now = clock.instant();
         if (Duration.between(ticket.lastHeartbeat(), now).compareTo(settings.heartbeatTimeout()) > 0) {
@@ -146,11 +146,11 @@ public final class LaunchUseCase {
         return configure(ticket, slot.get(), catalog);
     }
 
-    private record Claim(int nodeId, Optional<LaunchOutcome> outcome) {
+    private record Claim(int nodeId, Optional<HookOutcome> outcome) {
     }
 
     /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
-    private Claim claim(LaunchTicket ticket, InstanceView instance, SlotCatalog catalog) {
+    private Claim claim(HookTicket ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
         var choice = catalog.choose(az, random);
@@ -208,7 +208,7 @@ public final class LaunchUseCase {
                 .toList();
     }
 
-    private Optional<LaunchOutcome> attachVolume(LaunchTicket ticket, InstanceView instance, Slot slot) {
+    private Optional<HookOutcome> attachVolume(HookTicket ticket, InstanceView instance, Slot slot) {
         var id = instance.instanceId();
         var volume = slot.volume();
         var holder = volume.holder();
@@ -236,7 +236,7 @@ public final class LaunchUseCase {
     }
 
     /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
-    private LaunchOutcome configure(LaunchTicket ticket, Slot slot, SlotCatalog catalog) {
+    private HookOutcome configure(HookTicket ticket, Slot slot, SlotCatalog catalog) {
         var id = ticket.instanceId();
         var settled = settled(id, slot);
         if (settled.isEmpty()) {
@@ -259,7 +259,7 @@ public final class LaunchUseCase {
         }
         // The command's status completes the hook: give it a full heartbeat period (plus the reconciler's reaction).
         if (deferral.keepAlive(ticket, "launch", settings.commandTimeout()).isEmpty()) {
-            return new LaunchOutcome.Ignored("the lifecycle action is over");
+            return new HookOutcome.Ignored("the lifecycle action is over");
         }
         String commandId;
         try {
@@ -277,7 +277,7 @@ public final class LaunchUseCase {
         logged.remove("Bundle");
         journal.record("bootstrap-sent", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
                 "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
-        return new LaunchOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
+        return new HookOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
                 logged);
     }
 
@@ -303,7 +303,7 @@ public final class LaunchUseCase {
     /** How long a launch waits for EC2 to show its instance before it drops the event. */
     static final Duration NOT_FOUND_PATIENCE = Duration.ofMinutes(5);
 
-    private boolean youngerThanNotFoundPatience(LaunchTicket ticket) {
+    private boolean youngerThanNotFoundPatience(HookTicket ticket) {
         return Duration.between(ticket.startedAt(), clock.instant()).compareTo(NOT_FOUND_PATIENCE) < 0;
     }
 
@@ -311,7 +311,7 @@ public final class LaunchUseCase {
      * Asks SSM how the instance's bootstrap command ended, for a launch whose status event never came: Success
      * continues the hook, a failure abandons it; still running, the status event (or the next re-drive) ends it.
      */
-    private LaunchOutcome commandEnded(LaunchTicket ticket, String commandId) {
+    private HookOutcome commandEnded(HookTicket ticket, String commandId) {
         var id = ticket.instanceId();
         var status = ssm.commandStatus(commandId, id);
         journal.record("command-status-read", fields(id, "commandId", commandId, "status", status.orElse("unknown")));
@@ -327,12 +327,12 @@ public final class LaunchUseCase {
                 + "; its status completes the hook");
     }
 
-    private LaunchOutcome defer(LaunchTicket ticket, String reason) {
+    private HookOutcome defer(HookTicket ticket, String reason) {
         return deferral.defer(ticket, "launch", reason);
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("launch-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 }

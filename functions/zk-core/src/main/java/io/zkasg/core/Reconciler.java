@@ -121,7 +121,7 @@ public final class Reconciler {
         var chain = String.format("%016x", random.nextLong());
         // Due after the resume delay, as a deferral's: the chain tag below must be written before it is read.
         var delay = settings.resumeDelay();
-        scheduler.resumeLater(new LaunchTicket(ref, started, now, 2, chain), delay);
+        scheduler.resumeLater(new HookTicket(ref, started, now, 2, chain), delay);
         var tags = new LinkedHashMap<String, String>();
         tags.put(InstanceTags.RESUME_CHAIN, chain);
         tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), started, hook).format());

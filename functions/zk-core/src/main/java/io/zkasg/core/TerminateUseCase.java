@@ -56,7 +56,7 @@ public final class TerminateUseCase {
     }
 
     /** Advances one terminate lifecycle action (first event or resumption). */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public HookOutcome advance(HookTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -64,7 +64,7 @@ public final class TerminateUseCase {
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private HookOutcome step(HookTicket ticket) {
         var ref = ticket.ref();
         var id = ref.instanceId();
         var found = ec2.describeInstance(id);
@@ -112,7 +112,7 @@ public final class TerminateUseCase {
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
             // The stop's status completes the hook: give it a full heartbeat period.
             if (deferral.keepAlive(ticket, "terminate", settings.commandTimeout()).isEmpty()) {
-                return new LaunchOutcome.Ignored("the lifecycle action is over");
+                return new HookOutcome.Ignored("the lifecycle action is over");
             }
             try {
                 var commandId = ssm.sendCommand(id, settings.stopDocument(),
@@ -122,7 +122,7 @@ public final class TerminateUseCase {
                         InstanceTags.WAIT, deferral.commandStamp(ticket)));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId));
-                return new LaunchOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
+                return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
                         volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
             } catch (CloudException.AgentNotReady e) {
                 journal.record("stop-skipped", fields(id, "nodeId", nodeId, "code", e.code()));
@@ -140,7 +140,7 @@ public final class TerminateUseCase {
      * they are detaching the action waits (resume queue); after {@code RELEASE_FORCE_AFTER_SECONDS} a detach that is
      * still stuck is forced, as the last resort, and logged.
      */
-    private LaunchOutcome finishRelease(LaunchTicket ticket) {
+    private HookOutcome finishRelease(HookTicket ticket) {
         var id = ticket.instanceId();
         var waited = Duration.between(ticket.startedAt(), clock.instant());
         var force = waited.compareTo(settings.releaseForceAfter()) >= 0;
@@ -165,7 +165,7 @@ public final class TerminateUseCase {
      * minus those that are leaving too and go first (they stopped already, or announced it and have the lower node
      * id). The intent tag is written before the others are read, so two members leaving at once see each other.
      */
-    private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
+    private Optional<String> quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var servers = catalog.servers();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
         if (self.knownNotServing()) {
@@ -224,7 +224,7 @@ public final class TerminateUseCase {
     }
 
     /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
-    public LaunchOutcome onStopEnded(String commandId, String instanceId, String status) {
+    public HookOutcome onStopEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.terminateHookName(), instanceId, null);
         journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
         try {
@@ -239,14 +239,14 @@ public final class TerminateUseCase {
      * The release phase starts now; when the hook's timer last restarted is not known here (a heartbeat before the
      * stop, or none), so the first deferral beats.
      */
-    private LaunchTicket releaseTicket(LifecycleRef ref) {
+    private HookTicket releaseTicket(LifecycleRef ref) {
         var now = clock.instant();
-        return new LaunchTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, "");
+        return new HookTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, "");
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("terminate-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 
 }
