@@ -72,6 +72,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
     }
 
+    /** SQS delays a message by at most 15 minutes (SendMessage's DelaySeconds). */
+    public static final Duration MAX_RESUME_DELAY = Duration.ofMinutes(15);
+
     /** How long a mutation may stay invisible to describes when {@link #staleReads(int)} is on. */
     public static final Duration CONSISTENCY_WINDOW = Duration.ofSeconds(5);
 
@@ -195,13 +198,27 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return this;
     }
 
-    /** The next {@code times} calls of {@code operation} are throttled (as after the SDK's retries ran out). */
+    /**
+     * The next {@code times} calls of {@code operation} are throttled (as after the SDK's retries ran out), with the
+     * code its service sends: RequestLimitExceeded (EC2), Throttling (Auto Scaling), ThrottlingException (SSM, SQS).
+     */
     public synchronized FakeCloud throttle(String operation, int times) {
         for (int i = 0; i < times; i++) {
-            failNext(operation, new CloudException.Throttled("RequestLimitExceeded", "Request limit exceeded."));
+            failNext(operation, EC2_OPERATIONS.contains(operation)
+                    ? new CloudException.Throttled("RequestLimitExceeded", "Request limit exceeded.")
+                    : AUTO_SCALING_OPERATIONS.contains(operation)
+                    ? new CloudException.Throttled("Throttling", "Rate exceeded")
+                    : new CloudException.Throttled("ThrottlingException", "Rate exceeded"));
         }
         return this;
     }
+
+    private static final Set<String> EC2_OPERATIONS = Set.of("DescribeInstances", "DescribeNetworkInterfaces",
+            "DescribeVolumes", "AttachNetworkInterface", "AttachVolume", "ModifyNetworkInterfaceAttribute",
+            "DetachNetworkInterface", "DetachVolume", "CreateTags");
+    private static final Set<String> AUTO_SCALING_OPERATIONS = Set.of("CompleteLifecycleAction",
+            "RecordLifecycleActionHeartbeat", "DescribeAutoScalingInstances", "SetInstanceHealth",
+            "DescribeAutoScalingGroups", "SuspendProcesses");
 
     // ---------------------------------------------------------------- seeding
 
@@ -934,7 +951,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         enter("SendMessage", true, true);
         synchronized (this) {
             fault("SendMessage");
-            outbox.add(new Delivery.Resume(ticket, clock.instant().plus(delay)));
+            // Like SQS: DelaySeconds is at most 15 minutes.
+            outbox.add(new Delivery.Resume(ticket, clock.instant().plus(delay.compareTo(MAX_RESUME_DELAY) > 0
+                    ? MAX_RESUME_DELAY : delay)));
         }
     }
 
