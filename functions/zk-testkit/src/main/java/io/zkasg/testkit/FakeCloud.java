@@ -105,6 +105,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private Duration agentDelay = Duration.ZERO;
     private Duration bootDelay = Duration.ZERO;
     private int describeLag;
+    private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
     private boolean stuckDetaches;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
@@ -146,6 +147,15 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
      */
     public synchronized FakeCloud staleReads(int mutations) {
         this.describeLag = mutations;
+        return this;
+    }
+
+    /**
+     * For this long after its launch, EC2 does not know an instance yet: DescribeInstances shows nothing and
+     * CreateTags fails with InvalidInstanceID.NotFound (EC2's eventual consistency right after RunInstances).
+     */
+    public synchronized FakeCloud unknownAfterLaunch(Duration value) {
+        this.unknownAfterLaunch = value;
         return this;
     }
 
@@ -526,6 +536,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         synchronized (this) {
             fault("DescribeInstances");
             var instance = instances.get(instanceId);
+            if (instance != null && unknownYet(instance)) {
+                return Optional.empty();
+            }
             return Optional.ofNullable(instance).map(this::view);
         }
     }
@@ -697,7 +710,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         synchronized (this) {
             fault("CreateTags");
             var instance = instances.get(instanceId);
-            if (instance == null) {
+            if (instance == null || unknownYet(instance)) {
                 throw new CloudException.NotFound("InvalidInstanceID.NotFound",
                         "The instance ID '" + instanceId + "' does not exist");
             }
@@ -745,6 +758,22 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                 }
             }
             return result;
+        }
+    }
+
+    /** DescribeAutoScalingGroups of the group: its instances (not yet Terminated or Detached) and their states. */
+    @Override
+    public List<GroupMember> groupMembers(String group) {
+        enter("DescribeAutoScalingGroups", false, true);
+        synchronized (this) {
+            fault("DescribeAutoScalingGroups");
+            if (!groupName.equals(group)) {
+                return List.of();
+            }
+            return instances.values().stream()
+                    .filter(i -> !"Terminated".equals(i.lifecycle) && !"Detached".equals(i.lifecycle))
+                    .map(i -> new GroupMember(i.id, groupName, i.lifecycle, i.health))
+                    .toList();
         }
     }
 
@@ -896,6 +925,20 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return id;
     }
 
+    /** GetCommandInvocation: the invocation's status, InProgress until it ended; empty for an unknown command. */
+    @Override
+    public Optional<String> commandStatus(String commandId, String instanceId) {
+        enter("GetCommandInvocation", false, true);
+        synchronized (this) {
+            fault("GetCommandInvocation");
+            var command = commands.get(commandId);
+            if (command == null || !command.info.instanceId().equals(instanceId)) {
+                return Optional.empty();
+            }
+            return Optional.of(command.finalStatus == null ? "InProgress" : command.finalStatus);
+        }
+    }
+
     private boolean agentOnline(Instance instance) {
         return instance.agentRegistered || ("running".equals(instance.state)
                 && !clock.instant().isBefore(instance.launchedAt.plus(bootDelay).plus(agentDelay)));
@@ -967,9 +1010,13 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
     }
 
+    private boolean unknownYet(Instance instance) {
+        return clock.instant().isBefore(instance.launchedAt.plus(unknownAfterLaunch));
+    }
+
     private Instance liveInstance(String instanceId) {
         var instance = instances.get(instanceId);
-        if (instance == null || instance.terminated()) {
+        if (instance == null || instance.terminated() || unknownYet(instance)) {
             throw new CloudException.NotFound("InvalidInstanceID.NotFound",
                     "The instance ID '" + instanceId + "' does not exist");
         }
