@@ -2,7 +2,7 @@ package io.zkasg.lambda;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,7 +36,7 @@ public final class LaunchHookHandler implements RequestStreamHandler {
         if (ref.rejection() != null) {
             return Outcomes.ignored(ref.rejection());
         }
-        var ticket = LaunchTicket.first(ref.ref(), ref.time());
+        var ticket = HookTicket.first(ref.ref(), ref.time());
         wiring.journal().record("launch-received", Map.of("instanceId", ref.ref().instanceId()));
         var started = wiring.telemetry().start();
         var outcome = wiring.launch().advance(ticket);

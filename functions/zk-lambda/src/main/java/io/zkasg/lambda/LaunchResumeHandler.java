@@ -4,7 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import java.util.ArrayList;
 import java.util.Map;
 
@@ -36,7 +36,7 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
     }
 
     /** The JSON form of a ticket, as the resume queue carries it (what this handler reads back). */
-    public String encode(LaunchTicket ticket) {
+    public String encode(HookTicket ticket) {
         return wiring.codec().encode(ticket);
     }
 
@@ -44,7 +44,7 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
     public boolean resume(String messageId, String body) {
         var journal = wiring.journal();
         journal.correlate(messageId);
-        LaunchTicket ticket;
+        HookTicket ticket;
         try {
             ticket = wiring.codec().decode(body == null ? "" : body);
         } catch (BadEventException e) {

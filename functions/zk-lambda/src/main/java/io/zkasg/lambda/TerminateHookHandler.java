@@ -5,7 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import java.util.Map;
 
 /** EventBridge "EC2 Instance-terminate Lifecycle Action" → stop ZooKeeper, release the slot, complete the hook. */
@@ -34,7 +34,7 @@ public final class TerminateHookHandler implements RequestStreamHandler {
         }
         wiring.journal().record("terminate-received", Map.of("instanceId", accepted.ref().instanceId()));
         var started = wiring.telemetry().start();
-        var outcome = wiring.terminate().advance(LaunchTicket.first(accepted.ref(), accepted.time()));
+        var outcome = wiring.terminate().advance(HookTicket.first(accepted.ref(), accepted.time()));
         wiring.telemetry().finish("terminate", started, outcome);
         return Outcomes.summary(outcome);
     }
