@@ -368,9 +368,12 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
             for (var step : steps) {
                 var result = RunShellScript.run(step, orchestration, nodeEnv(node),
                         List.of("nsenter", "--net=/run/netns/" + node.netns, "--"));
+                // The whole output (the agent keeps it on the instance too; the API returns only its start).
+                var stepDir = orchestration.resolve(step.name());
                 Files.writeString(node.log(), "$ " + command.documentName() + " (" + step.name() + ") "
-                        + command.commandId() + "\n" + result.stdout() + result.stderr() + "-> " + result.status()
-                        + " (exit " + result.exitCode() + ")\n", StandardCharsets.UTF_8,
+                        + command.commandId() + "\n" + Files.readString(stepDir.resolve("stdout"))
+                        + Files.readString(stepDir.resolve("stderr")) + "-> " + result.status() + " (exit "
+                        + result.exitCode() + ")\n", StandardCharsets.UTF_8,
                         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
                 if (!result.status().equals("Success")) {
                     status = result.status();
