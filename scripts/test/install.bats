@@ -50,6 +50,15 @@ install_zk() {
   run "${BIN}/zk-install" "$@"
 }
 
+# kept_then_corrupted: a first instance keeps the tarball on the volume; on
+# the next instance that copy has one byte changed.
+kept_then_corrupted() {
+  install_zk --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
+  [[ "${status}" -eq 0 ]]
+  new_instance
+  printf 'x' | dd of="${KEPT}" bs=1 seek=100 conv=notrunc status=none
+}
+
 @test "first install downloads and keeps the tarball on the volume; the next instance installs from it offline" {
   install_zk --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   [[ "${status}" -eq 0 ]] || {
@@ -80,10 +89,7 @@ install_zk() {
 }
 
 @test "a corrupted kept tarball is refused, removed and downloaded again" {
-  install_zk --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
-  [[ "${status}" -eq 0 ]]
-  new_instance
-  printf 'x' | dd of="${KEPT}" bs=1 seek=100 conv=notrunc status=none
+  kept_then_corrupted
 
   install_zk --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   [[ "${status}" -eq 0 ]] || {
@@ -97,10 +103,7 @@ install_zk() {
 }
 
 @test "a corrupted kept tarball and no source: exit 2, nothing installed, nothing kept" {
-  install_zk --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
-  [[ "${status}" -eq 0 ]]
-  new_instance
-  printf 'x' | dd of="${KEPT}" bs=1 seek=100 conv=notrunc status=none
+  kept_then_corrupted
 
   install_zk --zk-dist-url "${NOWHERE}" --zk-sha512 "${SHA}"
   assert_one_line_error 2 "could not download"
