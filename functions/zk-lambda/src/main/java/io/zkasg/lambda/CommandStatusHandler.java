@@ -19,7 +19,7 @@ public final class CommandStatusHandler implements RequestStreamHandler {
         this(Runtime.wiring());
     }
 
-    CommandStatusHandler(Wiring wiring) {
+    public CommandStatusHandler(Wiring wiring) {
         this.wiring = wiring;
     }
 
@@ -28,7 +28,7 @@ public final class CommandStatusHandler implements RequestStreamHandler {
         Outcomes.write(output, handle(input.readAllBytes()));
     }
 
-    Map<String, Object> handle(byte[] raw) {
+    public Map<String, Object> handle(byte[] raw) {
         var journal = wiring.journal();
         CommandStatusEvent event;
         try {

@@ -23,7 +23,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         this(Runtime.wiring());
     }
 
-    HealthCheckHandler(Wiring wiring) {
+    public HealthCheckHandler(Wiring wiring) {
         this.wiring = wiring;
     }
 
@@ -32,7 +32,7 @@ public final class HealthCheckHandler implements RequestStreamHandler {
         Outcomes.write(output, handle(input.readAllBytes()));
     }
 
-    Map<String, Object> handle(byte[] raw) {
+    public Map<String, Object> handle(byte[] raw) {
         var journal = wiring.journal();
         journal.correlate(wiring.events().id(raw));
         var started = wiring.telemetry().start();

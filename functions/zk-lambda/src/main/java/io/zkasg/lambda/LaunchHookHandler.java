@@ -21,7 +21,7 @@ public final class LaunchHookHandler implements RequestStreamHandler {
         this(Runtime.wiring());
     }
 
-    LaunchHookHandler(Wiring wiring) {
+    public LaunchHookHandler(Wiring wiring) {
         this.wiring = wiring;
     }
 
@@ -30,7 +30,7 @@ public final class LaunchHookHandler implements RequestStreamHandler {
         Outcomes.write(output, handle(input.readAllBytes()));
     }
 
-    Map<String, Object> handle(byte[] raw) {
+    public Map<String, Object> handle(byte[] raw) {
         var ref = LifecycleEvents.accept(wiring, raw, Events.LAUNCH_DETAIL_TYPE, "autoscaling:EC2_INSTANCE_LAUNCHING",
                 wiring.settings().launchHookName());
         if (ref.rejection() != null) {

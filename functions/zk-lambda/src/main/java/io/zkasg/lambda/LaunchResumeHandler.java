@@ -17,7 +17,7 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
         this(Runtime.wiring());
     }
 
-    LaunchResumeHandler(Wiring wiring) {
+    public LaunchResumeHandler(Wiring wiring) {
         this.wiring = wiring;
     }
 
@@ -35,12 +35,13 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
         return SQSBatchResponse.builder().withBatchItemFailures(failures).build();
     }
 
-    TicketCodec codec() {
-        return wiring.codec();
+    /** The JSON form of a ticket, as the resume queue carries it (what this handler reads back). */
+    public String encode(LaunchTicket ticket) {
+        return wiring.codec().encode(ticket);
     }
 
     /** Advances one ticket; false when it should be retried (SQS redelivers it after its visibility timeout). */
-    boolean resume(String messageId, String body) {
+    public boolean resume(String messageId, String body) {
         var journal = wiring.journal();
         journal.correlate(messageId);
         LaunchTicket ticket;

@@ -17,7 +17,7 @@ public final class TerminateHookHandler implements RequestStreamHandler {
         this(Runtime.wiring());
     }
 
-    TerminateHookHandler(Wiring wiring) {
+    public TerminateHookHandler(Wiring wiring) {
         this.wiring = wiring;
     }
 
@@ -26,7 +26,7 @@ public final class TerminateHookHandler implements RequestStreamHandler {
         Outcomes.write(output, handle(input.readAllBytes()));
     }
 
-    Map<String, Object> handle(byte[] raw) {
+    public Map<String, Object> handle(byte[] raw) {
         var accepted = LifecycleEvents.accept(wiring, raw, Events.TERMINATE_DETAIL_TYPE,
                 "autoscaling:EC2_INSTANCE_TERMINATING", wiring.settings().terminateHookName());
         if (accepted.rejection() != null) {

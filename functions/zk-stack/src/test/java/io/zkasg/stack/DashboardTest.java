@@ -1,16 +1,16 @@
-package io.zkasg.local.template;
+package io.zkasg.stack;
 
-import static io.zkasg.local.template.CfnTemplate.list;
-import static io.zkasg.local.template.CfnTemplate.map;
+import static io.zkasg.stack.CfnTemplate.list;
+import static io.zkasg.stack.CfnTemplate.map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.core.HealthSettings;
 import io.zkasg.core.model.ServerFigures;
-import io.zkasg.lambda.Functions;
+import io.zkasg.flows.CloudDriver;
+import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
-import io.zkasg.local.CloudDriver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
