@@ -44,7 +44,15 @@ lint:
 
 RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
-.PHONY: local test
+.PHONY: local test tools
+
+# Both commands provision their own tools first (scripts/test/install-deps): nothing to do when everything is there;
+# as root the missing Debian packages are installed; otherwise one line says what is missing and how to install it.
+# The end-to-end scenario (root, no EVENTS) needs the local cloud's tools; the in-memory replay only Java.
+LOCAL_TOOLS = $(if $(EVENTS),java,$$([ "$$(id -u)" -eq 0 ] && echo local || echo java))
+
+tools:
+	@bash scripts/test/install-deps test
 
 # Maven's output cut to one line per module built, a running count of dependency downloads (the first run fetches
 # them all) and any error, so that `make local` is never a silent minute.
@@ -56,6 +64,7 @@ MAVEN_PROGRESS = awk '/^\[INFO\] Building [^ ]+ [0-9]/ { sub(/^\[INFO\] /, ""); 
 # cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
 # says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
 local:
+	@bash scripts/test/install-deps $(LOCAL_TOOLS)
 	@echo "make local: building the functions and the local cloud with Maven, module by module"
 	@set -o pipefail; $(MVN) -B package -DskipTests 2>&1 | $(MAVEN_PROGRESS)
 	@echo "make local: built; $(if $(EVENTS),replaying $(EVENTS) in memory,running the end-to-end scenario)"
@@ -67,7 +76,7 @@ local:
 
 # Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'
 # tests (shellcheck + bats on network namespaces, loop devices and a real ZooKeeper; as root). One closing line.
-test:
+test: tools
 	@set -o pipefail; rm -rf functions/*/target/surefire-reports; \
 	$(MVN) -B -ntp verify; mvn_rc=$$?; \
 	bash scripts/test/run 2>&1 | tee /tmp/zkasg-bats.log; bats_rc=$$?; \

@@ -54,7 +54,7 @@ public final class Functions {
     }
 
     /** The JSON form of a resume ticket, as the SQS adapter would send it. */
-    public String encode(io.zkasg.core.LaunchTicket ticket) {
+    public String encode(io.zkasg.core.HookTicket ticket) {
         return resume.encode(ticket);
     }
 }
