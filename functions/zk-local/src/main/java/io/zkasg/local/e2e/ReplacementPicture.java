@@ -68,7 +68,8 @@ final class ReplacementPicture {
         int height = eventsTop + 14 * Math.max(1, r.events().size()) + 50;
         var b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n", WIDTH, height, WIDTH, height));
+                + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n", WIDTH, height, WIDTH,
+                height));
         b.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", WIDTH, height));
         b.append(text(LEFT, 20, escape(r.title()), "font-size=\"14\" font-weight=\"bold\""));
 
