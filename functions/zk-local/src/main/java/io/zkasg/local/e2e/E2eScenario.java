@@ -398,7 +398,9 @@ public final class E2eScenario {
         var leaving = leader().map(l -> l.instanceId.equals(originals.get(nodeId))).orElse(false) ? "leader"
                 : "follower";
         recorder = ReplacementRecorder.start(kind + " of node " + nodeId + " (the " + leaving + ")"
-                + (kind.equals("crash") && hostCrash ? ", its host dies" : ""), () -> sample(originals), () -> {
+                + (kind.equals("crash") && hostCrash ? ", its host dies" : ""),
+                // A frozen server is never asked srvr by the picture: it would fill its accept queue.
+                () -> sample(originals, kind.equals("frozen") ? nodeId : 0), () -> {
                     try {
                         return ask("lat");
                     } catch (IOException e) {
@@ -416,7 +418,7 @@ public final class E2eScenario {
     }
 
     /** Each node's state and the leader, as the pictures show them. */
-    private ReplacementPicture.Sample sample(Map<Integer, String> originals) {
+    private ReplacementPicture.Sample sample(Map<Integer, String> originals, int notAsked) {
         var states = new LinkedHashMap<Integer, ReplacementPicture.State>();
         int leader = 0;
         for (int n = 1; n <= 3; n++) {
@@ -424,7 +426,7 @@ public final class E2eScenario {
             var lifecycle = holder.isEmpty() ? "" : cloud.lifecycleState(holder);
             String mode;
             try {
-                mode = holder.isEmpty() ? "down" : mode(local.node(holder));
+                mode = holder.isEmpty() || n == notAsked ? "down" : mode(local.node(holder));
             } catch (RuntimeException e) {
                 mode = "down";
             }

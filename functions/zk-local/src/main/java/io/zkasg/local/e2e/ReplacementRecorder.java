@@ -13,13 +13,13 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Records one replacement while it happens: a sampler thread asks every 250 ms for each node's state and the leader,
+ * Records one replacement while it happens: a sampler thread asks every 500 ms for each node's state and the leader,
  * and drains the client's write latencies; the scenario hands over its timeline lines (hook handler runs, the crash,
  * the rejoin). {@link #finish} draws the picture.
  */
 final class ReplacementRecorder {
 
-    private static final long PERIOD_MS = 250;
+    private static final long PERIOD_MS = 500;
 
     private final String title;
     private final long startMs = System.currentTimeMillis();
