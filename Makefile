@@ -45,12 +45,21 @@ lint:
 # The shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK, Jackson and the handlers on it.
 RUNNER_CP = $$(cat functions/zk-local/target/artifact-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
-.PHONY: local test
+.PHONY: local test tools
+
+# Both commands provision their own tools first (scripts/test/install-deps): nothing to do when everything is there;
+# as root the missing Debian packages are installed; otherwise one line says what is missing and how to install it.
+# The end-to-end scenario (root, no EVENTS) needs the local cloud's tools; the in-memory replay only Java.
+LOCAL_TOOLS = $(if $(EVENTS),java,$$([ "$$(id -u)" -eq 0 ] && echo local || echo java))
+
+tools:
+	@bash scripts/test/install-deps test
 
 # The main job. As root: the end-to-end scenario (io.zkasg.local.e2e.E2eScenario: the real handlers over a local
 # cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
 # says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
 local:
+	@bash scripts/test/install-deps $(LOCAL_TOOLS)
 	$(MVN) -q -B -ntp package -DskipTests
 	@if [ -n "$(EVENTS)" ]; then \
 	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
@@ -60,7 +69,7 @@ local:
 
 # Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'
 # tests (shellcheck + bats on network namespaces, loop devices and a real ZooKeeper; as root). One closing line.
-test:
+test: tools
 	@set -o pipefail; rm -rf functions/*/target/surefire-reports; \
 	$(MVN) -B -ntp verify; mvn_rc=$$?; \
 	bash scripts/test/run 2>&1 | tee /tmp/zkasg-bats.log; bats_rc=$$?; \

@@ -16,7 +16,7 @@
 #                                                      ($ZKASG_ROOT/usr/local/lib/zkasg)
 #   ZKASG_DEV_BY_ID_DIR   udev by-id links             (/dev/disk/by-id)
 #   ZKASG_SYS_DIR         sysfs, for the NVMe serial fallback (/sys)
-#   ZKASG_DEV_DIR         device nodes, for the NVMe serial and xvd fallbacks (/dev)
+#   ZKASG_DEV_DIR         device nodes, for the NVMe serial and --device fallbacks (/dev)
 #   ZKASG_SYSTEM_JAVA_DIR Debian-style jar directory searched for zookeeper.jar
 #                                                      (/usr/share/java)
 #   ZKASG_REQUIRE_MOUNT   1: zk-write-config refuses (exit 2) while the data dir
@@ -134,23 +134,31 @@ install_if_changed() {
 }
 
 # --- validation: every value is checked against a strict pattern before use.
+#
+# One pattern per kind, the same regular expressions as the Java side
+# (CommandParameters, Settings) and the template's allowedPattern /
+# AllowedPattern: PatternsAgreeTest reads all three and fails on any
+# difference. Values reach the scripts as quoted arguments and are never
+# eval'd, so the URL may hold ? & @ , # (a mirror URL with a query string).
+readonly ZKASG_RE_NODE_ID='(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9][0-9]?)'
+readonly ZKASG_RE_IPV4='(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}'
+readonly ZKASG_RE_MAC='[0-9a-f]{2}(:[0-9a-f]{2}){5}'
+readonly ZKASG_RE_VOLUME_ID='vol-([0-9a-f]{8}|[0-9a-f]{17})'
+readonly ZKASG_RE_DEVICE='/dev/(sd|xvd)[f-p]'
+readonly ZKASG_RE_PORT='([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
+readonly ZKASG_RE_SHA512='[0-9a-f]{128}'
+readonly ZKASG_RE_HTTPS_URL='https://[A-Za-z0-9._~:/?#@&+,=%-]{1,512}'
 
 is_uint_in() { # <value> <min> <max>
   local v="$1"
   [[ "${v}" =~ ^(0|[1-9][0-9]{0,5})$ ]] && ((v >= $2 && v <= $3))
 }
 
-is_node_id() { is_uint_in "$1" 1 255; }
+is_node_id() { [[ "$1" =~ ^${ZKASG_RE_NODE_ID}$ ]]; }
 
-is_port() { is_uint_in "$1" 1 65535; }
+is_port() { [[ "$1" =~ ^${ZKASG_RE_PORT}$ ]]; }
 
-is_ipv4() {
-  local v="$1" octet
-  [[ "${v}" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
-  for octet in "${BASH_REMATCH[@]:1}"; do
-    is_uint_in "${octet}" 0 255 || return 1
-  done
-}
+is_ipv4() { [[ "$1" =~ ^${ZKASG_RE_IPV4}$ ]]; }
 
 is_cidr() {
   local v="$1" addr bits
@@ -160,15 +168,19 @@ is_cidr() {
   is_ipv4 "${addr}" && is_uint_in "${bits}" 1 30
 }
 
-is_mac() { [[ "$1" =~ ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$ ]]; }
+is_mac() { [[ "$1" =~ ^${ZKASG_RE_MAC}$ ]]; }
 
-is_volume_id() { [[ "$1" =~ ^vol-([0-9a-f]{8}|[0-9a-f]{17})$ ]]; }
+is_volume_id() { [[ "$1" =~ ^${ZKASG_RE_VOLUME_ID}$ ]]; }
 
-is_device() { [[ "$1" =~ ^/dev/[a-z][a-z0-9]{1,15}$ ]]; }
+is_device() { [[ "$1" =~ ^${ZKASG_RE_DEVICE}$ ]]; }
 
-is_sha512() { [[ "$1" =~ ^[0-9a-f]{128}$ ]]; }
+is_sha512() { [[ "$1" =~ ^${ZKASG_RE_SHA512}$ ]]; }
 
-is_url() { [[ "$1" =~ ^(https|file)://[A-Za-z0-9._~/%+=:-]+$ ]]; }
+# https only in production (the document's pattern); file:// with the same
+# characters serves the tests' local tarballs.
+is_url() {
+  [[ "$1" =~ ^${ZKASG_RE_HTTPS_URL}$ || "$1" =~ ^file://${ZKASG_RE_HTTPS_URL#https://}$ ]]
+}
 
 # is_servers <list>: 1..255 entries "id=ipv4", comma separated, ids and
 # addresses unique.
@@ -273,9 +285,10 @@ find_volume_device() {
     done
   done
   if [[ -n "${fallback}" ]]; then
-    local -a candidates=("${fallback}")
+    local name="${fallback#/dev/}"
+    local -a candidates=("${ZKASG_DEV_DIR}/${name}")
     # Xen instances rename /dev/sdX to /dev/xvdX.
-    [[ "${fallback}" != /dev/sd* ]] || candidates+=("${ZKASG_DEV_DIR}/xvd${fallback#/dev/sd}")
+    [[ "${name}" != sd* ]] || candidates+=("${ZKASG_DEV_DIR}/xvd${name#sd}")
     for link in "${candidates[@]}"; do
       if [[ -b "${link}" ]]; then
         readlink -f -- "${link}"

@@ -19,7 +19,7 @@ teardown() {
 
 routing_state() {
   in_ns n1 ip -4 rule show
-  in_ns n1 ip route show table all
+  in_ns n1 ip -4 route show table all
   in_ns n1 ip -4 addr show
 }
 

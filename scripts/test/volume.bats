@@ -151,9 +151,12 @@ foreign_case() { # <expected text in the message>
   assert_one_line_error 2
 }
 
-@test "the --device fallback finds the volume when no by-id link exists" {
+@test "the --device fallback finds the volume when no by-id link exists (Xen name xvdX for sdX)" {
   rm -f "${ZKASG_DEV_BY_ID_DIR}"/*
-  mount_data --device "${LOOP}"
+  local dev="${BATS_TEST_TMPDIR}/dev"
+  mkdir -p "${dev}"
+  ln -s "${LOOP}" "${dev}/xvdg"
+  ZKASG_DEV_DIR="${dev}" mount_data --device /dev/sdg
   [[ "${status}" -eq 0 ]] || {
     echo "${output}"
     return 1

@@ -1,7 +1,7 @@
 package io.zkasg.aws;
 
 import io.zkasg.aws.AwsErrors.Call;
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import io.zkasg.core.port.ResumeScheduler;
 import java.time.Duration;
 import java.util.Objects;
@@ -17,16 +17,16 @@ public final class SqsResumeScheduler implements ResumeScheduler {
 
     private final SqsClient sqs;
     private final String queueUrl;
-    private final Function<LaunchTicket, String> codec;
+    private final Function<HookTicket, String> codec;
 
-    public SqsResumeScheduler(SqsClient sqs, String queueUrl, Function<LaunchTicket, String> codec) {
+    public SqsResumeScheduler(SqsClient sqs, String queueUrl, Function<HookTicket, String> codec) {
         this.sqs = Objects.requireNonNull(sqs, "sqs");
         this.queueUrl = Objects.requireNonNull(queueUrl, "queueUrl");
         this.codec = Objects.requireNonNull(codec, "codec");
     }
 
     @Override
-    public void resumeLater(LaunchTicket ticket, Duration delay) {
+    public void resumeLater(HookTicket ticket, Duration delay) {
         SendMessageRequest request = SendMessageRequest.builder()
                 .queueUrl(queueUrl)
                 .messageBody(codec.apply(ticket))

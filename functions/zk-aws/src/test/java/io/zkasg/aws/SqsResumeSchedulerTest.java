@@ -3,7 +3,7 @@ package io.zkasg.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.port.CloudException;
 import java.math.BigDecimal;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class SqsResumeSchedulerTest extends AgainstStub {
 
     private static final String QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/zkasg-resume";
-    private static final LaunchTicket TICKET = LaunchTicket.first(
+    private static final HookTicket TICKET = HookTicket.first(
             new LifecycleRef("zk-asg", "zk-launch", "i-1", "tok"), Instant.parse("2026-01-01T00:00:00Z"));
 
     @ParameterizedTest(name = "{0} ms -> {1} s")

@@ -10,18 +10,24 @@ import java.util.stream.Collectors;
 /**
  * Builds the parameters of the bootstrap and stop documents. Every value is checked against a strict pattern here,
  * before it leaves the orchestrator; the SSM document checks the same patterns again ({@code allowedPattern}) and the
- * scripts a third time, because these values end up on a shell command line.
+ * scripts a third time ({@code scripts/lib/common.sh}), because these values end up on a shell command line. The
+ * three copies are one pattern per kind: PatternsAgreeTest fails on any difference.
  */
 public final class CommandParameters {
 
-    static final Pattern NODE_ID = Pattern.compile("[1-9][0-9]{0,2}");
+    /** 1-255: the myid range ZooKeeper documents. */
+    static final Pattern NODE_ID = Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9][0-9]?)");
     static final Pattern IPV4 = Pattern.compile(
             "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}");
     static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
-    static final Pattern VOLUME_ID = Pattern.compile("vol-[0-9a-f]{8,17}");
+    /** EBS volume ids: 8 hex digits (old format) or 17. */
+    static final Pattern VOLUME_ID = Pattern.compile("vol-([0-9a-f]{8}|[0-9a-f]{17})");
     static final Pattern SERVERS = Pattern.compile(
-            "[1-9][0-9]{0,2}=" + IPV4.pattern() + "(,[1-9][0-9]{0,2}=" + IPV4.pattern() + "){0,254}");
-    static final Pattern PORT = Pattern.compile("[1-9][0-9]{0,4}");
+            NODE_ID.pattern() + "=" + IPV4.pattern()
+                    + "(," + NODE_ID.pattern() + "=" + IPV4.pattern() + "){0,254}");
+    /** 1-65535. */
+    static final Pattern PORT = Pattern.compile(
+            "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])");
 
     private CommandParameters() {
     }

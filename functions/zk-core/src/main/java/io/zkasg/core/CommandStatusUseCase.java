@@ -35,7 +35,7 @@ public final class CommandStatusUseCase {
     }
 
     /** Handles one per-instance status change of a command. */
-    public LaunchOutcome onStatus(String commandId, String instanceId, String documentName, String status) {
+    public HookOutcome onStatus(String commandId, String instanceId, String documentName, String status) {
         var isStop = !settings.stopDocument().isEmpty() && settings.stopDocument().equals(documentName);
         if (!settings.bootstrapDocument().equals(documentName) && !isStop) {
             return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not one of ours");
@@ -66,8 +66,8 @@ public final class CommandStatusUseCase {
         return release.abandon(ref, "bootstrap command " + commandId + " ended " + status);
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("status-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 }

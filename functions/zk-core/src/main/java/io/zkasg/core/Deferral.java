@@ -43,7 +43,7 @@ final class Deferral {
      * Why this resumption must stop, if another resume message superseded it (a duplicated event or message would
      * otherwise start a second line of resumptions that never merges with the first).
      */
-    Optional<String> superseded(LaunchTicket ticket, InstanceView instance) {
+    Optional<String> superseded(HookTicket ticket, InstanceView instance) {
         var chain = instance.tag(InstanceTags.RESUME_CHAIN);
         if (ticket.attempt() > 1 && chain.isPresent() && !chain.get().equals(ticket.chain())) {
             return Optional.of("resume message " + ticket.chain() + " was superseded by " + chain.get());
@@ -52,7 +52,7 @@ final class Deferral {
     }
 
     /** Schedules the ticket's next advance; {@code step} names what waits (launch, terminate) in the log. */
-    LaunchOutcome defer(LaunchTicket ticket, String step, String reason) {
+    HookOutcome defer(HookTicket ticket, String step, String reason) {
         var now = clock.instant();
         var delay = settings.resumeDelay();
         var heartbeat = ticket.lastHeartbeat();
@@ -65,7 +65,7 @@ final class Deferral {
             } catch (CloudException.NoActiveLifecycleAction e) {
                 var why = "the lifecycle action is over (" + e.code() + ")";
                 journal.record(step + "-ignored", fields(ticket.instanceId(), "reason", why));
-                return new LaunchOutcome.Ignored(why);
+                return new HookOutcome.Ignored(why);
             }
         }
         var chain = String.format("%016x", random.nextLong());
@@ -74,6 +74,6 @@ final class Deferral {
         ec2.tagInstance(ticket.instanceId(), Map.of(InstanceTags.RESUME_CHAIN, chain));
         journal.record(step + "-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
                 "delaySeconds", delay.toSeconds()));
-        return new LaunchOutcome.Deferred(reason, delay);
+        return new HookOutcome.Deferred(reason, delay);
     }
 }

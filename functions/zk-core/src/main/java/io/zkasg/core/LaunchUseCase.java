@@ -60,7 +60,7 @@ public final class LaunchUseCase {
     }
 
     /** Advances the launch; see the class comment. */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public HookOutcome advance(HookTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -76,7 +76,7 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private HookOutcome step(HookTicket ticket) {
         var id = ticket.instanceId();
         var now = clock.instant();
         if (Duration.between(ticket.lastHeartbeat(), now).compareTo(settings.heartbeatTimeout()) > 0) {
@@ -133,11 +133,11 @@ public final class LaunchUseCase {
         return configure(ticket, slot.get(), catalog);
     }
 
-    private record Claim(int nodeId, Optional<LaunchOutcome> outcome) {
+    private record Claim(int nodeId, Optional<HookOutcome> outcome) {
     }
 
     /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
-    private Claim claim(LaunchTicket ticket, InstanceView instance, SlotCatalog catalog) {
+    private Claim claim(HookTicket ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
         var choice = catalog.choose(az, random);
@@ -195,7 +195,7 @@ public final class LaunchUseCase {
                 .toList();
     }
 
-    private Optional<LaunchOutcome> attachVolume(LaunchTicket ticket, InstanceView instance, Slot slot) {
+    private Optional<HookOutcome> attachVolume(HookTicket ticket, InstanceView instance, Slot slot) {
         var id = instance.instanceId();
         var volume = slot.volume();
         var holder = volume.holder();
@@ -223,7 +223,7 @@ public final class LaunchUseCase {
     }
 
     /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
-    private LaunchOutcome configure(LaunchTicket ticket, Slot slot, SlotCatalog catalog) {
+    private HookOutcome configure(HookTicket ticket, Slot slot, SlotCatalog catalog) {
         var id = ticket.instanceId();
         var settled = settled(id, slot);
         if (settled.isEmpty()) {
@@ -259,7 +259,7 @@ public final class LaunchUseCase {
         logged.remove("Bundle");
         journal.record("bootstrap-sent", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
                 "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
-        return new LaunchOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
+        return new HookOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
                 logged);
     }
 
@@ -282,12 +282,12 @@ public final class LaunchUseCase {
         }
     }
 
-    private LaunchOutcome defer(LaunchTicket ticket, String reason) {
+    private HookOutcome defer(HookTicket ticket, String reason) {
         return deferral.defer(ticket, "launch", reason);
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("launch-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 }

@@ -29,10 +29,10 @@ public final class SlotRelease {
      * alone) and detaches the cluster's volume and ENI from it. When the action is already over, nothing is released:
      * another delivery may have completed it with CONTINUE, and a node in service keeps its slot.
      */
-    public LaunchOutcome abandon(LifecycleRef ref, String reason) {
+    public HookOutcome abandon(LifecycleRef ref, String reason) {
         journal.record("launch-abandoning", fields(ref.instanceId(), "reason", reason));
         var outcome = complete(ref, LifecycleResult.ABANDON, reason);
-        if (((LaunchOutcome.Completed) outcome).alreadyDone()) {
+        if (((HookOutcome.Completed) outcome).alreadyDone()) {
             return outcome;
         }
         try {
@@ -45,14 +45,14 @@ public final class SlotRelease {
     }
 
     /** Completes the action; an action that is already over counts as done. */
-    public LaunchOutcome complete(LifecycleRef ref, LifecycleResult result, String reason) {
+    public HookOutcome complete(LifecycleRef ref, LifecycleResult result, String reason) {
         try {
             autoScaling.completeLifecycleAction(ref, result);
             journal.record("hook-completed", fields(ref.instanceId(), "result", result, "reason", reason));
-            return new LaunchOutcome.Completed(result, reason, false);
+            return new HookOutcome.Completed(result, reason, false);
         } catch (CloudException.NoActiveLifecycleAction e) {
             journal.record("hook-already-over", fields(ref.instanceId(), "result", result, "reason", reason));
-            return new LaunchOutcome.Completed(result, reason + " (the action was already over)", true);
+            return new HookOutcome.Completed(result, reason + " (the action was already over)", true);
         }
     }
 

@@ -56,7 +56,7 @@ public final class TerminateUseCase {
     }
 
     /** Advances one terminate lifecycle action (first event or resumption). */
-    public LaunchOutcome advance(LaunchTicket ticket) {
+    public HookOutcome advance(HookTicket ticket) {
         try {
             return step(ticket);
         } catch (CloudException.Throttled e) {
@@ -64,7 +64,7 @@ public final class TerminateUseCase {
         }
     }
 
-    private LaunchOutcome step(LaunchTicket ticket) {
+    private HookOutcome step(HookTicket ticket) {
         var ref = ticket.ref();
         var id = ref.instanceId();
         var found = ec2.describeInstance(id);
@@ -108,7 +108,7 @@ public final class TerminateUseCase {
                 ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId));
-                return new LaunchOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
+                return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
                         volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
             } catch (CloudException.AgentNotReady e) {
                 journal.record("stop-skipped", fields(id, "nodeId", nodeId, "code", e.code()));
@@ -118,7 +118,7 @@ public final class TerminateUseCase {
         journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
         ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
-        return finishRelease(LaunchTicket.first(ref, clock.instant()));
+        return finishRelease(HookTicket.first(ref, clock.instant()));
     }
 
     /**
@@ -126,7 +126,7 @@ public final class TerminateUseCase {
      * they are detaching the action waits (resume queue); after {@code RELEASE_FORCE_AFTER_SECONDS} a detach that is
      * still stuck is forced, as the last resort, and logged.
      */
-    private LaunchOutcome finishRelease(LaunchTicket ticket) {
+    private HookOutcome finishRelease(HookTicket ticket) {
         var id = ticket.instanceId();
         var waited = Duration.between(ticket.startedAt(), clock.instant());
         var force = waited.compareTo(settings.releaseForceAfter()) >= 0;
@@ -151,7 +151,7 @@ public final class TerminateUseCase {
      * minus those that are leaving too and go first (they stopped already, or announced it and have the lower node
      * id). The intent tag is written before the others are read, so two members leaving at once see each other.
      */
-    private Optional<String> quorumGuard(LaunchTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
+    private Optional<String> quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var servers = catalog.servers();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
         if (self.knownNotServing()) {
@@ -210,7 +210,7 @@ public final class TerminateUseCase {
     }
 
     /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
-    public LaunchOutcome onStopEnded(String commandId, String instanceId, String status) {
+    public HookOutcome onStopEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.terminateHookName(), instanceId, null);
         journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
         try {
@@ -218,12 +218,12 @@ public final class TerminateUseCase {
         } catch (CloudException.NotFound e) {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
         }
-        return finishRelease(LaunchTicket.first(ref, clock.instant()));
+        return finishRelease(HookTicket.first(ref, clock.instant()));
     }
 
-    private LaunchOutcome ignored(String instanceId, String reason) {
+    private HookOutcome ignored(String instanceId, String reason) {
         journal.record("terminate-ignored", fields(instanceId, "reason", reason));
-        return new LaunchOutcome.Ignored(reason);
+        return new HookOutcome.Ignored(reason);
     }
 
 }

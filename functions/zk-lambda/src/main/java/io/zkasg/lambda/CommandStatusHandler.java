@@ -1,60 +1,58 @@
 package io.zkasg.lambda;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.zkasg.core.HookOutcome;
+import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** EventBridge "EC2 Command Invocation Status-change Notification" → complete the launch hook. */
-public final class CommandStatusHandler implements RequestStreamHandler {
+public final class CommandStatusHandler extends EventHandler<CommandStatusEvent, HookOutcome> {
 
-    static final Pattern COMMAND_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-
-    private final Wiring wiring;
+    /** What a status event must be, in the order checked; the first broken rule is the logged reason. */
+    private static final List<Rule<CommandStatusEvent>> RULES = List.of(
+            new Rule<>(e -> "aws.ssm".equals(e.source()), e -> "source " + e.source() + " is not aws.ssm"),
+            new Rule<>(e -> Events.COMMAND_INVOCATION_DETAIL_TYPE.equals(e.detailType()),
+                    e -> "detail-type " + e.detailType() + " is not a command invocation status change"),
+            new Rule<>(e -> Events.INSTANCE_ID.matcher(e.instanceId()).matches(), e -> "instance id is malformed"),
+            new Rule<>(e -> Events.COMMAND_ID.matcher(e.commandId()).matches(), e -> "command id is malformed"));
 
     public CommandStatusHandler() {
         this(Runtime.wiring());
     }
 
-    CommandStatusHandler(Wiring wiring) {
-        this.wiring = wiring;
+    public CommandStatusHandler(Wiring wiring) {
+        super(wiring);
     }
 
     @Override
-    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        Outcomes.write(output, handle(input.readAllBytes()));
-    }
-
-    Map<String, Object> handle(byte[] raw) {
+    CommandStatusEvent parse(byte[] raw) throws BadEventException {
         var journal = wiring.journal();
         CommandStatusEvent event;
         try {
             event = wiring.events().commandStatus(raw);
         } catch (BadEventException e) {
             journal.correlate("");
-            journal.record("event-ignored", Map.of("reason", e.getMessage()));
-            return Outcomes.ignored(e.getMessage());
+            throw e;
         }
         journal.correlate(event.id());
-        var problem = !"aws.ssm".equals(event.source()) ? "source " + event.source() + " is not aws.ssm"
-                : !Events.COMMAND_INVOCATION_DETAIL_TYPE.equals(event.detailType()) ? "detail-type "
-                        + event.detailType() + " is not a command invocation status change"
-                : !LaunchHookHandler.INSTANCE_ID.matcher(event.instanceId()).matches() ? "instance id is malformed"
-                : !COMMAND_ID.matcher(event.commandId()).matches() ? "command id is malformed"
-                : null;
-        if (problem != null) {
-            journal.record("event-ignored", Map.of("reason", problem));
-            return Outcomes.ignored(problem);
-        }
+        Rule.check(RULES, event);
         journal.record("command-status-received", Map.of("instanceId", event.instanceId(),
                 "commandId", event.commandId(), "document", event.documentName(), "status", event.status()));
-        var started = wiring.telemetry().start();
-        var outcome = wiring.commandStatus().onStatus(event.commandId(), event.instanceId(), event.documentName(),
+        return event;
+    }
+
+    @Override
+    HookOutcome call(CommandStatusEvent event) {
+        return wiring.commandStatus().onStatus(event.commandId(), event.instanceId(), event.documentName(),
                 event.status());
+    }
+
+    @Override
+    void log(CommandStatusEvent event, HookOutcome outcome, long started) {
         wiring.telemetry().finish("command-status", started, outcome);
+    }
+
+    @Override
+    Map<String, Object> answer(HookOutcome outcome) {
         return Outcomes.summary(outcome);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
 /**
  * Reads EventBridge envelopes into the records the handlers use. EventBridge's {@code detail} is free-form, so the
@@ -15,6 +16,10 @@ final class Events {
     static final String LAUNCH_DETAIL_TYPE = "EC2 Instance-launch Lifecycle Action";
     static final String TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action";
     static final String COMMAND_INVOCATION_DETAIL_TYPE = "EC2 Command Invocation Status-change Notification";
+
+    static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
+    static final Pattern TOKEN = Pattern.compile("[0-9a-fA-F-]{36}");
+    static final Pattern COMMAND_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final ObjectMapper json;
 

@@ -1,12 +1,7 @@
 package io.zkasg.lambda;
 
-import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
 import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.port.CloudException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,38 +10,52 @@ import java.util.Map;
  * sick when that is safe, report stale state, keep AZRebalance suspended. Any invocation runs one check: the check is
  * idempotent, so the event's content only gives the correlation id.
  */
-public final class HealthCheckHandler implements RequestStreamHandler {
+public final class HealthCheckHandler extends EventHandler<byte[], HealthCheckHandler.Checked> {
 
-    private final Wiring wiring;
+    /** The check's report, or why it could not be made. */
+    record Checked(HealthUseCase.Report report, CloudException failure) {
+    }
 
     public HealthCheckHandler() {
         this(Runtime.wiring());
     }
 
-    HealthCheckHandler(Wiring wiring) {
-        this.wiring = wiring;
+    public HealthCheckHandler(Wiring wiring) {
+        super(wiring);
     }
 
     @Override
-    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
-        Outcomes.write(output, handle(input.readAllBytes()));
+    byte[] parse(byte[] raw) {
+        wiring.journal().correlate(wiring.events().id(raw));
+        return raw;
     }
 
-    Map<String, Object> handle(byte[] raw) {
-        var journal = wiring.journal();
-        journal.correlate(wiring.events().id(raw));
-        var started = wiring.telemetry().start();
-        HealthUseCase.Report report;
+    @Override
+    Checked call(byte[] event) {
         try {
-            report = wiring.health().check();
+            return new Checked(wiring.health().check(), null);
         } catch (CloudException e) {
             // Throttled or refused even after the SDK's retries: the next scheduled run checks again, so this one
             // ends normally (Lambda's retries of an old check would only pile up behind the schedule).
-            journal.error("health-check-failed", Map.of("code", e.code(), "error", e.getMessage()));
-            wiring.telemetry().finishHealth(started);
-            return Outcomes.ignored("health check failed: " + e.code());
+            return new Checked(null, e);
+        }
+    }
+
+    @Override
+    void log(byte[] event, Checked checked, long started) {
+        var e = checked.failure();
+        if (e != null) {
+            wiring.journal().error("health-check-failed", Map.of("code", e.code(), "error", e.getMessage()));
         }
         wiring.telemetry().finishHealth(started);
+    }
+
+    @Override
+    Map<String, Object> answer(Checked checked) {
+        if (checked.failure() != null) {
+            return Outcomes.ignored("health check failed: " + checked.failure().code());
+        }
+        var report = checked.report();
         var summary = new LinkedHashMap<String, Object>();
         summary.put("outcome", "Checked");
         summary.put("serving", report.serving());

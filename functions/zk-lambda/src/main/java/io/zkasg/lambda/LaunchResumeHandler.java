@@ -4,27 +4,44 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookOutcome;
+import io.zkasg.core.HookTicket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-/** Resume queue (SQS) → advance a launch that was waiting on AWS or on another instance. */
-public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+/**
+ * Resume queue (SQS) → advance a launch or terminate action that was waiting on AWS or on another instance. The
+ * skeleton runs once per message; a message whose action failed is reported back for SQS to deliver again.
+ */
+public final class LaunchResumeHandler extends Handler<LaunchResumeHandler.Resumed, LaunchResumeHandler.Advanced>
+        implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
-    private final Wiring wiring;
+    /** The answer's outcome when the action failed and the message should be retried. */
+    static final String FAILED = "Failed";
+
+    /** A ticket from the queue and the hook it belongs to. */
+    record Resumed(Hook hook, HookTicket ticket) {
+    }
+
+    /** What advancing the ticket gave: an outcome, or the failure that SQS's redelivery retries. */
+    record Advanced(HookOutcome outcome, RuntimeException failure) {
+    }
 
     public LaunchResumeHandler() {
         this(Runtime.wiring());
     }
 
-    LaunchResumeHandler(Wiring wiring) {
-        this.wiring = wiring;
+    public LaunchResumeHandler(Wiring wiring) {
+        super(wiring);
     }
 
     @Override
-    public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+    public final SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         var failures = new ArrayList<SQSBatchResponse.BatchItemFailure>();
-        var records = event == null || event.getRecords() == null ? java.util.List.<SQSEvent.SQSMessage>of()
+        var records = event == null || event.getRecords() == null ? List.<SQSEvent.SQSMessage>of()
                 : event.getRecords();
         for (var message : records) {
             if (!resume(message.getMessageId(), message.getBody())) {
@@ -35,41 +52,63 @@ public final class LaunchResumeHandler implements RequestHandler<SQSEvent, SQSBa
         return SQSBatchResponse.builder().withBatchItemFailures(failures).build();
     }
 
-    TicketCodec codec() {
-        return wiring.codec();
+    /** The JSON form of a ticket, as the resume queue carries it (what this handler reads back). */
+    public String encode(HookTicket ticket) {
+        return wiring.codec().encode(ticket);
     }
 
-    /** Advances one ticket; false when it should be retried (SQS redelivers it after its visibility timeout). */
-    boolean resume(String messageId, String body) {
-        var journal = wiring.journal();
-        journal.correlate(messageId);
-        LaunchTicket ticket;
-        try {
-            ticket = wiring.codec().decode(body == null ? "" : body);
-        } catch (BadEventException e) {
-            // Retrying cannot fix a malformed message; the hook's own timeout is the safety net.
-            journal.record("event-ignored", Map.of("reason", e.getMessage()));
-            return true;
-        }
+    /**
+     * Advances one message's ticket; false when it should be retried (SQS redelivers it after its visibility
+     * timeout). Retrying cannot fix a malformed message: it is logged and dropped, the hook's own timeout is the net.
+     */
+    public boolean resume(String messageId, String body) {
+        wiring.journal().correlate(messageId);
+        var answer = handle((body == null ? "" : body).getBytes(StandardCharsets.UTF_8));
+        return !FAILED.equals(answer.get("outcome"));
+    }
+
+    @Override
+    Resumed parse(byte[] raw) throws BadEventException {
+        var ticket = wiring.codec().decode(new String(raw, StandardCharsets.UTF_8));
         var settings = wiring.settings();
-        var hook = ticket.ref().hookName();
-        var terminate = !settings.terminateHookName().isEmpty() && settings.terminateHookName().equals(hook);
-        if (!settings.groupName().equals(ticket.ref().groupName())
-                || !(terminate || settings.launchHookName().equals(hook))
-                || !LaunchHookHandler.INSTANCE_ID.matcher(ticket.instanceId()).matches()) {
-            journal.record("event-ignored", Map.of("reason", "ticket is not for one of this group's hooks"));
-            return true;
+        var hook = Hook.named(settings, ticket.ref().hookName());
+        if (!settings.groupName().equals(ticket.ref().groupName()) || hook.isEmpty()
+                || !Events.INSTANCE_ID.matcher(ticket.instanceId()).matches()) {
+            throw new BadEventException("ticket is not for one of this group's hooks");
         }
+        return new Resumed(hook.get(), ticket);
+    }
+
+    @Override
+    Advanced call(Resumed resumed) {
         try {
-            var started = wiring.telemetry().start();
-            var outcome = terminate ? wiring.terminate().advance(ticket) : wiring.launch().advance(ticket);
-            wiring.telemetry().finish(terminate ? "terminate-resume" : "launch-resume", started, outcome);
-            journal.record("launch-resumed", Map.of("instanceId", ticket.instanceId(), "attempt", ticket.attempt(),
-                    "outcome", Outcomes.summary(outcome)));
-            return true;
+            return new Advanced(resumed.hook().advance(wiring, resumed.ticket()), null);
         } catch (RuntimeException e) {
-            journal.error("launch-failed", Map.of("instanceId", ticket.instanceId(), "error", e.toString()));
-            return false;
+            return new Advanced(null, e);
         }
+    }
+
+    @Override
+    void log(Resumed resumed, Advanced advanced, long started) {
+        var ticket = resumed.ticket();
+        if (advanced.failure() != null) {
+            wiring.journal().error("launch-failed", Map.of("instanceId", ticket.instanceId(),
+                    "error", advanced.failure().toString()));
+            return;
+        }
+        wiring.telemetry().finish(resumed.hook().action + "-resume", started, advanced.outcome());
+        wiring.journal().record("launch-resumed", Map.of("instanceId", ticket.instanceId(),
+                "attempt", ticket.attempt(), "outcome", Outcomes.summary(advanced.outcome())));
+    }
+
+    @Override
+    Map<String, Object> answer(Advanced advanced) {
+        if (advanced.failure() != null) {
+            var map = new LinkedHashMap<String, Object>();
+            map.put("outcome", FAILED);
+            map.put("reason", advanced.failure().toString());
+            return map;
+        }
+        return Outcomes.summary(advanced.outcome());
     }
 }

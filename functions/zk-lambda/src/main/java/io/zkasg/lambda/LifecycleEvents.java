@@ -1,49 +1,53 @@
 package io.zkasg.lambda;
 
+import io.zkasg.core.Settings;
 import io.zkasg.core.model.LifecycleRef;
 import java.time.Instant;
-import java.util.Map;
+import java.util.List;
 
 /** Reads and vets a lifecycle action event for one of this group's hooks: the shared front of both hook handlers. */
 final class LifecycleEvents {
 
-    /** The accepted action, or the reason the event was rejected (then ref and time are null). */
-    record Accepted(LifecycleRef ref, Instant time, String rejection) {
+    /** The accepted action. */
+    record Accepted(LifecycleRef ref, Instant time) {
     }
 
     private LifecycleEvents() {
     }
 
-    static Accepted accept(Wiring wiring, byte[] raw, String detailType, String transition, String hookName) {
+    /** What an event for {@code hook} must be, in the order checked; the first broken rule is the logged reason. */
+    static List<Rule<LifecycleEvent>> rules(Settings settings, Hook hook) {
+        var hookName = hook.name(settings);
+        return List.of(
+                new Rule<>(e -> "aws.autoscaling".equals(e.source()),
+                        e -> "source " + e.source() + " is not aws.autoscaling"),
+                new Rule<>(e -> hook.detailType.equals(e.detailType()),
+                        e -> "detail-type " + e.detailType() + " is not " + hook.detailType),
+                new Rule<>(e -> hook.transition.equals(e.transition()),
+                        e -> "transition " + e.transition() + " is not " + hook.transition),
+                new Rule<>(e -> settings.groupName().equals(e.groupName()),
+                        e -> "group " + e.groupName() + " is not " + settings.groupName()),
+                new Rule<>(e -> !hookName.isEmpty() && hookName.equals(e.hookName()),
+                        e -> "hook " + e.hookName() + " is not " + (hookName.isEmpty() ? "configured" : hookName)),
+                new Rule<>(e -> Events.INSTANCE_ID.matcher(e.instanceId()).matches(),
+                        e -> "instance id is malformed"),
+                new Rule<>(e -> e.token() == null || Events.TOKEN.matcher(e.token()).matches(),
+                        e -> "lifecycle token is malformed"));
+    }
+
+    /** Reads the event, correlates the journal with it and checks {@code rules}; throws with the reason otherwise. */
+    static Accepted accept(Wiring wiring, byte[] raw, List<Rule<LifecycleEvent>> rules) throws BadEventException {
         var journal = wiring.journal();
-        var settings = wiring.settings();
         LifecycleEvent event;
         try {
             event = wiring.events().lifecycle(raw);
         } catch (BadEventException e) {
             journal.correlate("");
-            journal.record("event-ignored", Map.of("reason", e.getMessage()));
-            return new Accepted(null, null, e.getMessage());
+            throw e;
         }
         journal.correlate(event.id());
-        var problem = !"aws.autoscaling".equals(event.source()) ? "source " + event.source() + " is not aws.autoscaling"
-                : !detailType.equals(event.detailType()) ? "detail-type " + event.detailType() + " is not "
-                        + detailType
-                : !transition.equals(event.transition()) ? "transition " + event.transition() + " is not "
-                        + transition
-                : !settings.groupName().equals(event.groupName()) ? "group " + event.groupName() + " is not "
-                        + settings.groupName()
-                : hookName.isEmpty() || !hookName.equals(event.hookName()) ? "hook " + event.hookName()
-                        + " is not " + (hookName.isEmpty() ? "configured" : hookName)
-                : !LaunchHookHandler.INSTANCE_ID.matcher(event.instanceId()).matches() ? "instance id is malformed"
-                : event.token() != null && !LaunchHookHandler.TOKEN.matcher(event.token()).matches()
-                        ? "lifecycle token is malformed"
-                : null;
-        if (problem != null) {
-            journal.record("event-ignored", Map.of("reason", problem));
-            return new Accepted(null, null, problem);
-        }
+        Rule.check(rules, event);
         return new Accepted(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(), event.token()),
-                event.time(), null);
+                event.time());
     }
 }

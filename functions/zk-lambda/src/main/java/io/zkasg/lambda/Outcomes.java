@@ -1,7 +1,7 @@
 package io.zkasg.lambda;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.zkasg.core.LaunchOutcome;
+import io.zkasg.core.HookOutcome;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
@@ -25,19 +25,19 @@ final class Outcomes {
         }
     }
 
-    static Map<String, Object> summary(LaunchOutcome outcome) {
+    static Map<String, Object> summary(HookOutcome outcome) {
         var map = new LinkedHashMap<String, Object>();
         map.put("outcome", outcome.getClass().getSimpleName());
         map.put("reason", outcome.reason());
-        if (outcome instanceof LaunchOutcome.CommandSent sent) {
+        if (outcome instanceof HookOutcome.CommandSent sent) {
             map.put("nodeId", sent.nodeId());
             map.put("eniId", sent.eniId());
             map.put("volumeId", sent.volumeId());
             map.put("commandId", sent.commandId());
-        } else if (outcome instanceof LaunchOutcome.Completed done) {
+        } else if (outcome instanceof HookOutcome.Completed done) {
             map.put("result", done.result().name());
             map.put("alreadyDone", done.alreadyDone());
-        } else if (outcome instanceof LaunchOutcome.Deferred deferred) {
+        } else if (outcome instanceof HookOutcome.Deferred deferred) {
             map.put("resumeInSeconds", deferred.delay().toSeconds());
         }
         return map;

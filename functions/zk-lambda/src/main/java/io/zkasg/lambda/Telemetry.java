@@ -1,6 +1,6 @@
 package io.zkasg.lambda;
 
-import io.zkasg.core.LaunchOutcome;
+import io.zkasg.core.HookOutcome;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.Metrics;
 import io.zkasg.core.port.Metrics.Metric;
@@ -59,11 +59,11 @@ final class Telemetry {
     }
 
     /** Publishes the invocation's metrics. */
-    void finish(String action, long started, LaunchOutcome outcome) {
+    void finish(String action, long started, HookOutcome outcome) {
         double millis = (System.nanoTime() - started) / 1_000_000.0;
         metrics.publish(Map.of("Action", action), invocation(millis),
                 Map.of("outcome", outcome.getClass().getSimpleName()));
-        if (outcome instanceof LaunchOutcome.Completed done && !done.alreadyDone()) {
+        if (outcome instanceof HookOutcome.Completed done && !done.alreadyDone()) {
             var name = done.result() == LifecycleResult.ABANDON ? "HookAbandoned" : "HookContinued";
             metrics.publish(Map.of(), List.of(Metric.count(name, 1)), Map.of("action", action,
                     "reason", done.reason()));

@@ -55,7 +55,7 @@ public final class Wiring {
      * (the SQS adapter needs it to encode tickets).
      */
     public Wiring(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
-                  Function<Function<io.zkasg.core.LaunchTicket, String>, ResumeScheduler> schedulerFor,
+                  Function<Function<io.zkasg.core.HookTicket, String>, ResumeScheduler> schedulerFor,
                   Clock clock, Pauser pauser, RandomGenerator random, ScriptBundle bundle, PrintStream log) {
         var json = new ObjectMapper();
         this.settings = settings;

@@ -1,6 +1,7 @@
 package io.zkasg.local;
 
-import io.zkasg.lambda.Functions;
+import io.zkasg.flows.CloudDriver;
+import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;

@@ -2,6 +2,7 @@ package io.zkasg.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zkasg.flows.CloudDriver;
 import io.zkasg.testkit.FakeCloud;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

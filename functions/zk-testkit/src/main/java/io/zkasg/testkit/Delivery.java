@@ -1,6 +1,6 @@
 package io.zkasg.testkit;
 
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import java.time.Instant;
 
 /** Something the cloud would deliver to the orchestrator's functions: an EventBridge event or an SQS message. */
@@ -23,6 +23,6 @@ public sealed interface Delivery {
     }
 
     /** A launch the orchestrator asked to resume later. */
-    record Resume(LaunchTicket ticket, Instant due) implements Delivery {
+    record Resume(HookTicket ticket, Instant due) implements Delivery {
     }
 }

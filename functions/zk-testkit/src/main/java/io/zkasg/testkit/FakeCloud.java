@@ -1,6 +1,6 @@
 package io.zkasg.testkit;
 
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.GroupMember;
@@ -887,7 +887,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     // ---------------------------------------------------------------- ResumeScheduler
 
     @Override
-    public void resumeLater(LaunchTicket ticket, Duration delay) {
+    public void resumeLater(HookTicket ticket, Duration delay) {
         enter("SendMessage", true, true);
         synchronized (this) {
             fault("SendMessage");

@@ -1,6 +1,6 @@
 package io.zkasg.core.port;
 
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import java.time.Duration;
 
 /**
@@ -10,5 +10,5 @@ import java.time.Duration;
 public interface ResumeScheduler {
 
     /** Delivers {@code ticket} to the launch use case again after about {@code delay} (at most 15 minutes). */
-    void resumeLater(LaunchTicket ticket, Duration delay);
+    void resumeLater(HookTicket ticket, Duration delay);
 }

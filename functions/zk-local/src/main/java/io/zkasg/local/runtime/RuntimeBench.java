@@ -1,10 +1,10 @@
 package io.zkasg.local.runtime;
 
-import io.zkasg.core.LaunchTicket;
+import io.zkasg.core.HookTicket;
 import io.zkasg.core.model.LifecycleRef;
-import io.zkasg.lambda.Functions;
+import io.zkasg.flows.CloudDriver;
+import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
-import io.zkasg.local.CloudDriver;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
 import io.zkasg.testkit.FakeCloud;
@@ -230,7 +230,7 @@ public final class RuntimeBench {
     private static byte[] resumeEvent(Scene scene) {
         var event = scene.cloud().launch(nextInstanceId(), "us-east-1a", null, false);
         scene.cloud().tick();
-        var ticket = LaunchTicket.first(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
+        var ticket = HookTicket.first(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
                 event.token()), Instant.now());
         var body = scene.local().encode(ticket);
         var record = Map.of("messageId", java.util.UUID.randomUUID().toString(), "receiptHandle", "rh",

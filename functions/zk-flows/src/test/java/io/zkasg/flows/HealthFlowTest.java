@@ -1,4 +1,4 @@
-package io.zkasg.local;
+package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.core.HealthSettings;
 import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.model.ServerFigures;
-import io.zkasg.lambda.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;

@@ -1,4 +1,4 @@
-package io.zkasg.local.template;
+package io.zkasg.stack;
 
 import java.io.IOException;
 import java.io.InputStream;

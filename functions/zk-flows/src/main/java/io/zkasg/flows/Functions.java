@@ -1,5 +1,11 @@
-package io.zkasg.lambda;
+package io.zkasg.flows;
 
+import io.zkasg.lambda.CommandStatusHandler;
+import io.zkasg.lambda.HealthCheckHandler;
+import io.zkasg.lambda.LaunchHookHandler;
+import io.zkasg.lambda.LaunchResumeHandler;
+import io.zkasg.lambda.TerminateHookHandler;
+import io.zkasg.lambda.Wiring;
 import java.util.Map;
 
 /**
@@ -48,7 +54,7 @@ public final class Functions {
     }
 
     /** The JSON form of a resume ticket, as the SQS adapter would send it. */
-    public String encode(io.zkasg.core.LaunchTicket ticket) {
-        return resume.codec().encode(ticket);
+    public String encode(io.zkasg.core.HookTicket ticket) {
+        return resume.encode(ticket);
     }
 }

@@ -1,4 +1,4 @@
-package io.zkasg.local;
+package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

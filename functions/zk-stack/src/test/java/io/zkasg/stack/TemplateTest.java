@@ -1,7 +1,7 @@
-package io.zkasg.local.template;
+package io.zkasg.stack;
 
-import static io.zkasg.local.template.CfnTemplate.list;
-import static io.zkasg.local.template.CfnTemplate.map;
+import static io.zkasg.stack.CfnTemplate.list;
+import static io.zkasg.stack.CfnTemplate.map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,9 +1,8 @@
-package io.zkasg.local;
+package io.zkasg.flows;
 
 import io.zkasg.core.HealthSettings;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
-import io.zkasg.lambda.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;

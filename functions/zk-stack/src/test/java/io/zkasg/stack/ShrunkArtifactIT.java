@@ -1,4 +1,4 @@
-package io.zkasg.local.template;
+package io.zkasg.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
