@@ -76,6 +76,19 @@ test: tools
 	bash .ci/summary /tmp/zkasg-bats.log; \
 	test $$mvn_rc -eq 0 -a $$bats_rc -eq 0
 
+# Sample events for `sam local invoke`: copies of events/*.json whose timestamps are now, so that the functions do
+# not ignore them as older than the heartbeat timeout (the files in events/ keep fixed dates for the tests):
+#   make events && sam local invoke LaunchHookFunction -e target/events/launch-us-east-1a.json
+EVENTS_OUT ?= target/events
+.PHONY: events
+events:
+	@mkdir -p "$(EVENTS_OUT)"; now=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
+	for f in events/*.json; do \
+	  [ "$$f" != events/env-vars.json ] || continue; \
+	  sed -E 's/("(time|Time|requested-date-time)": ")[^"]*"/\1'"$$now"'"/' "$$f" > "$(EVENTS_OUT)/$${f##*/}"; \
+	done; \
+	echo "make: wrote $(EVENTS_OUT)/*.json with the time $$now"
+
 # Benchmark: JVM start to completed hook through the real SDK adapters against the local AWS-shaped endpoint.
 .PHONY: bench
 bench:

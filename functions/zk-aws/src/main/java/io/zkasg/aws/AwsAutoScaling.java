@@ -87,6 +87,20 @@ public final class AwsAutoScaling implements AutoScalingPort {
     }
 
     @Override
+    public List<GroupMember> groupMembers(String groupName) {
+        DescribeAutoScalingGroupsRequest describe = DescribeAutoScalingGroupsRequest.builder()
+                .autoScalingGroupNames(groupName)
+                .build();
+        // An unknown group is an empty list, not an error (as DescribeAutoScalingGroups answers it).
+        return AwsErrors.call(Call.OTHER, () -> autoScaling.describeAutoScalingGroups(describe).autoScalingGroups()
+                .stream()
+                .filter(g -> groupName.equals(g.autoScalingGroupName()))
+                .flatMap(g -> g.instances().stream())
+                .map(i -> new GroupMember(i.instanceId(), groupName, i.lifecycleStateAsString(), i.healthStatus()))
+                .toList());
+    }
+
+    @Override
     public void markUnhealthy(String instanceId) {
         // Not respecting the grace period: the health function only calls this after several failed checks of a node
         // that was serving before, so the grace period (meant for booting instances) has nothing left to protect.

@@ -9,10 +9,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.DescribeInstanceInformationRequest;
+import software.amazon.awssdk.services.ssm.model.GetCommandInvocationRequest;
 import software.amazon.awssdk.services.ssm.model.InstanceInformation;
 import software.amazon.awssdk.services.ssm.model.InstanceInformationStringFilter;
+import software.amazon.awssdk.services.ssm.model.InvocationDoesNotExistException;
 import software.amazon.awssdk.services.ssm.model.SendCommandRequest;
 
 /** {@link SsmPort} over Systems Manager. */
@@ -48,6 +51,22 @@ public final class AwsSsm implements SsmPort {
                 .findFirst()
                 .map(info -> "Online".equals(info.pingStatusAsString()) ? AgentStatus.ONLINE : AgentStatus.UNREACHABLE)
                 .orElse(AgentStatus.NOT_REGISTERED);
+    }
+
+    @Override
+    public Optional<String> commandStatus(String commandId, String instanceId) {
+        GetCommandInvocationRequest request = GetCommandInvocationRequest.builder()
+                .commandId(commandId)
+                .instanceId(instanceId)
+                .build();
+        try {
+            return Optional.of(AwsErrors.call(Call.OTHER,
+                    () -> ssm.getCommandInvocation(request).statusAsString()));
+        } catch (InvocationDoesNotExistException e) {
+            return Optional.empty(); // SSM does not know this command on this instance
+        } catch (CloudException.AgentNotReady e) {
+            return Optional.empty(); // InvalidInstanceId: SSM does not know the instance (any more)
+        }
     }
 
     @Override

@@ -243,4 +243,30 @@ class AwsAutoScalingTest extends AgainstStub {
         assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
         assertThat(stub.count("SuspendProcesses")).isZero();
     }
+
+    @Test
+    void groupMembers_shouldListTheGroupsInstancesWithTheirLifecycleStates() {
+        // GIVEN
+        stub.on("DescribeAutoScalingGroups", r -> AwsShapes.describeAutoScalingGroups(Map.of("zk-asg", List.of()),
+                List.of(new GroupMember("i-1", "zk-asg", "Pending:Wait", "Healthy"),
+                        new GroupMember("i-2", "zk-asg", "Terminating:Wait", "Unhealthy"))));
+
+        // WHEN
+        var members = autoScaling.groupMembers("zk-asg");
+
+        // THEN
+        assertThat(members).containsExactly(new GroupMember("i-1", "zk-asg", "Pending:Wait", "Healthy"),
+                new GroupMember("i-2", "zk-asg", "Terminating:Wait", "Unhealthy"));
+        assertThat(stub.requests("DescribeAutoScalingGroups").get(0).param("AutoScalingGroupNames.member.1"))
+                .isEqualTo("zk-asg");
+    }
+
+    @Test
+    void groupMembers_shouldBeEmpty_whenTheGroupDoesNotExist() {
+        // GIVEN: AWS answers an unknown group name with an empty list
+        stub.on("DescribeAutoScalingGroups", r -> AwsShapes.describeAutoScalingGroups(Map.of()));
+
+        // WHEN / THEN
+        assertThat(autoScaling.groupMembers("zk-asg")).isEmpty();
+    }
 }

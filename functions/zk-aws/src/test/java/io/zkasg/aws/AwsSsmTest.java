@@ -114,4 +114,24 @@ class AwsSsmTest extends AgainstStub {
         // WHEN / THEN
         assertThat(catchThrowable(() -> ssm.agentStatus("i-1"))).isInstanceOf(CloudException.Throttled.class);
     }
+
+    @Test
+    void commandStatus_shouldReadTheInvocationsStatus_byCommandAndInstance() {
+        // GIVEN
+        stub.on("GetCommandInvocation", r -> AwsShapes.getCommandInvocation("c-1", "i-1", "Failed"));
+
+        // WHEN / THEN
+        assertThat(ssm.commandStatus("c-1", "i-1")).contains("Failed");
+        assertThat(stub.requests("GetCommandInvocation").get(0).json()).containsEntry("CommandId", "c-1")
+                .containsEntry("InstanceId", "i-1");
+    }
+
+    @Test
+    void commandStatus_shouldBeEmpty_whenSsmDoesNotKnowTheInvocation() {
+        // GIVEN: GetCommandInvocation's documented error for an unknown command/instance pair
+        stub.enqueue("GetCommandInvocation", error("InvocationDoesNotExist", ""));
+
+        // WHEN / THEN
+        assertThat(ssm.commandStatus("c-1", "i-1")).isEmpty();
+    }
 }

@@ -1,6 +1,6 @@
 package io.zkasg.core;
 
-import static io.zkasg.core.SlotRelease.fields;
+import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
@@ -58,6 +58,14 @@ public final class CommandStatusUseCase {
         if (current.isPresent() && !current.get().equals(commandId)) {
             return ignored(instanceId, "command " + commandId + " " + status + " but " + current.get()
                     + " is the instance's bootstrap command");
+        }
+        if (current.isEmpty() && instance.isPresent() && !instance.get().isGone()) {
+            // SendCommand has no idempotency token and the command tag is written after it: a retried send or a
+            // failed tag write can start a second bootstrap, and only the tagged one speaks for the launch. Not
+            // tagged (yet, or ever): another bootstrap may be serving the node, so never abandon on this one; the
+            // reconciler re-drives the launch, which reads the tagged command's status or sends a bootstrap.
+            return ignored(instanceId, "command " + commandId + " " + status + " is not (yet) the instance's tagged "
+                    + "bootstrap command; not abandoning a node another bootstrap may serve");
         }
         if (instance.isEmpty() || instance.get().isGone()) {
             return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status

@@ -1,6 +1,6 @@
 package io.zkasg.core;
 
-import static io.zkasg.core.SlotRelease.fields;
+import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.port.AutoScalingPort;
@@ -10,7 +10,8 @@ import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.ResumeScheduler;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
@@ -55,25 +56,57 @@ final class Deferral {
     HookOutcome defer(HookTicket ticket, String step, String reason) {
         var now = clock.instant();
         var delay = settings.resumeDelay();
-        var heartbeat = ticket.lastHeartbeat();
-        // Keep the hook alive: beat when the next resumption would land past half of the heartbeat timeout.
-        if (Duration.between(heartbeat, now.plus(delay)).compareTo(settings.heartbeatTimeout().dividedBy(2)) > 0) {
-            try {
-                autoScaling.recordHeartbeat(ticket.ref());
-                heartbeat = now;
-                journal.record("heartbeat", fields(ticket.instanceId(), "hook", ticket.ref().hookName()));
-            } catch (CloudException.NoActiveLifecycleAction e) {
-                var why = "the lifecycle action is over (" + e.code() + ")";
-                journal.record(step + "-ignored", fields(ticket.instanceId(), "reason", why));
-                return new HookOutcome.Ignored(why);
-            }
+        var beat = keepAlive(ticket, step, delay);
+        if (beat.isEmpty()) {
+            var why = "the lifecycle action is over";
+            return new HookOutcome.Ignored(why);
         }
         var chain = String.format("%016x", random.nextLong());
-        scheduler.resumeLater(ticket.next(heartbeat, chain), delay);
-        // After the send, never before: the message named by the tag must be in flight.
-        ec2.tagInstance(ticket.instanceId(), Map.of(InstanceTags.RESUME_CHAIN, chain));
+        scheduler.resumeLater(ticket.next(beat.get(), chain), delay);
+        // After the send, never before: the message named by the tag must be in flight. The wait stamp goes in the
+        // same call, so the reconciler sees a chain that died (a lost message, a crash) once its stamp is old.
+        var tags = new LinkedHashMap<String, String>();
+        tags.put(InstanceTags.RESUME_CHAIN, chain);
+        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), ticket.startedAt(), ticket.ref().hookName())
+                .format());
+        try {
+            ec2.tagInstance(ticket.instanceId(), tags);
+        } catch (CloudException.NotFound e) {
+            // Right after RunInstances EC2 may not know the instance yet (eventual consistency). The message is in
+            // flight and no tag names another one, so it goes on; nothing else to do.
+            journal.record("tag-deferred", fields(ticket.instanceId(), "code", e.code()));
+        }
         journal.record(step + "-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
                 "delaySeconds", delay.toSeconds()));
         return new HookOutcome.Deferred(reason, delay);
+    }
+
+    /**
+     * Beats the hook when a wait of {@code ahead} from now, plus the reconciler's reaction to a wait that dies, would
+     * not fit in what is left of the heartbeat timeout. Returns when the heartbeat timer last restarted, or empty
+     * when the action is over (completed or timed out).
+     */
+    Optional<Instant> keepAlive(HookTicket ticket, String step, Duration ahead) {
+        var now = clock.instant();
+        var heartbeat = ticket.lastHeartbeat();
+        var needed = Duration.between(heartbeat, now.plus(ahead)).plus(settings.reconcileReaction());
+        if (needed.compareTo(settings.heartbeatTimeout()) < 0) {
+            return Optional.of(heartbeat);
+        }
+        try {
+            autoScaling.recordHeartbeat(ticket.ref());
+            journal.record("heartbeat", fields(ticket.instanceId(), "hook", ticket.ref().hookName()));
+            return Optional.of(now);
+        } catch (CloudException.NoActiveLifecycleAction e) {
+            var why = "the lifecycle action is over (" + e.code() + ")";
+            journal.record(step + "-ignored", fields(ticket.instanceId(), "reason", why));
+            return Optional.empty();
+        }
+    }
+
+    /** The wait stamp of a command just sent: its status is due within the command's timeout. */
+    String commandStamp(HookTicket ticket) {
+        return new WaitStamp(clock.instant().plus(settings.commandTimeout()), ticket.startedAt(),
+                ticket.ref().hookName()).format();
     }
 }

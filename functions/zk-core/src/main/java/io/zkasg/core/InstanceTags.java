@@ -23,6 +23,19 @@ public final class InstanceTags {
      */
     public static final String RESUME_CHAIN = "zkasg:resume-chain";
 
+    /**
+     * When the action's current wait should end and when the action started, for the hook it names:
+     * {@code <until epoch s> <started epoch s> <hook name>}. Written with the tag of what it waits for (resume chain,
+     * bootstrap or stop command) in one CreateTags; the health function's reconciler re-drives an action whose wait
+     * is over by more than {@code RECONCILE_GRACE_SECONDS} (see {@link WaitStamp}).
+     */
+    public static final String WAIT = "zkasg:wait";
+    /**
+     * Written by the reconciler when it first sees an action waiting without a {@link #WAIT} stamp for its hook
+     * (its first event was lost, or the function crashed before its first wait): {@code <epoch s> <hook name>}.
+     */
+    public static final String WAIT_SEEN = "zkasg:wait-seen";
+
     private InstanceTags() {
     }
 }

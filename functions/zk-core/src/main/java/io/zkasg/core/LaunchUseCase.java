@@ -1,9 +1,10 @@
 package io.zkasg.core;
 
-import static io.zkasg.core.SlotRelease.fields;
+import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
@@ -69,6 +70,9 @@ public final class LaunchUseCase {
         } catch (CloudException.NotFound e) {
             // The instance can be terminated under our feet (an ABANDON by a duplicate, a scale-in, a crash).
             var instance = ec2.describeInstance(ticket.instanceId());
+            if (instance.isEmpty() && youngerThanNotFoundPatience(ticket)) {
+                return defer(ticket, "EC2 does not show the instance yet (" + e.code() + ")");
+            }
             if (instance.isEmpty() || instance.get().isGone()) {
                 return ignored(ticket.instanceId(), "instance went away during the launch (" + e.code() + ")");
             }
@@ -84,6 +88,11 @@ public final class LaunchUseCase {
                     + ": Auto Scaling has applied its default result already");
         }
         var found = ec2.describeInstance(id);
+        if (found.isEmpty() && youngerThanNotFoundPatience(ticket)) {
+            // Right after RunInstances, DescribeInstances may answer InvalidInstanceID.NotFound for a while (EC2's
+            // eventual consistency): wait, bounded, instead of dropping the launch.
+            return defer(ticket, "EC2 does not show the instance yet (eventual consistency after launch)");
+        }
         if (found.isEmpty() || found.get().isGone()) {
             return ignored(id, "instance is " + found.map(InstanceView::state).orElse("unknown to EC2"));
         }
@@ -97,6 +106,10 @@ public final class LaunchUseCase {
         }
         var sent = instance.tag(InstanceTags.BOOTSTRAP_COMMAND);
         if (sent.isPresent()) {
+            if (ticket.attempt() > 1) {
+                // Re-driven (the reconciler saw the command's wait run out): its status event may be lost.
+                return commandEnded(ticket, sent.get());
+            }
             return ignored(id, "bootstrap command " + sent.get() + " was sent already; its status completes the hook");
         }
         var az = instance.availabilityZone();
@@ -244,6 +257,10 @@ public final class LaunchUseCase {
         } catch (IllegalArgumentException e) {
             return release.abandon(ticket.ref(), "refusing to send the bootstrap command: " + e.getMessage());
         }
+        // The command's status completes the hook: give it a full heartbeat period (plus the reconciler's reaction).
+        if (deferral.keepAlive(ticket, "launch", settings.commandTimeout()).isEmpty()) {
+            return new HookOutcome.Ignored("the lifecycle action is over");
+        }
         String commandId;
         try {
             commandId = ssm.sendCommand(id, settings.bootstrapDocument(), parameters,
@@ -254,6 +271,7 @@ public final class LaunchUseCase {
         var tags = new LinkedHashMap<String, String>();
         tags.put(settings.nodeIdTagKey(), Integer.toString(slot.nodeId()));
         tags.put(InstanceTags.BOOTSTRAP_COMMAND, commandId);
+        tags.put(InstanceTags.WAIT, deferral.commandStamp(ticket));
         ec2.tagInstance(id, tags);
         var logged = new LinkedHashMap<String, String>(parameters);
         logged.remove("Bundle");
@@ -280,6 +298,33 @@ public final class LaunchUseCase {
             }
             pauser.pause(POLL_INTERVAL);
         }
+    }
+
+    /** How long a launch waits for EC2 to show its instance before it drops the event. */
+    static final Duration NOT_FOUND_PATIENCE = Duration.ofMinutes(5);
+
+    private boolean youngerThanNotFoundPatience(HookTicket ticket) {
+        return Duration.between(ticket.startedAt(), clock.instant()).compareTo(NOT_FOUND_PATIENCE) < 0;
+    }
+
+    /**
+     * Asks SSM how the instance's bootstrap command ended, for a launch whose status event never came: Success
+     * continues the hook, a failure abandons it; still running, the status event (or the next re-drive) ends it.
+     */
+    private HookOutcome commandEnded(HookTicket ticket, String commandId) {
+        var id = ticket.instanceId();
+        var status = ssm.commandStatus(commandId, id);
+        journal.record("command-status-read", fields(id, "commandId", commandId, "status", status.orElse("unknown")));
+        if (status.filter("Success"::equals).isPresent()) {
+            return release.complete(ticket.ref(), LifecycleResult.CONTINUE, "bootstrap command " + commandId
+                    + " succeeded (read from SSM)");
+        }
+        if (status.filter(CommandStatusUseCase.FAILED::contains).isPresent()) {
+            return release.abandon(ticket.ref(), "bootstrap command " + commandId + " ended " + status.get()
+                    + " (read from SSM)");
+        }
+        return ignored(id, "bootstrap command " + commandId + " is " + status.orElse("unknown to SSM")
+                + "; its status completes the hook");
     }
 
     private HookOutcome defer(HookTicket ticket, String reason) {

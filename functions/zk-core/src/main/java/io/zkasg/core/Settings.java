@@ -30,6 +30,7 @@ public record Settings(
         Duration terminateMaxWait,
         Duration releaseForceAfter,
         Duration probeTimeout,
+        Duration reconcileGrace,
         String zkDistUrl,
         String zkSha512) {
 
@@ -40,6 +41,19 @@ public record Settings(
     static final Pattern HTTPS_URL = Pattern.compile("https://[A-Za-z0-9._~:/?#@&+,=%-]{1,512}");
     static final Pattern SHA512 = Pattern.compile("[0-9a-f]{128}");
     static final Pattern NAME_PREFIX = Pattern.compile("[A-Za-z0-9._-]{0,64}");
+
+    /** How often the health function (and its reconciler) runs: its schedule, rate(1 minute) in template.yaml. */
+    public static final Duration HEALTH_PERIOD = Duration.ofSeconds(60);
+    /** The health function's own timeout (template.yaml): a run that re-drives can end this late. */
+    public static final Duration HEALTH_RUN = Duration.ofSeconds(60);
+
+    /**
+     * The longest a dead wait goes unnoticed: its stamp's end, then the grace, then up to one schedule period until
+     * the next health run, then that run itself. Every wait must leave the hook at least this much time.
+     */
+    public Duration reconcileReaction() {
+        return reconcileGrace.plus(HEALTH_PERIOD).plus(HEALTH_RUN);
+    }
 
     /** Tag written on the instance: the node id it holds. */
     public String nodeIdTagKey() {
@@ -73,6 +87,7 @@ public record Settings(
                 r.seconds("TERMINATE_MAX_WAIT_SECONDS", 3600, 0, 172800),
                 r.seconds("RELEASE_FORCE_AFTER_SECONDS", 120, 30, 3600),
                 Duration.ofMillis(r.integer("ZK_PROBE_TIMEOUT_MILLIS", 2000, 100, 10000)),
+                r.seconds("RECONCILE_GRACE_SECONDS", 60, 10, 3600),
                 r.text("ZK_DIST_URL", "", Pattern.compile("|" + HTTPS_URL.pattern())),
                 r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())));
         if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {
@@ -82,11 +97,39 @@ public record Settings(
             throw new ConfigException("RESUME_DELAY_SECONDS must be at most a third of HEARTBEAT_TIMEOUT_SECONDS, "
                     + "so that a waiting launch can send heartbeats in time");
         }
+        settings.checkWaitsFitTheHook();
         if (settings.clientPort == settings.quorumPort || settings.clientPort == settings.electionPort
                 || settings.quorumPort == settings.electionPort) {
             throw new ConfigException("ZK_CLIENT_PORT, ZK_QUORUM_PORT and ZK_ELECTION_PORT must differ");
         }
         return settings;
+    }
+
+    /**
+     * Refuses every combination where a wait could outlive the hook: a lifecycle action would then end by its
+     * timeout (a launch ABANDONed, a terminate CONTINUEd with ZooKeeper running) instead of by the functions. A
+     * deferral beats the hook so that its resume message plus the reconciler's reaction fit in one heartbeat timeout;
+     * a command is sent right after a heartbeat and its wait stamp ends after the command's timeout. A lost message,
+     * a crash or a redelivery after the queue's visibility timeout are all caught by the reconciler within that
+     * reaction, so the visibility timeout itself needs no bound here.
+     */
+    private void checkWaitsFitTheHook() {
+        var reaction = reconcileReaction();
+        var hb = heartbeatTimeout.toSeconds();
+        if (resumeDelay.plus(reaction).compareTo(heartbeatTimeout) >= 0) {
+            throw new ConfigException("RESUME_DELAY_SECONDS (" + resumeDelay.toSeconds()
+                    + ") + RECONCILE_GRACE_SECONDS (" + reconcileGrace.toSeconds()
+                    + ") + 120 s (health schedule and run) must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb
+                    + "), or a lost resume message lets the hook time out: "
+                    + "lower RECONCILE_GRACE_SECONDS or RESUME_DELAY_SECONDS, or raise HEARTBEAT_TIMEOUT_SECONDS");
+        }
+        if (commandTimeout.plus(reaction).compareTo(heartbeatTimeout) >= 0) {
+            throw new ConfigException("COMMAND_TIMEOUT_SECONDS (" + commandTimeout.toSeconds()
+                    + ") + RECONCILE_GRACE_SECONDS (" + reconcileGrace.toSeconds() + ") + 120 s (health schedule and "
+                    + "run) must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a lost command status lets the "
+                    + "hook time out: lower COMMAND_TIMEOUT_SECONDS or RECONCILE_GRACE_SECONDS, or raise "
+                    + "HEARTBEAT_TIMEOUT_SECONDS");
+        }
     }
 
     /** A whole-number variable within bounds, for callers that have their own settings; fails naming it. */

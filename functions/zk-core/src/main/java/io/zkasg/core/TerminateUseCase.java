@@ -1,6 +1,6 @@
 package io.zkasg.core;
 
-import static io.zkasg.core.SlotRelease.fields;
+import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.InstanceView;
@@ -81,6 +81,15 @@ public final class TerminateUseCase {
         }
         var stop = instance.tag(InstanceTags.STOP_COMMAND);
         if (stop.isPresent()) {
+            if (ticket.attempt() > 1) {
+                // Re-driven (the reconciler saw the stop's wait run out): its status event may be lost.
+                var status = ssm.commandStatus(stop.get(), id);
+                journal.record("command-status-read", fields(id, "commandId", stop.get(), "status",
+                        status.orElse("unknown")));
+                if (status.filter(s -> "Success".equals(s) || CommandStatusUseCase.FAILED.contains(s)).isPresent()) {
+                    return onStopEnded(stop.get(), id, status.get());
+                }
+            }
             return ignored(id, "stop command " + stop.get() + " was sent already; its status completes the hook");
         }
         var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
@@ -101,11 +110,16 @@ public final class TerminateUseCase {
         }
         var volume = catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent());
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
+            // The stop's status completes the hook: give it a full heartbeat period.
+            if (deferral.keepAlive(ticket, "terminate", settings.commandTimeout()).isEmpty()) {
+                return new HookOutcome.Ignored("the lifecycle action is over");
+            }
             try {
                 var commandId = ssm.sendCommand(id, settings.stopDocument(),
                         CommandParameters.stop(volume.get().volumeId(), bundle), "zkasg stop node " + nodeId,
                         settings.commandTimeout());
-                ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId));
+                ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId,
+                        InstanceTags.WAIT, deferral.commandStamp(ticket)));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId));
                 return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
@@ -118,7 +132,7 @@ public final class TerminateUseCase {
         journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
         ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
-        return finishRelease(HookTicket.first(ref, clock.instant()));
+        return finishRelease(releaseTicket(ref));
     }
 
     /**
@@ -218,7 +232,16 @@ public final class TerminateUseCase {
         } catch (CloudException.NotFound e) {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
         }
-        return finishRelease(HookTicket.first(ref, clock.instant()));
+        return finishRelease(releaseTicket(ref));
+    }
+
+    /**
+     * The release phase starts now; when the hook's timer last restarted is not known here (a heartbeat before the
+     * stop, or none), so the first deferral beats.
+     */
+    private HookTicket releaseTicket(LifecycleRef ref) {
+        var now = clock.instant();
+        return new HookTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, "");
     }
 
     private HookOutcome ignored(String instanceId, String reason) {

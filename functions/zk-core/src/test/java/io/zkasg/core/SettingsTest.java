@@ -45,6 +45,10 @@ class SettingsTest {
         "RESUME_DELAY_SECONDS|600    |RESUME_DELAY_SECONDS must be at most a third",
         "ZK_DIST_URL|https://example.invalid/zk.tgz|ZK_DIST_URL and ZK_SHA512 go together",
         "LEGACY_NAME_PREFIX|ZK *     |LEGACY_NAME_PREFIX='ZK *' does not match",
+        "HEARTBEAT_TIMEOUT_SECONDS|780|raise HEARTBEAT_TIMEOUT_SECONDS",
+        "COMMAND_TIMEOUT_SECONDS|720 |COMMAND_TIMEOUT_SECONDS (720) + RECONCILE_GRACE_SECONDS (60) + 120 s",
+        "RECONCILE_GRACE_SECONDS|5   |RECONCILE_GRACE_SECONDS=5 is outside 10..3600",
+        "RECONCILE_GRACE_SECONDS|200 |lower COMMAND_TIMEOUT_SECONDS or RECONCILE_GRACE_SECONDS",
     })
     void fromEnv_shouldFailNamingTheVariable_whenAValueIsBad(String name, String value, String message) {
         var env = minimal();
@@ -56,5 +60,34 @@ class SettingsTest {
 
         assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining(message);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        // heartbeat, resume delay, grace, command timeout, the variable the message names
+        "300, 15, 60, 110, ''",
+        "240, 80, 60, 30, RESUME_DELAY_SECONDS",
+        "300, 15, 60, 200, COMMAND_TIMEOUT_SECONDS",
+        "900, 15, 60, 600, ''",
+    })
+    void fromEnv_shouldRefuseEveryWaitThatCanOutliveTheHook_namingTheVariable(int heartbeat, int delay, int grace,
+                                                                              int command, String named) {
+        var env = minimal();
+        env.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(heartbeat));
+        env.put("RESUME_DELAY_SECONDS", Integer.toString(delay));
+        env.put("RECONCILE_GRACE_SECONDS", Integer.toString(grace));
+        env.put("COMMAND_TIMEOUT_SECONDS", Integer.toString(command));
+
+        if (named.isEmpty()) {
+            var settings = Settings.fromEnv(env);
+            // What the check promises: a wait plus the reconciler's reaction fits in one heartbeat timeout.
+            assertThat(settings.resumeDelay().plus(settings.reconcileReaction()))
+                    .isLessThan(settings.heartbeatTimeout());
+            assertThat(settings.commandTimeout().plus(settings.reconcileReaction()))
+                    .isLessThan(settings.heartbeatTimeout());
+        } else {
+            assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith(named).hasMessageContaining("HEARTBEAT_TIMEOUT_SECONDS");
+        }
     }
 }

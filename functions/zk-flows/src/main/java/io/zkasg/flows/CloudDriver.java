@@ -156,6 +156,45 @@ public final class CloudDriver {
         }
     }
 
+    /**
+     * Like {@link #runUntilQuiet} with the health function scheduled every minute (as EventBridge runs it), and the
+     * deliveries {@code lost} accepts dropped (a lost event or message). Runs for the whole {@code duration}.
+     */
+    public void runWithHealth(Duration duration, java.util.function.Predicate<Delivery> lost) {
+        var end = clock.instant().plus(duration);
+        var nextHealth = clock.instant();
+        while (clock.instant().isBefore(end)) {
+            var due = cloud.takeDue();
+            for (var d : due) {
+                if (lost.test(d)) {
+                    transcript.add(clock.instant() + " " + describe(d) + " -> LOST");
+                } else {
+                    deliver(d);
+                }
+            }
+            if (!due.isEmpty()) {
+                continue;
+            }
+            if (!clock.instant().isBefore(nextHealth)) {
+                health();
+                nextHealth = clock.instant().plus(Settings.HEALTH_PERIOD);
+                continue;
+            }
+            var next = cloud.nextDue().filter(n -> n.isBefore(end)).orElse(end);
+            clock.set(next.isAfter(nextHealth) ? nextHealth : next);
+        }
+        cloud.tick();
+    }
+
+    /** One run of the health function (and its reconciler), as the schedule invokes it. */
+    public Map<String, Object> health() {
+        var event = "{\"id\":\"health-" + ++messages + "\",\"source\":\"aws.events\","
+                + "\"detail-type\":\"Scheduled Event\",\"time\":\"" + clock.instant() + "\",\"detail\":{}}";
+        var result = functions.health(event.getBytes(StandardCharsets.UTF_8));
+        transcript.add(clock.instant() + " health -> redriven " + result.get("redriven"));
+        return result;
+    }
+
     static String describe(Delivery delivery) {
         if (delivery instanceof Delivery.Lifecycle l) {
             return (l.isLaunch() ? "launch " : "terminate ") + l.instanceId();

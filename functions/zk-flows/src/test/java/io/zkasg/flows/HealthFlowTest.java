@@ -337,7 +337,8 @@ class HealthFlowTest {
         // THEN
         assertThat(cloud.suspendedProcesses()).containsExactly("AZRebalance");
         assertThat(cloud.calls().stream().filter(c -> c.operation().equals("SuspendProcesses"))).hasSize(1);
-        assertThat(cloud.calls().stream().filter(c -> c.operation().equals("DescribeAutoScalingGroups"))).hasSize(2);
+        // Two per run: the suspended processes, and the waiting actions for the reconciler.
+        assertThat(cloud.calls().stream().filter(c -> c.operation().equals("DescribeAutoScalingGroups"))).hasSize(4);
         assertThat(steps("az-rebalance-suspended")).hasSize(1);
     }
 

@@ -1,19 +1,22 @@
 package io.zkasg.lambda;
 
 import io.zkasg.core.HealthUseCase;
+import io.zkasg.core.Reconciler;
 import io.zkasg.core.port.CloudException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * EventBridge schedule (every minute) → check every member of the ensemble, count failures, replace a node that stays
+ * EventBridge schedule (every minute) → re-drive every lifecycle action whose wait died ({@link Reconciler}), check
+ * every member of the ensemble, count failures, replace a node that stays
  * sick when that is safe, report stale state, keep AZRebalance suspended. Any invocation runs one check: the check is
  * idempotent, so the event's content only gives the correlation id.
  */
 public final class HealthCheckHandler extends EventHandler<byte[], HealthCheckHandler.Checked> {
 
-    /** The check's report, or why it could not be made. */
-    record Checked(HealthUseCase.Report report, CloudException failure) {
+    /** The check's report, or why it could not be made, and the actions the reconciler re-drove. */
+    record Checked(HealthUseCase.Report report, CloudException failure, List<Reconciler.Redrive> redriven) {
     }
 
     public HealthCheckHandler() {
@@ -32,12 +35,20 @@ public final class HealthCheckHandler extends EventHandler<byte[], HealthCheckHa
 
     @Override
     Checked call(byte[] event) {
+        List<Reconciler.Redrive> redriven;
         try {
-            return new Checked(wiring.health().check(), null);
+            // First: a dead wait costs the hook time, a health check only information.
+            redriven = wiring.reconciler().reconcile();
+        } catch (CloudException e) {
+            wiring.journal().error("reconcile-failed", Map.of("code", e.code(), "error", e.getMessage()));
+            redriven = List.of();
+        }
+        try {
+            return new Checked(wiring.health().check(), null, redriven);
         } catch (CloudException e) {
             // Throttled or refused even after the SDK's retries: the next scheduled run checks again, so this one
             // ends normally (Lambda's retries of an old check would only pile up behind the schedule).
-            return new Checked(null, e);
+            return new Checked(null, e, redriven);
         }
     }
 
@@ -64,6 +75,7 @@ public final class HealthCheckHandler extends EventHandler<byte[], HealthCheckHa
         summary.put("markedUnhealthy", report.markedUnhealthy().orElse(""));
         summary.put("nodes", report.nodes().stream().map(HealthCheckHandler::node).toList());
         summary.put("problems", report.problems());
+        summary.put("redriven", checked.redriven().stream().map(r -> r.instanceId() + "/" + r.hook()).toList());
         return summary;
     }
 

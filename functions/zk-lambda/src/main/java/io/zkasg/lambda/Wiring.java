@@ -5,6 +5,7 @@ import io.zkasg.core.CommandStatusUseCase;
 import io.zkasg.core.HealthSettings;
 import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.LaunchUseCase;
+import io.zkasg.core.Reconciler;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
 import io.zkasg.core.TerminateUseCase;
@@ -48,7 +49,11 @@ public final class Wiring {
     private final Ec2Port ec2;
     private final AutoScalingPort autoScaling;
     private final Pauser pauser;
+    private final ResumeScheduler scheduler;
+    private final Clock clock;
+    private final RandomGenerator random;
     private volatile HealthUseCase health;
+    private volatile Reconciler reconciler;
 
     /**
      * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
@@ -72,6 +77,9 @@ public final class Wiring {
         this.events = new Events(json);
         this.codec = new TicketCodec(json);
         var scheduler = schedulerFor.apply(codec::encode);
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.random = random;
         this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
                 bundle);
         this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, scheduler, journal, clock, random,
@@ -85,6 +93,7 @@ public final class Wiring {
      */
     public Wiring withHealth(ZkProbe probe, HealthSettings healthSettings) {
         this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, metrics, journal, pauser);
+        this.reconciler = new Reconciler(settings, ec2, autoScaling, scheduler, journal, clock, random);
         return this;
     }
 
@@ -133,6 +142,14 @@ public final class Wiring {
         var current = health;
         if (current == null) {
             throw new IllegalStateException("this wiring has no health use case: call withHealth(..) when building it");
+        }
+        return current;
+    }
+
+    Reconciler reconciler() {
+        var current = reconciler;
+        if (current == null) {
+            throw new IllegalStateException("this wiring has no reconciler: call withHealth(..) when building it");
         }
         return current;
     }

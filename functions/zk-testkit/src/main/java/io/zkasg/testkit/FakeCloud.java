@@ -72,6 +72,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
     }
 
+    /** SQS delays a message by at most 15 minutes (SendMessage's DelaySeconds). */
+    public static final Duration MAX_RESUME_DELAY = Duration.ofMinutes(15);
+
     /** How long a mutation may stay invisible to describes when {@link #staleReads(int)} is on. */
     public static final Duration CONSISTENCY_WINDOW = Duration.ofSeconds(5);
 
@@ -102,6 +105,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private Duration agentDelay = Duration.ZERO;
     private Duration bootDelay = Duration.ZERO;
     private int describeLag;
+    private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
     private boolean stuckDetaches;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
@@ -146,6 +150,15 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return this;
     }
 
+    /**
+     * For this long after its launch, EC2 does not know an instance yet: DescribeInstances shows nothing and
+     * CreateTags fails with InvalidInstanceID.NotFound (EC2's eventual consistency right after RunInstances).
+     */
+    public synchronized FakeCloud unknownAfterLaunch(Duration value) {
+        this.unknownAfterLaunch = value;
+        return this;
+    }
+
     /** Whether a detach without force stays "detaching"/"busy" for ever (as with a volume still in use). */
     public synchronized FakeCloud stuckDetaches(boolean value) {
         this.stuckDetaches = value;
@@ -185,13 +198,27 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return this;
     }
 
-    /** The next {@code times} calls of {@code operation} are throttled (as after the SDK's retries ran out). */
+    /**
+     * The next {@code times} calls of {@code operation} are throttled (as after the SDK's retries ran out), with the
+     * code its service sends: RequestLimitExceeded (EC2), Throttling (Auto Scaling), ThrottlingException (SSM, SQS).
+     */
     public synchronized FakeCloud throttle(String operation, int times) {
         for (int i = 0; i < times; i++) {
-            failNext(operation, new CloudException.Throttled("RequestLimitExceeded", "Request limit exceeded."));
+            failNext(operation, EC2_OPERATIONS.contains(operation)
+                    ? new CloudException.Throttled("RequestLimitExceeded", "Request limit exceeded.")
+                    : AUTO_SCALING_OPERATIONS.contains(operation)
+                    ? new CloudException.Throttled("Throttling", "Rate exceeded")
+                    : new CloudException.Throttled("ThrottlingException", "Rate exceeded"));
         }
         return this;
     }
+
+    private static final Set<String> EC2_OPERATIONS = Set.of("DescribeInstances", "DescribeNetworkInterfaces",
+            "DescribeVolumes", "AttachNetworkInterface", "AttachVolume", "ModifyNetworkInterfaceAttribute",
+            "DetachNetworkInterface", "DetachVolume", "CreateTags");
+    private static final Set<String> AUTO_SCALING_OPERATIONS = Set.of("CompleteLifecycleAction",
+            "RecordLifecycleActionHeartbeat", "DescribeAutoScalingInstances", "SetInstanceHealth",
+            "DescribeAutoScalingGroups", "SuspendProcesses");
 
     // ---------------------------------------------------------------- seeding
 
@@ -509,6 +536,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         synchronized (this) {
             fault("DescribeInstances");
             var instance = instances.get(instanceId);
+            if (instance != null && unknownYet(instance)) {
+                return Optional.empty();
+            }
             return Optional.ofNullable(instance).map(this::view);
         }
     }
@@ -680,7 +710,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         synchronized (this) {
             fault("CreateTags");
             var instance = instances.get(instanceId);
-            if (instance == null) {
+            if (instance == null || unknownYet(instance)) {
                 throw new CloudException.NotFound("InvalidInstanceID.NotFound",
                         "The instance ID '" + instanceId + "' does not exist");
             }
@@ -728,6 +758,22 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                 }
             }
             return result;
+        }
+    }
+
+    /** DescribeAutoScalingGroups of the group: its instances (not yet Terminated or Detached) and their states. */
+    @Override
+    public List<GroupMember> groupMembers(String group) {
+        enter("DescribeAutoScalingGroups", false, true);
+        synchronized (this) {
+            fault("DescribeAutoScalingGroups");
+            if (!groupName.equals(group)) {
+                return List.of();
+            }
+            return instances.values().stream()
+                    .filter(i -> !"Terminated".equals(i.lifecycle) && !"Detached".equals(i.lifecycle))
+                    .map(i -> new GroupMember(i.id, groupName, i.lifecycle, i.health))
+                    .toList();
         }
     }
 
@@ -879,6 +925,20 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return id;
     }
 
+    /** GetCommandInvocation: the invocation's status, InProgress until it ended; empty for an unknown command. */
+    @Override
+    public Optional<String> commandStatus(String commandId, String instanceId) {
+        enter("GetCommandInvocation", false, true);
+        synchronized (this) {
+            fault("GetCommandInvocation");
+            var command = commands.get(commandId);
+            if (command == null || !command.info.instanceId().equals(instanceId)) {
+                return Optional.empty();
+            }
+            return Optional.of(command.finalStatus == null ? "InProgress" : command.finalStatus);
+        }
+    }
+
     private boolean agentOnline(Instance instance) {
         return instance.agentRegistered || ("running".equals(instance.state)
                 && !clock.instant().isBefore(instance.launchedAt.plus(bootDelay).plus(agentDelay)));
@@ -891,7 +951,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         enter("SendMessage", true, true);
         synchronized (this) {
             fault("SendMessage");
-            outbox.add(new Delivery.Resume(ticket, clock.instant().plus(delay)));
+            // Like SQS: DelaySeconds is at most 15 minutes.
+            outbox.add(new Delivery.Resume(ticket, clock.instant().plus(delay.compareTo(MAX_RESUME_DELAY) > 0
+                    ? MAX_RESUME_DELAY : delay)));
         }
     }
 
@@ -948,9 +1010,13 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         }
     }
 
+    private boolean unknownYet(Instance instance) {
+        return clock.instant().isBefore(instance.launchedAt.plus(unknownAfterLaunch));
+    }
+
     private Instance liveInstance(String instanceId) {
         var instance = instances.get(instanceId);
-        if (instance == null || instance.terminated()) {
+        if (instance == null || instance.terminated() || unknownYet(instance)) {
             throw new CloudException.NotFound("InvalidInstanceID.NotFound",
                     "The instance ID '" + instanceId + "' does not exist");
         }

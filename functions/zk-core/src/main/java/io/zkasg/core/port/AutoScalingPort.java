@@ -22,6 +22,12 @@ public interface AutoScalingPort {
     Map<String, GroupMember> members(Collection<String> instanceIds);
 
     /**
+     * Every instance of the group with its lifecycle state (one DescribeAutoScalingGroups of that group): how the
+     * reconciler finds the actions in Pending:Wait and Terminating:Wait, including those whose event never came.
+     */
+    java.util.List<GroupMember> groupMembers(String groupName);
+
+    /**
      * Tells Auto Scaling the instance is unhealthy (SetInstanceHealth Unhealthy, not respecting the grace period): the
      * group then terminates and replaces it through the normal hooks (terminate hook, then a launch that takes the
      * freed slot).

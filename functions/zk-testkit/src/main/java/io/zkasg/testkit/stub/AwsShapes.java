@@ -62,9 +62,22 @@ public final class AwsShapes {
 
     /** Auto Scaling groups by name, each with the names of its suspended processes. */
     public static Response describeAutoScalingGroups(Map<String, List<String>> suspendedByGroup) {
+        return describeAutoScalingGroups(suspendedByGroup, List.of());
+    }
+
+    /** Like {@link #describeAutoScalingGroups(Map)}, every group listing these instances. */
+    public static Response describeAutoScalingGroups(Map<String, List<String>> suspendedByGroup,
+                                                     List<GroupMember> instances) {
+        String members = instances.stream()
+                .map(m -> render("autoscaling/group-instance-item.xml", Map.of(
+                        "instanceId", xml(m.instanceId()),
+                        "lifecycleState", xml(m.lifecycleState()),
+                        "healthStatus", xml(m.healthStatus()))))
+                .collect(Collectors.joining());
         String groups = suspendedByGroup.entrySet().stream()
                 .map(g -> render("autoscaling/group-item.xml", Map.of(
                         "groupName", xml(g.getKey()),
+                        "instances", members,
                         "suspendedProcesses", g.getValue().stream()
                                 .map(p -> render("autoscaling/suspended-process-item.xml",
                                         Map.of("processName", xml(p))))
@@ -72,6 +85,12 @@ public final class AwsShapes {
                 .collect(Collectors.joining());
         return new Response(200, render("autoscaling/DescribeAutoScalingGroups.xml",
                 Map.of("requestId", requestId(), "groups", groups)));
+    }
+
+    /** GetCommandInvocation's answer: the invocation's status. */
+    public static Response getCommandInvocation(String commandId, String instanceId, String status) {
+        return new Response(200, render("ssm/GetCommandInvocation.json", Map.of(
+                "commandId", jsonText(commandId), "instanceId", jsonText(instanceId), "status", jsonText(status))));
     }
 
     /** SSM's registered instances: instance id → PingStatus (Online, ConnectionLost, Inactive). */

@@ -85,7 +85,7 @@ public final class FakeCloudEndpoint {
             var group = r.param("AutoScalingGroupNames.member.1");
             try {
                 return AwsShapes.describeAutoScalingGroups(Map.of(group,
-                        List.copyOf(cloud.describeSuspendedProcesses(group))));
+                        List.copyOf(cloud.describeSuspendedProcesses(group))), cloud.groupMembers(group));
             } catch (CloudException.NotFound e) {
                 // AWS answers an unknown group name with an empty list, not an error.
                 return AwsShapes.describeAutoScalingGroups(Map.of());
@@ -107,6 +107,14 @@ public final class FakeCloudEndpoint {
                 case UNREACHABLE -> Map.of(id, "ConnectionLost");
                 case NOT_REGISTERED -> Map.of();
             });
+        });
+        on(stub, "GetCommandInvocation", r -> {
+            var body = r.json();
+            var commandId = String.valueOf(body.get("CommandId"));
+            var instanceId = String.valueOf(body.get("InstanceId"));
+            return cloud.commandStatus(commandId, instanceId)
+                    .map(status -> AwsShapes.getCommandInvocation(commandId, instanceId, status))
+                    .orElseGet(() -> AwsStubServer.errorResponse(r.service(), "InvocationDoesNotExist", "", 400));
         });
         on(stub, "SendCommand", r -> {
             var body = r.json();

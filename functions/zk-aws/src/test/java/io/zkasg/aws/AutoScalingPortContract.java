@@ -1,0 +1,96 @@
+package io.zkasg.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link AutoScalingPort} must do, run against the fake ({@link FakeAutoScalingContractTest}), the adapter
+ * over the wire to the fake ({@link WireAutoScalingContractTest}) and the adapter against Auto Scaling's documented
+ * answers ({@link AwsAutoScalingContractTest}). Each case names the behaviour it pins and where AWS documents it.
+ */
+abstract class AutoScalingPortContract {
+
+    static final String COMPLETE =
+            "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CompleteLifecycleAction.html";
+    static final String HOOKS = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/completing-lifecycle-hooks.html";
+    static final String DESCRIBE_INSTANCES =
+            "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html";
+    static final String SUSPEND = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SuspendProcesses.html";
+    static final String THROTTLING = "https://repost.aws/knowledge-center/autoscaling-api-calls-throttled";
+    static final String GROUP = "zk-demo-asg";
+    static final String LAUNCH_HOOK = "zk-demo-launch";
+
+    /** The port of one case and the instance it acts for. */
+    record Arranged(AutoScalingPort port, String instanceId) {
+        LifecycleRef launchAction() {
+            return new LifecycleRef(GROUP, LAUNCH_HOOK, instanceId, null);
+        }
+    }
+
+    /** An instance whose launch action was completed once already (CONTINUE). */
+    abstract Arranged completedLaunch();
+
+    /** An instance id no group knows. */
+    abstract Arranged unknownInstance();
+
+    /** Group {@link #GROUP} with no suspended process; AZRebalance gets suspended by the first call. */
+    abstract Arranged groupWithoutSuspendedProcesses();
+
+    /** {@code operation} is throttled past the SDK's retries. */
+    abstract Arranged throttled(String operation);
+
+    @Test
+    void completeLifecycleAction_shouldBeNoActiveLifecycleAction_whenTheActionIsOver() {
+        // Auto Scaling: an action completes once (COMPLETE, HOOKS); completing it again, or after its timeout, is
+        // refused with ValidationError "No active Lifecycle Action found with instance ID ..." (not listed among the
+        // action's documented errors; the message AWS sends, in /work/shared/aws-facts.md). Callers treat it as done.
+        var a = completedLaunch();
+        var thrown = catchThrowable(() -> a.port().completeLifecycleAction(a.launchAction(),
+                LifecycleResult.CONTINUE));
+        assertThat(thrown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
+        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
+        assertThat(thrown).hasMessageContaining("No active Lifecycle Action");
+    }
+
+    @Test
+    void recordHeartbeat_shouldBeNoActiveLifecycleAction_whenTheActionIsOver() {
+        // Auto Scaling: a heartbeat restarts the timeout of an action still in its wait state only (HOOKS).
+        var a = completedLaunch();
+        var thrown = catchThrowable(() -> a.port().recordHeartbeat(a.launchAction()));
+        assertThat(thrown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
+    }
+
+    @Test
+    void members_shouldLeaveOutAnInstanceInNoGroup() {
+        // Auto Scaling: DescribeAutoScalingInstances describes only instances that are in a group
+        // (DESCRIBE_INSTANCES); an unknown id is absent from the answer, not an error.
+        var a = unknownInstance();
+        assertThat(a.port().members(List.of(a.instanceId()))).isEmpty();
+    }
+
+    @Test
+    void ensureAzRebalanceSuspended_shouldSuspendOnce_whenCalledTwice() {
+        // Auto Scaling: SuspendProcesses suspends the named processes and DescribeAutoScalingGroups lists them
+        // (SUSPEND); the second call sees AZRebalance suspended and changes nothing (idempotent).
+        var a = groupWithoutSuspendedProcesses();
+        assertThat(a.port().ensureAzRebalanceSuspended(GROUP)).isTrue();
+        assertThat(a.port().ensureAzRebalanceSuspended(GROUP)).isFalse();
+    }
+
+    @Test
+    void members_shouldBeThrottled_whenAutoScalingKeepsSayingThrottling() {
+        // Auto Scaling: throttled calls fail with "Throttling: Rate exceeded" (THROTTLING; one bucket for all Auto
+        // Scaling calls of the account); what outlasts the SDK's retries reaches the port as Throttled.
+        var a = throttled("DescribeAutoScalingInstances");
+        var thrown = catchThrowable(() -> a.port().members(List.of(a.instanceId())));
+        assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
+        assertThat(((CloudException) thrown).code()).isEqualTo("Throttling");
+    }
+}

@@ -1,0 +1,54 @@
+package io.zkasg.aws;
+
+import static io.zkasg.testkit.stub.AwsStubServer.error;
+import static io.zkasg.testkit.stub.AwsStubServer.reply;
+
+import io.zkasg.testkit.stub.AwsShapes;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * The Auto Scaling contract against the real adapter and SDK, the HTTP stub answering as Auto Scaling does (query
+ * protocol, XML; the documented shapes and the error codes and messages AWS sends), one canned answer per case.
+ */
+class AwsAutoScalingContractTest extends AutoScalingPortContract {
+
+    private static final String INSTANCE = "i-0123456789abcdef0";
+
+    private final Stubbed stubbed = new Stubbed();
+    private final AwsAutoScaling autoScaling = new AwsAutoScaling(stubbed.clients.autoScaling());
+
+    @AfterEach
+    void close() {
+        stubbed.close();
+    }
+
+    @Override
+    Arranged completedLaunch() {
+        var over = error("ValidationError", "No active Lifecycle Action found with instance ID " + INSTANCE);
+        stubbed.stub.enqueue("CompleteLifecycleAction", over);
+        stubbed.stub.enqueue("RecordLifecycleActionHeartbeat", over);
+        return new Arranged(autoScaling, INSTANCE);
+    }
+
+    @Override
+    Arranged unknownInstance() {
+        // The default answer: no AutoScalingInstances member.
+        return new Arranged(autoScaling, INSTANCE);
+    }
+
+    @Override
+    Arranged groupWithoutSuspendedProcesses() {
+        stubbed.stub.enqueue("DescribeAutoScalingGroups",
+                reply(AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of()))),
+                reply(AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of("AZRebalance")))));
+        return new Arranged(autoScaling, null);
+    }
+
+    @Override
+    Arranged throttled(String operation) {
+        stubbed.stub.throttle(operation, Stubbed.SDK_ATTEMPTS);
+        return new Arranged(autoScaling, INSTANCE);
+    }
+}

@@ -1,0 +1,34 @@
+package io.zkasg.aws;
+
+import io.zkasg.core.port.AutoScalingPort;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * The Auto Scaling contract against the real adapter and SDK over the AWS wire protocol, the fake cloud answering
+ * behind the HTTP stub: the adapter maps the wire and the fake's rules reach through it. What AWS itself answers is
+ * pinned by {@link AwsAutoScalingContractTest}.
+ */
+class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
+
+    private Stubbed stubbed;
+
+    @Override
+    AutoScalingPort port() {
+        if (stubbed == null) {
+            stubbed = Stubbed.serving(cloud, CLUSTER);
+        }
+        return new AwsAutoScaling(stubbed.clients.autoScaling());
+    }
+
+    @Override
+    int attempts() {
+        return Stubbed.SDK_ATTEMPTS;
+    }
+
+    @AfterEach
+    void close() {
+        if (stubbed != null) {
+            stubbed.close();
+        }
+    }
+}

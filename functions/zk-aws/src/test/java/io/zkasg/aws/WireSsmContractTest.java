@@ -1,0 +1,34 @@
+package io.zkasg.aws;
+
+import io.zkasg.core.port.SsmPort;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the fake cloud answering behind
+ * the HTTP stub: the adapter maps the wire and the fake's rules reach through it. What SSM itself answers is pinned by
+ * {@link AwsSsmContractTest}.
+ */
+class WireSsmContractTest extends FakeSsmContractTest {
+
+    private Stubbed stubbed;
+
+    @Override
+    SsmPort port() {
+        if (stubbed == null) {
+            stubbed = Stubbed.serving(cloud, Ec2PortContract.CLUSTER);
+        }
+        return new AwsSsm(stubbed.clients.ssm());
+    }
+
+    @Override
+    int attempts() {
+        return Stubbed.SDK_ATTEMPTS;
+    }
+
+    @AfterEach
+    void close() {
+        if (stubbed != null) {
+            stubbed.close();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.zkasg.core;
+
+import static io.zkasg.core.JournalFields.fields;
+
+import io.zkasg.core.model.GroupMember;
+import io.zkasg.core.model.LifecycleRef;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.ResumeScheduler;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * No wait can die. Every lifecycle action of the group in Pending:Wait or Terminating:Wait waits for something: a
+ * resume message, a command's status event. Each wait leaves a stamp on the instance ({@link InstanceTags#WAIT}) that
+ * says until when. A message lost, a function that crashed between two calls, a message redelivered only after the
+ * queue's visibility timeout, a status event that never came: the stamp gets old. Once it is older than the grace,
+ * this re-drives the action the way a deferral would (a heartbeat, a resume message due at once, the chain tag that
+ * names it), so the action still ends the way the functions decide (the quorum guard for a terminate), never by its
+ * timeout. An action with no stamp at all (its first event was lost) is marked when first seen and re-driven a grace
+ * later.
+ *
+ * <p>Tag reads lag behind writes: a stamp seen old may have been renewed a moment ago. Re-driving a live chain is
+ * harmless: the use cases start from what EC2 shows, and the chain tag lets only one line of resumptions go on.
+ */
+public final class Reconciler {
+
+    /** One action this run re-drove or marked. */
+    public record Redrive(String instanceId, String hook, String why) {
+    }
+
+    private final Settings settings;
+    private final Ec2Port ec2;
+    private final AutoScalingPort autoScaling;
+    private final ResumeScheduler scheduler;
+    private final Journal journal;
+    private final Clock clock;
+    private final RandomGenerator random;
+
+    public Reconciler(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, ResumeScheduler scheduler,
+                      Journal journal, Clock clock, RandomGenerator random) {
+        this.settings = settings;
+        this.ec2 = ec2;
+        this.autoScaling = autoScaling;
+        this.scheduler = scheduler;
+        this.journal = journal;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** One pass over the group's waiting actions; returns those re-driven. A failure on one does not stop the rest. */
+    public List<Redrive> reconcile() {
+        var redriven = new ArrayList<Redrive>();
+        for (var member : autoScaling.groupMembers(settings.groupName())) {
+            var hook = hookOf(member);
+            if (hook.isEmpty()) {
+                continue;
+            }
+            try {
+                reconcile(member.instanceId(), hook).ifPresent(redriven::add);
+            } catch (CloudException e) {
+                journal.record("reconcile-failed", fields(member.instanceId(), "hook", hook, "code", e.code()));
+            }
+        }
+        return List.copyOf(redriven);
+    }
+
+    private String hookOf(GroupMember member) {
+        return switch (member.lifecycleState()) {
+            case "Pending:Wait" -> settings.launchHookName();
+            case "Terminating:Wait" -> settings.terminateHookName();
+            default -> "";
+        };
+    }
+
+    private Optional<Redrive> reconcile(String instanceId, String hook) {
+        var now = clock.instant();
+        var found = ec2.describeInstance(instanceId);
+        if (found.isEmpty()) {
+            return Optional.empty(); // EC2 does not show it yet (or any more): the next run looks again
+        }
+        var instance = found.get();
+        var stamp = WaitStamp.parse(instance.tag(InstanceTags.WAIT), hook);
+        Instant staleAfter;
+        Instant started;
+        if (stamp.isPresent()) {
+            staleAfter = stamp.get().until().plus(settings.reconcileGrace());
+            started = stamp.get().started();
+        } else {
+            var seen = WaitStamp.parseSeen(instance.tag(InstanceTags.WAIT_SEEN), hook);
+            if (seen.isEmpty()) {
+                ec2.tagInstance(instanceId, Map.of(InstanceTags.WAIT_SEEN, WaitStamp.seen(now, hook)));
+                journal.record("wait-seen", fields(instanceId, "hook", hook));
+                return Optional.empty();
+            }
+            staleAfter = seen.get().plus(settings.reconcileGrace());
+            started = seen.get();
+        }
+        if (now.isBefore(staleAfter)) {
+            return Optional.empty();
+        }
+        var why = stamp.isPresent()
+                ? "its wait ended " + Duration.between(stamp.get().until(), now).toSeconds() + " s ago"
+                : "it waits without any stamp (its event was lost)";
+        var ref = new LifecycleRef(settings.groupName(), hook, instanceId, null);
+        try {
+            autoScaling.recordHeartbeat(ref);
+        } catch (CloudException.NoActiveLifecycleAction e) {
+            return Optional.empty(); // ended meanwhile: nothing to re-drive
+        }
+        // attempt 2: a resumption, so the chain tag decides which line goes on.
+        var chain = String.format("%016x", random.nextLong());
+        // Due after the resume delay, as a deferral's: the chain tag below must be written before it is read.
+        var delay = settings.resumeDelay();
+        scheduler.resumeLater(new HookTicket(ref, started, now, 2, chain), delay);
+        var tags = new LinkedHashMap<String, String>();
+        tags.put(InstanceTags.RESUME_CHAIN, chain);
+        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), started, hook).format());
+        ec2.tagInstance(instanceId, tags);
+        journal.record("wait-redriven", fields(instanceId, "hook", hook, "reason", why));
+        return Optional.of(new Redrive(instanceId, hook, why));
+    }
+}

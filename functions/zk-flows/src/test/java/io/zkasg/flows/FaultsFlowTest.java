@@ -1,0 +1,209 @@
+package io.zkasg.flows;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zkasg.core.port.CloudException;
+import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeZk;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Faults the functions must survive (issue 15): a lost message or event, a status event that never comes, EC2 not
+ * knowing a fresh instance yet, two bootstraps at once. The health function runs every minute, as scheduled; every
+ * lifecycle action must end by a function, never by its timeout.
+ */
+class FaultsFlowTest {
+
+    private static final String IP1 = "10.0.1.10";
+    private static final String IP2 = "10.0.2.10";
+    private static final String IP3 = "10.0.3.10";
+    private static final String I1 = "i-0aaaaaaaaaaaaaaa1";
+    private static final String I2 = "i-0bbbbbbbbbbbbbbb2";
+    private static final String I3 = "i-0ccccccccccccccc3";
+
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private CloudDriver driver;
+    private FakeCloud cloud;
+    private FakeZk zk;
+
+    @BeforeEach
+    void cloud() {
+        var env = new HashMap<>(CloudDriver.DEMO_ENV);
+        env.put("TERMINATE_MAX_WAIT_SECONDS", "3600");
+        driver = CloudDriver.demo(15, new PrintStream(log, true, StandardCharsets.UTF_8), env, 1);
+        cloud = driver.cloud();
+        zk = driver.zk();
+        // ZooKeeper follows the commands, as on a real instance: a bootstrap makes the node serve, a stop ends it.
+        var ips = List.of(IP1, IP2, IP3);
+        cloud.commandOutcome(c -> {
+            if (c.documentName().equals("zk-demo-bootstrap")) {
+                zk.serving(c.parameters().get("EniIp"), "follower");
+            } else {
+                zk.down(ips.get(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id")) - 1));
+            }
+            return "Success";
+        });
+    }
+
+    private void threeMembers() {
+        cloud.launch(I1, "us-east-1a");
+        cloud.launch(I2, "us-east-1b");
+        cloud.launch(I3, "us-east-1c");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
+        assertThat(cloud.completions()).hasSize(3);
+    }
+
+    private long stops(String instanceId) {
+        return cloud.commandsSent().stream()
+                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
+    }
+
+    /** Loses the first {@code count} deliveries that {@code what} accepts. */
+    private static Predicate<Delivery> loseFirst(int count, Predicate<Delivery> what) {
+        var lost = new AtomicInteger();
+        return d -> what.test(d) && lost.getAndIncrement() < count;
+    }
+
+    @Test
+    void lostResume_whileATerminateWaitsInTheGuard_shouldBeRedriven_andNeverStopTheNodeBelowAMajority() {
+        // GIVEN three members, node 1 down, node 2 leaving: the guard holds node 2
+        threeMembers();
+        zk.down(IP1);
+        cloud.terminate(I2);
+
+        // WHEN its first resume message is lost, and 20 minutes pass (more than the 900 s heartbeat timeout)
+        driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, d -> d instanceof Delivery.Resume));
+
+        // THEN the reconciler re-drove it: still waiting in the guard, node 2 not stopped, the hook alive
+        assertThat(driver.transcript()).anyMatch(l -> l.endsWith("-> LOST"));
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-redriven");
+        assertThat(stops(I2)).isZero();
+        assertThat(cloud.lifecycleState(I2)).isEqualTo("Terminating:Wait");
+        assertThat(cloud.timedOutActions()).isEmpty();
+
+        // WHEN node 1 serves again
+        zk.serving(IP1, "follower");
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN node 2 is stopped once, its slot released, and the hook continued by a function
+        assertThat(stops(I2)).isEqualTo(1);
+        assertThat(cloud.completions()).contains(I2 + "/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void everyWait_shouldEndByAFunction_whenAnyOneDeliveryIsLost() {
+        // For each kind of delivery in a launch and a terminate: lose its first one; the action still ends by a
+        // function (the reconciler re-drives it), never by the hook's timeout.
+        for (var kind : List.<Predicate<Delivery>>of(
+                d -> d instanceof Delivery.Lifecycle l && l.isLaunch(),
+                d -> d instanceof Delivery.CommandStatus s && s.documentName().equals("zk-demo-bootstrap")
+                        && !s.status().equals("InProgress"),
+                d -> d instanceof Delivery.Lifecycle l && !l.isLaunch(),
+                d -> d instanceof Delivery.CommandStatus s && s.documentName().equals("zk-demo-stop")
+                        && !s.status().equals("InProgress"))) {
+            cloud();
+            cloud.boot(Duration.ofSeconds(30), Duration.ofSeconds(30)); // the launch waits (resume chain) a while
+            var id = cloud.launch("us-east-1a");
+            driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, kind));
+            assertThat(cloud.completions()).as(driver.transcript().toString()).containsExactly(
+                    id + "/zk-demo-launch=CONTINUE");
+            cloud.terminate(id);
+            driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, kind));
+            assertThat(cloud.completions()).as(driver.transcript().toString())
+                    .contains(id + "/zk-demo-terminate=CONTINUE");
+            assertThat(cloud.timedOutActions()).as(driver.transcript().toString()).isEmpty();
+            assertThat(driver.transcript()).anyMatch(l -> l.endsWith("-> LOST"));
+        }
+    }
+
+    @Test
+    void launch_shouldWaitAndRetry_whenEc2DoesNotKnowTheInstanceYet() {
+        // GIVEN DescribeInstances answers InvalidInstanceID.NotFound for the first 20 s after RunInstances
+        cloud.unknownAfterLaunch(Duration.ofSeconds(20));
+
+        // WHEN the launch event arrives at once
+        var id = cloud.launch("us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN the launch waited, then took a slot and completed
+        assertThat(cloud.completions()).containsExactly(id + "/zk-demo-launch=CONTINUE");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("EC2 does not show the instance yet");
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void launch_shouldBeDropped_whenEc2StillDoesNotKnowTheInstanceAfterFiveMinutes() {
+        // GIVEN EC2 never shows the instance (within the test)
+        cloud.unknownAfterLaunch(Duration.ofHours(2));
+
+        // WHEN
+        cloud.launch("us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN it waited, bounded, then gave up without a mutation
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("EC2 does not show the instance yet")
+                .contains("unknown to EC2");
+        assertThat(cloud.pending()).noneMatch(d -> d instanceof Delivery.Resume);
+        assertThat(cloud.calls()).noneMatch(c -> c.operation().startsWith("Attach"));
+    }
+
+    @Test
+    void secondBootstrap_whenTheCommandTagWasNotWritten_shouldNotAbandonTheNode_whenTheUntaggedOneFails() {
+        // GIVEN the tag write after the first SendCommand fails (throttled after the SDK's retries): the launch
+        // comes back, sees no command tag and sends a second bootstrap; the first, overlapping, fails
+        var id = cloud.launch("us-east-1a");
+        cloud.registerAgent(id);
+        cloud.advance(Duration.ofSeconds(1));
+        cloud.commandOutcome(c -> {
+            if (cloud.commandsSent().get(0).commandId().equals(c.commandId())) {
+                return "Failed";
+            }
+            zk.serving(c.parameters().get("EniIp"), "follower");
+            return "Success";
+        });
+        var tagWrites = new AtomicInteger();
+        cloud.beforeCall(op -> {
+            if (op.equals("CreateTags") && cloud.commandsSent().size() == 1 && tagWrites.getAndIncrement() == 0) {
+                cloud.failNext("CreateTags", new CloudException.Throttled("RequestLimitExceeded", "Rate exceeded"));
+            }
+        });
+
+        // WHEN
+        driver.runWithHealth(Duration.ofMinutes(20), d -> false);
+
+        // THEN two bootstraps ran, the untagged one failed, and the node was not abandoned: the launch continued
+        assertThat(cloud.commandsSent()).hasSize(2);
+        assertThat(cloud.completions()).containsExactly(id + "/zk-demo-launch=CONTINUE");
+        assertThat(cloud.lifecycleState(id)).isEqualTo("InService");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("not abandoning a node another bootstrap may serve");
+    }
+
+    @Test
+    void taggedBootstrapFailure_shouldStillAbandon_whenItsStatusEventIsLost() {
+        // GIVEN the bootstrap fails and its status event is lost
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+
+        // WHEN
+        driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, d -> d instanceof Delivery.CommandStatus s
+                && s.status().equals("Failed")));
+
+        // THEN the reconciler read the status from SSM and the launch was abandoned by a function
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("GetCommandInvocation"));
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+}
