@@ -137,7 +137,9 @@ public final class RuntimeBench {
             command.addAll(JVM_FLAGS);
             command.addAll(List.of("-cp", ricClasspath, "com.amazonaws.services.lambda.runtime.api.client.AWSLambda",
                     fn.handler() + "::handleRequest"));
-            var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            // The runtime interface client loads the function from its working directory (task root) and lib/*.jar.
+            var builder = new ProcessBuilder(command).directory(task.toFile()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
             var env = builder.environment();
             env.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("JAVA_TOOL"));
             env.putAll(base.env());
