@@ -66,7 +66,10 @@ class ShrunkArtifactIT {
         assertThat(failures).isEmpty();
     }
 
-    /** Calls {@code operation} with an empty request (SendMessage: with a body); null when it ran (a response or an AWS error came back). */
+    /**
+     * Calls {@code operation} with an empty request (SendMessage: with a body); null when it ran (a response or an AWS
+     * error came back).
+     */
     private static String call(Object client, String operation) throws Exception {
         var name = operation.substring(0, 1).toLowerCase(Locale.ROOT) + operation.substring(1);
         Method method = Arrays.stream(client.getClass().getInterfaces())
