@@ -57,12 +57,20 @@ LOCAL_TOOLS = $(if $(EVENTS),java,$$([ "$$(id -u)" -eq 0 ] && echo local || echo
 tools:
 	@bash scripts/test/install-deps test
 
+# Maven's output cut to one line per module built, a running count of dependency downloads (the first run fetches
+# them all) and any error, so that `make local` is never a silent minute.
+MAVEN_PROGRESS = awk '/^\[INFO\] Building [^ ]+ [0-9]/ { sub(/^\[INFO\] /, ""); print "  maven: " $$0; fflush(); next } \
+	/Downloaded from/ { if (n++ % 50 == 0) { print "  maven: downloading dependencies (" n " so far)"; fflush() }; next } \
+	/\[ERROR\]|BUILD FAILURE/ { print; fflush() }'
+
 # The main job. As root: the end-to-end scenario (io.zkasg.local.e2e.E2eScenario: the real handlers over a local
 # cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
 # says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
 local:
 	@bash scripts/test/install-deps $(LOCAL_TOOLS)
-	$(MVN) -q -B -ntp package -DskipTests
+	@echo "make local: building the functions and the local cloud with Maven, module by module"
+	@set -o pipefail; $(MVN) -B package -DskipTests 2>&1 | $(MAVEN_PROGRESS)
+	@echo "make local: built; $(if $(EVENTS),replaying $(EVENTS) in memory,running the end-to-end scenario)"
 	@if [ -n "$(EVENTS)" ]; then \
 	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
 	else \
