@@ -43,6 +43,9 @@ lint:
 # The two commands of the README.
 
 RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
+# For the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK, Jackson, zk-core,
+# the adapters and the handlers on it.
+ARTIFACT_CP = $$(cat functions/zk-local/target/artifact-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
 .PHONY: local test tools
 
@@ -100,6 +103,13 @@ events:
 .PHONY: bench
 bench:
 	$(MVN) -q -B -ntp package -DskipTests
-	java -XX:TieredStopAtLevel=1 -cp "$(RUNNER_CP)" io.zkasg.local.ColdPathBench
+	java -XX:TieredStopAtLevel=1 -cp "$(ARTIFACT_CP)" io.zkasg.local.ColdPathBench
 	@ls -l $(JAR) | awk '{printf "artifact: %s bytes zipped\n", $$5}'
 	@unzip -l $(JAR) | tail -n 1 | awk '{printf "artifact: %s bytes unzipped, %s entries\n", $$1, $$2}'
+
+# Benchmark: each function started by the AWS Lambda Java runtime interface client against a local Runtime API and the
+# local AWS-shaped endpoint, beside a trivial handler: init, first and warm invoke, peak RSS.
+.PHONY: bench-runtime
+bench-runtime:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -cp "$(ARTIFACT_CP)" io.zkasg.local.runtime.RuntimeBench $(JAR) functions/zk-local/target/ric-classpath.txt
