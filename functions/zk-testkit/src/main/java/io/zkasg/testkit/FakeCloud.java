@@ -787,7 +787,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             fault("SetInstanceHealth");
             var instance = instances.get(instanceId);
             if (instance == null || "Terminated".equals(instance.lifecycle)) {
-                throw new CloudException("ValidationError",
+                throw new CloudException.NotFound("ValidationError",
                         "Instance Id not found - No managed instance found for instance ID " + instanceId);
             }
             instance.health = "UNHEALTHY";
