@@ -16,6 +16,12 @@ setup() {
 }
 
 teardown() {
+  local name
+  if [[ -f "${BATS_TEST_TMPDIR}/dm-devices" ]]; then
+    while read -r name; do
+      dmsetup remove "${name}" || true
+    done <"${BATS_TEST_TMPDIR}/dm-devices"
+  fi
   common_teardown
 }
 
@@ -143,6 +149,18 @@ foreign_case() { # <expected text in the message>
   mount_data
   umount "${DATA}"
   assert_one_line_error 3
+}
+
+@test "a device that cannot be read (every read fails: dm error target) is refused with exit 3, never formatted" {
+  local name="zkt-err-$$-${BATS_TEST_NUMBER}" dev
+  dmsetup create "${name}" --table "0 131072 error"
+  printf '%s\n' "${name}" >>"${BATS_TEST_TMPDIR}/dm-devices"
+  dev="/dev/mapper/${name}"
+  ln -sfn "$(readlink -f "${dev}")" "${ZKASG_DEV_BY_ID_DIR}/nvme-Amazon_Elastic_Block_Store_vol1111111111111111a"
+  run "${BIN}/zk-mount-data" --volume-id vol-1111111111111111a
+  assert_one_line_error 3 "could not be read"
+  [[ "${output}" != *"creating ext4"* ]]
+  run ! mountpoint -q "${DATA}"
 }
 
 @test "a volume that never shows up: exit 2 after the bounded wait" {
