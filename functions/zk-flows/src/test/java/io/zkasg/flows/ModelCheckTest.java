@@ -223,7 +223,7 @@ class ModelCheckTest {
         } catch (Crash e) {
             synchronized (retries) {
                 counts[2]++;
-                // EventBridge's async invoke retries twice (about a minute, then two); SQS after the visibility timeout.
+                // EventBridge's async invoke retries (about a minute later); SQS after the visibility timeout.
                 var delay = d instanceof Delivery.Resume ? VISIBILITY_TIMEOUT : Duration.ofMinutes(1);
                 retries.add(new Retry(d, now.plus(delay)));
             }
@@ -256,7 +256,8 @@ class ModelCheckTest {
             }
         }
         if (random.nextInt(3) == 0) {
-            cloud.throttle(random.nextBoolean() ? "DescribeInstances" : "AttachNetworkInterface", 1 + random.nextInt(3));
+            var op = random.nextBoolean() ? "DescribeInstances" : "AttachNetworkInterface";
+            cloud.throttle(op, 1 + random.nextInt(3));
         }
     }
 
