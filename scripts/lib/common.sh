@@ -27,7 +27,7 @@
 #   ZKASG_SERVICE_MODE    systemd | pidfile: pidfile runs ZooKeeper as a plain
 #                         background process (tests, network namespaces) (systemd)
 #   ZKASG_UNIT_NAME       ZooKeeper unit name          (zkasg-zookeeper.service)
-#   ZKASG_ZK_HOME         where a release tarball is (or gets) installed (/opt/zookeeper)
+#   ZKASG_ZK_HOME         where a release tarball is (or gets) installed ($ZKASG_ROOT/opt/zookeeper)
 #   ZKASG_ZK_CLASSPATH    explicit ZooKeeper classpath; empty = autodetect the
 #                         tarball in ZKASG_ZK_HOME, then Debian's /usr/share/java jars
 #   ZKASG_ZK_USER         owner of the data directory  (zookeeper)
@@ -63,7 +63,7 @@ ZKASG_NETUTILS_UNIT="${ZKASG_NETUTILS_UNIT:-/usr/lib/systemd/system/policy-route
 ZKASG_IMDS_URL="${ZKASG_IMDS_URL:-http://169.254.169.254}"
 ZKASG_SERVICE_MODE="${ZKASG_SERVICE_MODE:-systemd}"
 ZKASG_UNIT_NAME="${ZKASG_UNIT_NAME:-zkasg-zookeeper.service}"
-ZKASG_ZK_HOME="${ZKASG_ZK_HOME:-/opt/zookeeper}"
+ZKASG_ZK_HOME="${ZKASG_ZK_HOME:-${ZKASG_ROOT}/opt/zookeeper}"
 ZKASG_ZK_CLASSPATH="${ZKASG_ZK_CLASSPATH:-}"
 ZKASG_ZK_USER="${ZKASG_ZK_USER:-zookeeper}"
 ZKASG_JAVA="${ZKASG_JAVA:-java}"

@@ -10,14 +10,12 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
 
-    private Stubbed stubbed;
+    private final Stubbed wire = Stubbed.serving(cloud, CLUSTER);
+    private final AutoScalingPort adapter = new AwsAutoScaling(wire.clients.autoScaling());
 
     @Override
     AutoScalingPort port() {
-        if (stubbed == null) {
-            stubbed = Stubbed.serving(cloud, CLUSTER);
-        }
-        return new AwsAutoScaling(stubbed.clients.autoScaling());
+        return adapter;
     }
 
     @Override
@@ -27,8 +25,6 @@ class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
 
     @AfterEach
     void close() {
-        if (stubbed != null) {
-            stubbed.close();
-        }
+        wire.close();
     }
 }

@@ -10,14 +10,12 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireEc2ContractTest extends FakeEc2ContractTest {
 
-    private Stubbed stubbed;
+    private final Stubbed wire = Stubbed.serving(cloud, CLUSTER);
+    private final Ec2Port adapter = new AwsEc2(wire.clients.ec2());
 
     @Override
     Ec2Port port() {
-        if (stubbed == null) {
-            stubbed = Stubbed.serving(cloud, CLUSTER);
-        }
-        return new AwsEc2(stubbed.clients.ec2());
+        return adapter;
     }
 
     @Override
@@ -27,8 +25,6 @@ class WireEc2ContractTest extends FakeEc2ContractTest {
 
     @AfterEach
     void close() {
-        if (stubbed != null) {
-            stubbed.close();
-        }
+        wire.close();
     }
 }

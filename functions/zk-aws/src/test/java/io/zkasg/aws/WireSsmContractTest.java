@@ -10,14 +10,12 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireSsmContractTest extends FakeSsmContractTest {
 
-    private Stubbed stubbed;
+    private final Stubbed wire = Stubbed.serving(cloud, Ec2PortContract.CLUSTER);
+    private final SsmPort adapter = new AwsSsm(wire.clients.ssm());
 
     @Override
     SsmPort port() {
-        if (stubbed == null) {
-            stubbed = Stubbed.serving(cloud, Ec2PortContract.CLUSTER);
-        }
-        return new AwsSsm(stubbed.clients.ssm());
+        return adapter;
     }
 
     @Override
@@ -27,8 +25,6 @@ class WireSsmContractTest extends FakeSsmContractTest {
 
     @AfterEach
     void close() {
-        if (stubbed != null) {
-            stubbed.close();
-        }
+        wire.close();
     }
 }

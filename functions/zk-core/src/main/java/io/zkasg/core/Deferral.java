@@ -1,6 +1,6 @@
 package io.zkasg.core;
 
-import static io.zkasg.core.SlotRelease.fields;
+import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.port.AutoScalingPort;

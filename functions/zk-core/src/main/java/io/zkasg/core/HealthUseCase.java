@@ -372,10 +372,6 @@ public final class HealthUseCase {
     }
 
     private static Map<String, Object> fields(Object... pairs) {
-        var map = new LinkedHashMap<String, Object>();
-        for (int i = 0; i + 1 < pairs.length; i += 2) {
-            map.put(String.valueOf(pairs[i]), pairs[i + 1]);
-        }
-        return map;
+        return JournalFields.line(pairs);
     }
 }

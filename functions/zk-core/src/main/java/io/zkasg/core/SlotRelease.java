@@ -1,12 +1,13 @@
 package io.zkasg.core;
 
+import static io.zkasg.core.JournalFields.fields;
+
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Gives a slot back and ends a lifecycle action: the shared tail of every failed launch. */
@@ -112,14 +113,5 @@ public final class SlotRelease {
         } catch (CloudException.NotFound | CloudException.IncorrectState e) {
             journal.record("eni-detach-skipped", fields(instanceId, "eniId", eniId, "code", e.code()));
         }
-    }
-
-    static Map<String, Object> fields(String instanceId, Object... pairs) {
-        var map = new LinkedHashMap<String, Object>();
-        map.put("instanceId", instanceId);
-        for (int i = 0; i + 1 < pairs.length; i += 2) {
-            map.put(String.valueOf(pairs[i]), pairs[i + 1]);
-        }
-        return map;
     }
 }

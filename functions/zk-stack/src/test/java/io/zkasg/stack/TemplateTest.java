@@ -271,7 +271,7 @@ class TemplateTest {
     @Test
     void documentScripts_shouldUseEveryParameter_andSingleQuoteOnlyValuesWhosePatternHasNoQuote() {
         for (var id : List.of("BootstrapDocument", "StopDocument")) {
-            var content = map(template.properties(id).get("Content"));
+            var content = map(template.resolve(template.properties(id).get("Content")));
             var parameters = map(content.get("parameters"));
             var script = new StringBuilder();
             list(content.get("mainSteps")).forEach(step -> list(map(map(step).get("inputs")).get("runCommand"))
@@ -290,8 +290,33 @@ class TemplateTest {
                 assertThat(pattern).as(id + ": " + quoted.group(1) + " is single-quoted in the script, so its "
                         + "allowedPattern must not admit a quote").doesNotContain("'");
             }
-            assertThat(script.toString()).as(id).startsWith("set -euo pipefail");
+            assertThat(script.toString()).as(id).startsWith("#!/bin/bash\nset -euo pipefail\n");
         }
+    }
+
+    @Test
+    void bundleUnpacking_shouldBeWrittenOnce_andStartEveryDocument() {
+        var unpack = Map.of("Fn::FindInMap", List.of("DocumentShell", "Bundle", "Unpack"));
+        for (var id : template.resourcesOfType("AWS::SSM::Document")) {
+            var steps = list(map(template.properties(id).get("Content")).get("mainSteps"));
+            assertThat(steps).as(id + " steps").hasSize(1);
+            var lines = list(map(map(steps.get(0)).get("inputs")).get("runCommand"));
+            assertThat(lines).as(id + ": the shared unpacking, then the document's own entry line").hasSize(2);
+            assertThat(lines.get(0)).as(id).isEqualTo(unpack);
+            assertThat(String.valueOf(lines.get(1))).as(id + ": its own line does not unpack")
+                    .doesNotContain("base64").contains("exec \"$dest/bin/zk-");
+        }
+        assertThat(occurrences(template.root(), "base64 -d")).as("copies of the unpacking shell").isEqualTo(1);
+    }
+
+    private static int occurrences(Object node, String text) {
+        if (node instanceof Map<?, ?> m) {
+            return m.values().stream().mapToInt(v -> occurrences(v, text)).sum();
+        }
+        if (node instanceof List<?> l) {
+            return l.stream().mapToInt(v -> occurrences(v, text)).sum();
+        }
+        return String.valueOf(node).split(Pattern.quote(text), -1).length - 1;
     }
 
     // --------------------------------------------------------------------------- (f) health function and alarms

@@ -89,7 +89,25 @@ public final class E2eScenario {
     /** What a run found. */
     public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
                          int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
-                         boolean finalComplete, Frozen frozen) {
+                         boolean finalComplete, Frozen frozen, Install install) {
+    }
+
+    /**
+     * The install path: a launch whose checksum is wrong ({@code refused}), then every launch with where its
+     * ZooKeeper came from ({@code downloaded} from the mirror, or {@code kept} on its data volume) and whether the
+     * mirror was up meanwhile; event to imok is the launch event until the bootstrap command ended (zk-start waits
+     * for imok and leader/follower).
+     */
+    public record Install(String version, String url, Refused refused, List<InstallRecord> launches) {
+    }
+
+    /** The launch made with a wrong ZooKeeperSha512. */
+    public record Refused(String instanceId, boolean abandoned, boolean slotReleased, String refusal) {
+    }
+
+    /** One launch's install. */
+    public record InstallRecord(String instanceId, int nodeId, String step, boolean mirrorUp, String source,
+                                double eventToImokS) {
     }
 
     /** How long the slow check's freeze lasts: past the first attempt's timeout, before the second attempt. */
@@ -104,6 +122,11 @@ public final class E2eScenario {
     private final AtomicLong peakRss = new AtomicLong();
     private FakeCloud cloud;
     private LocalCloud local;
+    private volatile CloudDriver driver;
+    private Mirror mirror;
+    private final List<InstallRecord> installs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Refused refused;
+    private PrintStream journal;
     private String connect;
     private Process clientProcess;
     private BufferedWriter clientIn;
@@ -212,6 +235,7 @@ public final class E2eScenario {
                         + " checks, expected " + f.failuresToReplace());
             }
         }
+        failures.addAll(installFailures(r.install()));
         if (r.sessionExpirations() > 0) {
             failures.add("the client's session expired " + r.sessionExpirations() + " times");
         }
@@ -241,8 +265,10 @@ public final class E2eScenario {
         var sampler = (Thread) null;
         try (var journal = new PrintStream(Files.newOutputStream(local.runDir().resolve("journal.log")), true,
                 StandardCharsets.UTF_8)) {
+            this.journal = journal;
             tl("local cloud " + local.prefix() + ": router, subnets 10.0.1-3.0/24 (us-east-1a/b/c), client netns, "
                     + "IMDS stub; state in " + local.runDir());
+            settings = Settings.fromEnv(withDistribution(ENV, startMirror(repo)));
             seedSlots(settings);
             cloud.listener(local).commandOutcome(local::outcome);
             var probe = new NamespaceZkProbe(local.clientNetns());
@@ -253,8 +279,8 @@ public final class E2eScenario {
                 clock.set(Instant.now());
             }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
             functions = new Functions(wiring);
-            var driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, functions);
-            driverThread = daemon("cloud-driver", () -> drive(driver, clock));
+            driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), settings, functions);
+            driverThread = daemon("cloud-driver", () -> drive(clock));
             sampler = daemon("rss-sampler", () -> {
                 while (!stopping) {
                     peakRss.accumulateAndGet(local.rssKib(), Math::max);
@@ -299,7 +325,7 @@ public final class E2eScenario {
     }
 
     /** Delivers the cloud's events to the real handlers in real time. */
-    private void drive(CloudDriver driver, FakeClock clock) {
+    private void drive(FakeClock clock) {
         while (!stopping) {
             clock.set(Instant.now());
             for (var delivery : cloud.takeDue()) {
@@ -320,6 +346,7 @@ public final class E2eScenario {
     }
 
     private Result scenario() throws Exception {
+        refusedDownload();
         // 1. Launch the group.
         tl("== 1. launch a 3-node group (us-east-1a, b, c)");
         var ids = new ArrayList<String>();
@@ -336,6 +363,7 @@ public final class E2eScenario {
             launches.add(launchFigures(id));
         }
         await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
+        mirrorAway("the first three launches are done");
         for (var id : ids) {
             var node = local.node(id);
             tl("  " + id + " node " + nodeIdOf(id) + " mode " + mode(node) + ", imok after "
@@ -360,9 +388,12 @@ public final class E2eScenario {
         replacements.add(replace("terminate", 3, false));
         // Baseline: the same crash on a blank volume.
         tl("== 6. baseline: node 1 crashes and comes back on a blank volume");
+        mirrorBack("a blank volume keeps no ZooKeeper: its replacement needs a source");
         replacements.add(replace("blank volume", 1, true));
+        mirrorAway("the blank volume holds ZooKeeper now");
         // A frozen follower: one slow check is not counted; frozen for good, the health function replaces it.
         var frozen = frozenNode(replacements);
+        mirrorBack("the kept-volume replacements are done");
 
         sleep(1000);
         var stopped = ask("bg stop");
@@ -379,7 +410,7 @@ public final class E2eScenario {
         int bg = Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]);
         var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
                 Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
-                finalComplete, frozen);
+                finalComplete, frozen, new Install(mirror.version(), mirror.url(), refused, List.copyOf(installs)));
         printFigures(result);
         return result;
     }
@@ -472,6 +503,119 @@ public final class E2eScenario {
                 sync, diff, snap, mib(rx), missed, gap, launch.totalS(), launch.controlPlaneS(), launch.instanceS(),
                 launch.statusToHookS()));
         return rep;
+    }
+
+    // ---------------------------------------------------------------- the install path
+
+    /**
+     * Packs the ZooKeeper release from Maven's jars, makes the run's CA and starts the HTTPS mirror in the router;
+     * the instances trust the CA. The handlers get the tarball's URL and SHA-512 as the template gives them.
+     */
+    private Mirror startMirror(Path repo) throws IOException {
+        mirror = Mirror.create(local.runDir().resolve("mirror"), local.routerNetns(),
+                repo.resolve("functions/zk-local/target/zookeeper-release/lib"));
+        local.trust(mirror.caBundle());
+        mirror.start();
+        tl("mirror: " + mirror.url() + " (ZooKeeper " + mirror.version() + " packed from Maven's jars, SHA-512 "
+                + mirror.sha512().substring(0, 16) + "..., HTTPS with this run's CA); the instances have no "
+                + "ZooKeeper");
+        return mirror;
+    }
+
+    static Map<String, String> withDistribution(Map<String, String> env, Mirror mirror) {
+        var out = new HashMap<>(env);
+        out.put("ZK_DIST_URL", mirror.url());
+        out.put("ZK_SHA512", mirror.sha512());
+        return out;
+    }
+
+    /**
+     * Step 0: the same stack with a wrong ZooKeeperSha512 (an operator's typo). The node downloads the tarball,
+     * refuses it, the bootstrap fails, the launch is abandoned and the slot released; then the right checksum
+     * (a stack update) and the group is launched for real.
+     */
+    private void refusedDownload() throws IOException {
+        tl("== 0. a launch with a wrong ZooKeeperSha512: the download must be refused, the launch abandoned, "
+                + "the slot released");
+        var good = driver;
+        var env = new HashMap<>(ENV);
+        env.put("ZK_DIST_URL", mirror.url());
+        env.put("ZK_SHA512", new StringBuilder(mirror.sha512()).reverse().toString());
+        var wrong = Settings.fromEnv(env);
+        var wiring = Wiring.over(wrong, new Wiring.Ports(cloud, cloud, cloud, cloud, new NamespaceZkProbe(
+                local.clientNetns())), good.clock(), d -> {
+                    sleep(d.toMillis());
+                    good.clock().set(Instant.now());
+                }, new SplittableRandom(), Wiring.bundledScripts(), journal);
+        driver = new CloudDriver(good.clock(), cloud, new io.zkasg.testkit.FakeZk(), wrong, new Functions(wiring));
+        String id;
+        try {
+            id = cloud.launch(LocalCloud.AZS.get(0));
+            await(Duration.ofSeconds(180), () -> "Terminated".equals(cloud.lifecycleState(id)),
+                    id + " abandoned and terminated");
+        } finally {
+            driver = good;
+        }
+        var slot = local.slot(1);
+        var abandoned = cloud.completions().contains(id + "/" + ENV.get("LAUNCH_HOOK_NAME") + "=ABANDON");
+        var released = cloud.eniHolder(slot.eniId()).isEmpty() && cloud.volumeHolder(slot.volumeId()).isEmpty();
+        var refusal = Files.readAllLines(local.node(id).log()).stream().filter(l -> l.contains("SHA-512 mismatch"))
+                .findFirst().orElse("");
+        refused = new Refused(id, abandoned, released, refusal);
+        tl("  " + id + ": " + (refusal.isEmpty() ? "no refusal in its log" : refusal.strip()) + "; ABANDON: "
+                + abandoned + "; slot 1 released: " + released);
+    }
+
+    private void mirrorAway(String why) {
+        mirror.stop();
+        tl("mirror: stopped (" + why + "); listening: " + mirror.listening());
+    }
+
+    private void mirrorBack(String why) {
+        mirror.start();
+        tl("mirror: serving again (" + why + ")");
+    }
+
+    /** Where this launch's ZooKeeper came from, read from its bootstrap output. */
+    private void recordInstall(Launch launch) {
+        String source;
+        try {
+            var log = Files.readString(local.node(launch.instanceId()).log());
+            source = log.contains("using the verified tarball kept on the data volume") ? "kept"
+                    : log.contains("downloading ZooKeeper from") ? "downloaded" : "unknown";
+        } catch (IOException e) {
+            source = "unknown";
+        }
+        var step = installs.size() < 3 ? "first launch" : "replacement";
+        installs.add(new InstallRecord(launch.instanceId(), launch.nodeId(), step, mirror.up(), source,
+                launch.controlPlaneS() + launch.instanceS()));
+    }
+
+    static List<String> installFailures(Install install) {
+        var failures = new ArrayList<String>();
+        var r = install.refused();
+        if (r == null) {
+            failures.add("the wrong-checksum launch did not run");
+        } else if (r.refusal().isEmpty() || !r.abandoned() || !r.slotReleased()) {
+            failures.add("the wrong-checksum launch " + r.instanceId() + ": refused " + !r.refusal().isEmpty()
+                    + ", abandoned " + r.abandoned() + ", slot released " + r.slotReleased());
+        }
+        int away = 0;
+        for (var rec : install.launches()) {
+            if (!rec.mirrorUp()) {
+                away++;
+                if (!rec.source().equals("kept")) {
+                    failures.add(rec.instanceId() + " (node " + rec.nodeId() + ") launched with the mirror away, "
+                            + "but its ZooKeeper was " + rec.source() + ", not kept on its volume");
+                }
+            } else if (rec.step().equals("first launch") && !rec.source().equals("downloaded")) {
+                failures.add(rec.instanceId() + ": a first launch's ZooKeeper was " + rec.source());
+            }
+        }
+        if (away < 3) {
+            failures.add("only " + away + " replacements ran with the mirror away");
+        }
+        return failures;
     }
 
     // ---------------------------------------------------------------- the frozen node
@@ -617,8 +761,10 @@ public final class E2eScenario {
 
     private Launch launchFigures(String id) {
         var node = local.node(id);
-        return new Launch(id, nodeIdOf(id), secs(node.launchedAt, node.commandSentAt),
+        var launch = new Launch(id, nodeIdOf(id), secs(node.launchedAt, node.commandSentAt),
                 secs(node.commandSentAt, node.commandDoneAt), secs(node.commandDoneAt, inService.get(id)));
+        recordInstall(launch);
+        return launch;
     }
 
     private int nodeIdOf(String instanceId) {
@@ -667,6 +813,16 @@ public final class E2eScenario {
                     f.nodeId(), f.slowFreezeMs(), f.slowAttemptsFailed(), f.slowCheckFailures(),
                     f.checksUntilMarked(), f.failuresToReplace(), f.freezeToMarkedS(), f.freezeToServingS(),
                     f.freezeToSyncedS(), gap);
+        }
+        var install = r.install();
+        if (install.refused() != null) {
+            out.printf("wrong ZooKeeperSha512: %s refused the download, launch abandoned: %s, slot released: %s%n",
+                    install.refused().instanceId(), install.refused().abandoned(), install.refused().slotReleased());
+        }
+        for (var rec : install.launches()) {
+            out.printf("install %-12s node %d: ZooKeeper %s %s (mirror %s), event -> imok %.2f s%n", rec.step(),
+                    rec.nodeId(), install.version(), rec.source().equals("kept") ? "from its data volume"
+                            : rec.source(), rec.mirrorUp() ? "up" : "away", rec.eventToImokS());
         }
         out.printf("client: %d znodes before, %d during the replacements; connect string unchanged: %s; "
                 + "session expirations: %d%n", r.preWritten(), r.bgWritten(), r.connectUnchanged(),

@@ -7,12 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +25,8 @@ import java.util.function.Consumer;
  * one bridge per AZ subnet (10.0.N.0/24, gateway 10.0.N.1) and an IMDS stub on 169.254.169.254; an instance is a
  * network namespace with a primary NIC in its subnet; an ENI is a veth pair whose instance end (with the ENI's MAC)
  * waits in a parking namespace and moves into the instance on attach; a volume is a loop device over a sparse image
- * that attach shows to the instance as a udev by-id link; Run Command unpacks the bundle the command carries and
- * runs its scripts in the instance's namespace with the command's parameters.
+ * that attach shows to the instance as a udev by-id link; Run Command runs the SSM document's own shell from
+ * template.yaml ({@link SsmDocuments}, {@link RunShellScript}) in the instance's namespace.
  *
  * <p>Every object is named with the run's prefix and recorded under {@code /tmp/zkasg-e2e/<prefix>}, so that
  * {@link #close()} (also run by a shutdown hook) and {@link #sweepLeftovers()} of a later run remove it all.
@@ -80,7 +76,7 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     private final String prefix;
     private final Path runDir;
     private final Path repo;
-    private final Settings settings;
+    private final SsmDocuments documents;
     private final Consumer<String> timeline;
     private final String router;
     private final String parking;
@@ -98,11 +94,11 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
     private volatile boolean keep;
+    private volatile Path trustedBundle;
 
     /** Creates the router, the subnets, the parking and client namespaces and the IMDS stub. */
     public LocalCloud(Path repo, Settings settings, Consumer<String> timeline) {
         this.repo = repo;
-        this.settings = settings;
         this.timeline = timeline;
         this.prefix = String.format("zl%04x", ThreadLocalRandom.current().nextInt(0x10000));
         this.runDir = STATE_ROOT.resolve(prefix);
@@ -115,6 +111,7 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
             Files.createDirectories(runDir.resolve("images"));
             Files.writeString(runDir.resolve("owner"), Long.toString(ProcessHandle.current().pid()));
             traversable(runDir);
+            documents = SsmDocuments.fromTemplate(repo.resolve("template.yaml"), settings.cluster().clusterName());
             buildNetwork();
         } catch (IOException e) {
             close();
@@ -131,6 +128,19 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     public Path runDir() {
         return runDir;
+    }
+
+    /** The router's namespace (gateway of every subnet; the mirror of the run listens there). */
+    public String routerNetns() {
+        return router;
+    }
+
+    /**
+     * What the instances' curl trusts from now on ({@code CURL_CA_BUNDLE}), as a node whose system store holds
+     * this bundle's certificates.
+     */
+    public void trust(Path caBundle) {
+        this.trustedBundle = caBundle;
     }
 
     /** The namespace of the clients (routed to every subnet through the router). */
@@ -342,44 +352,41 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
 
     // ---------------------------------------------------------------- Run Command
 
+    /**
+     * The SSM agent's part: the document's own steps from template.yaml (parameters checked and substituted as SSM
+     * does), each run as {@code aws:runShellScript} runs it, inside the instance's network namespace with the
+     * instance's environment. A command SSM would have refused at SendCommand (InvalidParameters) runs nothing and
+     * is reported Failed here.
+     */
     private void runCommand(FakeCloud.CommandInfo command) {
         var node = nodes.get(command.instanceId());
-        var p = command.parameters();
-        String status;
+        String status = "Failed";
         try {
-            var bundle = unpack(p.get("Bundle"), p.get("BundleSha256"));
-            var args = new ArrayList<String>(List.of("nsenter", "--net=/run/netns/" + node.netns, "--"));
-            if (command.documentName().equals(settings.bootstrapDocument())) {
-                args.addAll(List.of(bundle.resolve("bin/zk-bootstrap").toString(),
-                        "--node-id", p.get("NodeId"), "--eni-ip", p.get("EniIp"), "--eni-mac", p.get("EniMac"),
-                        "--volume-id", p.get("VolumeId"), "--device", p.get("Device"), "--servers", p.get("Servers"),
-                        "--client-port", p.get("ClientPort"), "--quorum-port", p.get("QuorumPort"),
-                        "--election-port", p.get("ElectionPort")));
-                if (!p.getOrDefault("ZkDistUrl", "").isEmpty()) {
-                    args.addAll(List.of("--zk-dist-url", p.get("ZkDistUrl")));
+            var steps = documents.render(command.documentName(), command.parameters());
+            var orchestration = node.dir.resolve("ssm/" + command.commandId());
+            status = "Success";
+            for (var step : steps) {
+                var result = RunShellScript.run(step, orchestration, nodeEnv(node),
+                        List.of("nsenter", "--net=/run/netns/" + node.netns, "--"));
+                // The whole output (the agent keeps it on the instance too; the API returns only its start).
+                var stepDir = orchestration.resolve(step.name());
+                Files.writeString(node.log(), "$ " + command.documentName() + " (" + step.name() + ") "
+                        + command.commandId() + "\n" + Files.readString(stepDir.resolve("stdout"))
+                        + Files.readString(stepDir.resolve("stderr")) + "-> " + result.status() + " (exit "
+                        + result.exitCode() + ")\n", StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                if (!result.status().equals("Success")) {
+                    status = result.status();
+                    var lines = result.stderr().strip().lines().toList();
+                    timeline.accept("cloud: command " + command.documentName() + " on " + node.instanceId + " "
+                            + result.status() + " (exit " + result.exitCode() + "): "
+                            + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)));
+                    break;
                 }
-                if (!p.getOrDefault("ZkSha512", "").isEmpty()) {
-                    args.addAll(List.of("--zk-sha512", p.get("ZkSha512")));
-                }
-            } else if (command.documentName().equals(settings.stopDocument())) {
-                args.addAll(List.of(bundle.resolve("bin/zk-stop").toString(), "--volume-id", p.get("VolumeId")));
-            } else {
-                throw new IllegalArgumentException("unknown document " + command.documentName());
             }
-            Files.writeString(node.log(), "$ " + String.join(" ", args.subList(3, args.size())) + "\n",
-                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND);
-            var builder = new ProcessBuilder(args).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log().toFile()));
-            builder.environment().putAll(nodeEnv(node));
-            var code = builder.start().waitFor();
-            status = code == 0 ? "Success" : "Failed";
-            if (code != 0) {
-                var lines = Files.readAllLines(node.log());
-                timeline.accept("cloud: command " + command.documentName() + " on " + node.instanceId + " exited "
-                        + code + ": " + (lines.isEmpty() ? "" : lines.get(lines.size() - 1)));
-            }
+        } catch (SsmDocuments.Rejected e) {
+            timeline.accept("cloud: SendCommand " + command.documentName() + " to " + command.instanceId()
+                    + " refused: " + e.getMessage());
         } catch (Exception e) {
             status = "Failed";
             timeline.accept("cloud: command " + command.documentName() + " on " + command.instanceId()
@@ -389,31 +396,6 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
             node.commandDoneAt = Instant.now();
         }
         commandResults.put(command.commandId(), status);
-    }
-
-    /** What the SSM document does first: decode, check the SHA-256, unpack once per bundle version. */
-    private synchronized Path unpack(String base64, String sha256) throws IOException, InterruptedException {
-        var dest = runDir.resolve("bundles/" + sha256);
-        if (Files.isDirectory(dest.resolve("bin"))) {
-            return dest;
-        }
-        var bytes = Base64.getDecoder().decode(base64);
-        String actual;
-        try {
-            actual = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        if (!actual.equals(sha256)) {
-            throw new IllegalStateException("script bundle rejected: SHA-256 is " + actual);
-        }
-        Files.createDirectories(dest);
-        var tgz = runDir.resolve("bundles/" + sha256 + ".tgz");
-        Files.write(tgz, bytes);
-        Sh.run("tar", "-xzf", tgz.toString(), "-C", dest.toString());
-        traversable(dest);
-        Sh.run("chmod", "-R", "a+rX", dest.toString());
-        return dest;
     }
 
     /** The ZKASG_* environment of one instance: its own root, by-id links, pidfile mode, short waits. */
@@ -434,6 +416,13 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
         env.put("ZKASG_DEVICE_TIMEOUT", "20");
         env.put("ZKASG_NIC_TIMEOUT", "20");
         env.put("ZKASG_IMDS_TIMEOUT", "20");
+        // No ZooKeeper on the instance (AL2023 has no package): it installs the release from ZkDistUrl or from the
+        // copy kept on its data volume, into $ZKASG_ROOT/opt/zookeeper.
+        env.put("ZKASG_SYSTEM_JAVA_DIR", node.dir.resolve("no-system-zookeeper").toString());
+        var bundle = trustedBundle;
+        if (bundle != null) {
+            env.put("CURL_CA_BUNDLE", bundle.toString());
+        }
         return env;
     }
 

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The end-to-end scenario on real namespaces, loop devices and a real ZooKeeper ensemble (as root, with Debian's
- * zookeeper package installed; skipped otherwise): no znode is lost, a node that comes back on its kept volume
+ * The end-to-end scenario on real namespaces, loop devices and a real ZooKeeper ensemble (as root; skipped
+ * otherwise). The instances start without ZooKeeper: a launch with a wrong checksum is refused and abandoned, the
+ * others install it over HTTPS from the run's mirror, and once the mirror is gone the replacements install it from
+ * their kept volume. No znode is lost, a node that comes back on its kept volume
  * rejoins with a DIFF (a blank volume gets a SNAP), and the ensemble keeps quorum through every replacement; a frozen
  * follower is not counted for one slow check, and frozen for good it is marked after the third failed health check
  * and replaced.
@@ -20,11 +22,10 @@ import org.junit.jupiter.api.Timeout;
 class E2eScenarioTest {
 
     @Test
-    @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+    // About 2 minutes on a quiet 2-core machine; the bound is for a hang, not for speed.
+    @Timeout(value = 12, unit = java.util.concurrent.TimeUnit.MINUTES)
     void nodesDieAndComeBackWithTheirIpAndDataWhileTheClientKeepsWriting() throws Exception {
         assumeTrue(E2eScenario.isRoot(), "the end-to-end scenario needs root (network namespaces, loop devices)");
-        assumeTrue(java.nio.file.Files.isRegularFile(java.nio.file.Path.of("/usr/share/java/zookeeper.jar")),
-                "the end-to-end scenario needs Debian's zookeeper package (scripts/test/install-deps)");
 
         var result = new E2eScenario(System.out).run();
 
@@ -59,7 +60,22 @@ class E2eScenarioTest {
         assertThat(result.sessionExpirations()).isZero();
         assertThat(result.connectUnchanged()).isTrue();
         assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();
+        assertInstallPath(result.install());
         assertThat(E2eScenario.failures(result)).isEmpty();
+    }
+
+    /** The part of the result about the install path (checked apart, so that a failure names it). */
+    private static void assertInstallPath(E2eScenario.Install install) {
+        assertThat(install.refused()).as("the launch with a wrong checksum").isNotNull();
+        assertThat(install.refused().refusal()).as("the node refused the download").contains("SHA-512 mismatch");
+        assertThat(install.refused().abandoned()).as("the launch was abandoned").isTrue();
+        assertThat(install.refused().slotReleased()).as("its slot was released").isTrue();
+        assertThat(install.launches()).filteredOn(r -> r.step().equals("first launch"))
+                .as("the first three launches download from the mirror").hasSize(3)
+                .allSatisfy(r -> assertThat(r.source()).isEqualTo("downloaded"));
+        assertThat(install.launches()).filteredOn(r -> !r.mirrorUp())
+                .as("replacements with the mirror gone install from their kept volume").hasSizeGreaterThanOrEqualTo(3)
+                .allSatisfy(r -> assertThat(r.source()).isEqualTo("kept"));
     }
 
     /** The listener sees the fake's changes in order and outside its lock; a null outcome keeps a command running. */

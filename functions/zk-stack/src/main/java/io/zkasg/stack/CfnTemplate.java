@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * of parameter values. Attributes that only exist after deployment ({@code !GetAtt}, {@code Ref} of a resource
  * without a name) resolve to a readable placeholder such as {@code <NodeEni1.PrimaryPrivateIpAddress>}.
  */
-final class CfnTemplate {
+public final class CfnTemplate {
 
     private static final Pattern SUB_VARIABLE = Pattern.compile("\\$\\{([^}!][^}]*)}");
 
@@ -48,7 +48,7 @@ final class CfnTemplate {
         parameters.put("AWS::StackName", "zk-demo");
     }
 
-    static CfnTemplate load(Path file, Map<String, String> parameterValues) throws IOException {
+    public static CfnTemplate load(Path file, Map<String, String> parameterValues) throws IOException {
         try (Reader reader = Files.newBufferedReader(file)) {
             Map<String, Object> root = new Yaml(new ShortTagConstructor()).load(reader);
             return new CfnTemplate(root, parameterValues);
@@ -56,7 +56,7 @@ final class CfnTemplate {
     }
 
     /** Finds template.yaml from the module directory Maven runs the tests in (or any directory below the root). */
-    static Path locate() {
+    public static Path locate() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isRegularFile(dir.resolve("template.yaml")) && Files.isDirectory(dir.resolve("events"))) {
                 return dir.resolve("template.yaml");
@@ -65,15 +65,15 @@ final class CfnTemplate {
         throw new IllegalStateException("template.yaml not found above " + Path.of("").toAbsolutePath());
     }
 
-    Map<String, Object> root() {
+    public Map<String, Object> root() {
         return root;
     }
 
-    Map<String, Object> resources() {
+    public Map<String, Object> resources() {
         return map(root.get("Resources"));
     }
 
-    Map<String, Object> resource(String logicalId) {
+    public Map<String, Object> resource(String logicalId) {
         var resource = map(resources().get(logicalId));
         if (resource.isEmpty()) {
             throw new IllegalArgumentException("no resource " + logicalId + " in the template");
@@ -82,7 +82,7 @@ final class CfnTemplate {
     }
 
     /** Logical ids of the resources of one type, in template order. */
-    List<String> resourcesOfType(String type) {
+    public List<String> resourcesOfType(String type) {
         var ids = new ArrayList<String>();
         resources().forEach((id, body) -> {
             if (type.equals(map(body).get("Type"))) {
@@ -92,12 +92,12 @@ final class CfnTemplate {
         return ids;
     }
 
-    Map<String, Object> properties(String logicalId) {
+    public Map<String, Object> properties(String logicalId) {
         return map(resource(logicalId).get("Properties"));
     }
 
     /** Evaluates every intrinsic function inside {@code node}. */
-    Object resolve(Object node) {
+    public Object resolve(Object node) {
         if (node instanceof List<?> list) {
             var out = new ArrayList<Object>();
             for (var item : list) {
@@ -152,12 +152,12 @@ final class CfnTemplate {
         return out;
     }
 
-    String resolveString(Object node) {
+    public String resolveString(Object node) {
         return String.valueOf(resolve(node));
     }
 
     /** Evaluates a named condition of the Conditions section. */
-    boolean condition(String name) {
+    public boolean condition(String name) {
         var body = map(root.get("Conditions")).get(name);
         if (body == null) {
             throw new IllegalArgumentException("no condition " + name);
@@ -232,12 +232,12 @@ final class CfnTemplate {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> map(Object o) {
+    public static Map<String, Object> map(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     @SuppressWarnings("unchecked")
-    static List<Object> list(Object o) {
+    public static List<Object> list(Object o) {
         if (o instanceof List<?> l) {
             return (List<Object>) l;
         }
