@@ -43,6 +43,9 @@ lint:
 # The two commands of the README.
 
 RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
+# For the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK, Jackson, zk-core,
+# the adapters and the handlers on it.
+ARTIFACT_CP = $$(cat functions/zk-local/target/artifact-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
 .PHONY: local test tools
 
@@ -54,12 +57,20 @@ LOCAL_TOOLS = $(if $(EVENTS),java,$$([ "$$(id -u)" -eq 0 ] && echo local || echo
 tools:
 	@bash scripts/test/install-deps test
 
+# Maven's output cut to one line per module built, a running count of dependency downloads (the first run fetches
+# them all) and any error, so that `make local` is never a silent minute.
+MAVEN_PROGRESS = awk '/^\[INFO\] Building [^ ]+ [0-9]/ { sub(/^\[INFO\] /, ""); print "  maven: " $$0; fflush(); next } \
+	/Downloaded from/ { if (n++ % 50 == 0) { print "  maven: downloading dependencies (" n " so far)"; fflush() }; next } \
+	/\[ERROR\]|BUILD FAILURE/ { print; fflush() }'
+
 # The main job. As root: the end-to-end scenario (io.zkasg.local.e2e.E2eScenario: the real handlers over a local
 # cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
 # says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
 local:
 	@bash scripts/test/install-deps $(LOCAL_TOOLS)
-	$(MVN) -q -B -ntp package -DskipTests
+	@echo "make local: building the functions and the local cloud with Maven, module by module"
+	@set -o pipefail; $(MVN) -B package -DskipTests 2>&1 | $(MAVEN_PROGRESS)
+	@echo "make local: built; $(if $(EVENTS),replaying $(EVENTS) in memory,running the end-to-end scenario)"
 	@if [ -n "$(EVENTS)" ]; then \
 	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
 	else \
@@ -92,6 +103,13 @@ events:
 .PHONY: bench
 bench:
 	$(MVN) -q -B -ntp package -DskipTests
-	java -XX:TieredStopAtLevel=1 -cp "$(RUNNER_CP)" io.zkasg.local.ColdPathBench
+	java -XX:TieredStopAtLevel=1 -cp "$(ARTIFACT_CP)" io.zkasg.local.ColdPathBench
 	@ls -l $(JAR) | awk '{printf "artifact: %s bytes zipped\n", $$5}'
 	@unzip -l $(JAR) | tail -n 1 | awk '{printf "artifact: %s bytes unzipped, %s entries\n", $$1, $$2}'
+
+# Benchmark: each function started by the AWS Lambda Java runtime interface client against a local Runtime API and the
+# local AWS-shaped endpoint, beside a trivial handler: init, first and warm invoke, peak RSS.
+.PHONY: bench-runtime
+bench-runtime:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -cp "$(ARTIFACT_CP)" io.zkasg.local.runtime.RuntimeBench $(JAR) functions/zk-local/target/ric-classpath.txt

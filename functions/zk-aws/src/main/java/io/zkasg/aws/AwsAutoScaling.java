@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.autoscaling.model.AutoScalingInstanceDeta
 import software.amazon.awssdk.services.autoscaling.model.CompleteLifecycleActionRequest;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsRequest;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInstancesRequest;
+import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInstancesResponse;
 import software.amazon.awssdk.services.autoscaling.model.RecordLifecycleActionHeartbeatRequest;
 import software.amazon.awssdk.services.autoscaling.model.SetInstanceHealthRequest;
 import software.amazon.awssdk.services.autoscaling.model.SuspendProcessesRequest;
@@ -76,9 +77,11 @@ public final class AwsAutoScaling implements AutoScalingPort {
             DescribeAutoScalingInstancesRequest request = DescribeAutoScalingInstancesRequest.builder()
                     .instanceIds(chunk)
                     .build();
-            AwsErrors.run(Call.OTHER, () -> autoScaling.describeAutoScalingInstancesPaginator(request)
-                    .autoScalingInstances()
-                    .forEach(details -> members.put(details.instanceId(), toMember(details))));
+            AwsErrors.call(Call.OTHER, () -> Pages.all(
+                    token -> autoScaling.describeAutoScalingInstances(request.toBuilder().nextToken(token).build()),
+                    DescribeAutoScalingInstancesResponse::nextToken,
+                    DescribeAutoScalingInstancesResponse::autoScalingInstances))
+                    .forEach(details -> members.put(details.instanceId(), toMember(details)));
         }
         return members;
     }

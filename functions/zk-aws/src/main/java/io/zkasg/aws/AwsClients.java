@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
@@ -41,9 +42,12 @@ public final class AwsClients implements AutoCloseable {
     private final SsmClient ssm;
     private final SqsClient sqs;
     private final SdkAttempts attempts = new SdkAttempts();
+    /** Production only (no explicit credentials): the default chain, replaceable after a SnapStart restore. */
+    private final Renewable renewable;
 
     private AwsClients(Settings settings) {
         this.http = UrlConnectionHttpClient.builder().build();
+        this.renewable = settings.credentials() == null ? new Renewable() : null;
         // Building a client is mostly class loading and initialisation, independent per service: build the other
         // three on their own threads while this one builds EC2's (the largest), to shorten a cold start.
         var pool = java.util.concurrent.Executors.newFixedThreadPool(3, r -> {
@@ -99,6 +103,21 @@ public final class AwsClients implements AutoCloseable {
 
     public SqsClient sqs() {
         return sqs;
+    }
+
+    /**
+     * For SnapStart's afterRestore: forgets the credentials resolved before the snapshot (the default chain caches
+     * the container credentials it fetched, and every environment restored from one snapshot would share them), so
+     * the next call resolves them anew in this environment. No effect on explicit credentials.
+     *
+     * @return whether there were cached credentials to forget
+     */
+    public boolean renewCredentials() {
+        if (renewable == null) {
+            return false;
+        }
+        renewable.renew();
+        return true;
     }
 
     /** The SDK's own retries, counted per thread across the four clients. */
@@ -173,13 +192,28 @@ public final class AwsClients implements AutoCloseable {
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
         }
-        if (settings.credentials() != null) {
-            builder.credentialsProvider(settings.credentials());
-        }
+        builder.credentialsProvider(settings.credentials() != null ? settings.credentials() : renewable);
         if (settings.region() != null) {
             builder.region(settings.region());
         }
         return builder;
+    }
+
+    /** The SDK's default credentials chain, rebuilt (with empty caches) on {@link #renew()}. */
+    private static final class Renewable implements AwsCredentialsProvider {
+
+        private volatile DefaultCredentialsProvider chain = DefaultCredentialsProvider.builder().build();
+
+        void renew() {
+            var stale = chain;
+            chain = DefaultCredentialsProvider.builder().build();
+            stale.close();
+        }
+
+        @Override
+        public AwsCredentials resolveCredentials() {
+            return chain.resolveCredentials();
+        }
     }
 
     private record Settings(URI endpoint, AwsCredentialsProvider credentials, Region region,

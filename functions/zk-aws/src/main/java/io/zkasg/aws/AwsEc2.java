@@ -19,7 +19,9 @@ import software.amazon.awssdk.services.ec2.model.AttachVolumeRequest;
 import software.amazon.awssdk.services.ec2.model.CreateTagsRequest;
 import software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeNetworkInterfacesRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeNetworkInterfacesResponse;
 import software.amazon.awssdk.services.ec2.model.DescribeVolumesRequest;
+import software.amazon.awssdk.services.ec2.model.DescribeVolumesResponse;
 import software.amazon.awssdk.services.ec2.model.DetachNetworkInterfaceRequest;
 import software.amazon.awssdk.services.ec2.model.DetachVolumeRequest;
 import software.amazon.awssdk.services.ec2.model.Filter;
@@ -63,12 +65,10 @@ public final class AwsEc2 implements Ec2Port {
         DescribeNetworkInterfacesRequest request = DescribeNetworkInterfacesRequest.builder()
                 .filters(clusterFilter(cluster))
                 .build();
-        return AwsErrors.call(Call.OTHER, () -> {
-            List<EniView> enis = new ArrayList<>();
-            ec2.describeNetworkInterfacesPaginator(request).networkInterfaces()
-                    .forEach(eni -> enis.add(toView(eni)));
-            return enis;
-        });
+        return AwsErrors.call(Call.OTHER, () -> Pages.all(
+                token -> ec2.describeNetworkInterfaces(request.toBuilder().nextToken(token).build()),
+                DescribeNetworkInterfacesResponse::nextToken, DescribeNetworkInterfacesResponse::networkInterfaces)
+                .stream().map(AwsEc2::toView).toList());
     }
 
     @Override
@@ -77,11 +77,10 @@ public final class AwsEc2 implements Ec2Port {
                 .filters(clusterFilter(cluster),
                         Filter.builder().name("availability-zone").values(availabilityZone).build())
                 .build();
-        return AwsErrors.call(Call.OTHER, () -> {
-            List<VolumeView> volumes = new ArrayList<>();
-            ec2.describeVolumesPaginator(request).volumes().forEach(volume -> volumes.add(toView(volume)));
-            return volumes;
-        });
+        return AwsErrors.call(Call.OTHER, () -> Pages.all(
+                token -> ec2.describeVolumes(request.toBuilder().nextToken(token).build()),
+                DescribeVolumesResponse::nextToken, DescribeVolumesResponse::volumes)
+                .stream().map(AwsEc2::toView).toList());
     }
 
     @Override

@@ -22,6 +22,13 @@ import org.crac.Resource;
 /** Builds the production {@link Wiring}: settings from the environment, AWS SDK adapters, SnapStart hooks. */
 final class ProductionWiring {
 
+    /**
+     * The SnapStart hooks of this execution environment. org.crac's context holds registered resources only through
+     * weak references: without this field a GC before the checkpoint would drop the hooks, skipping the priming and
+     * the reseeding (every restored environment would then share one random state and one set of credentials).
+     */
+    private static volatile Resource snapStartHooks;
+
     static final Pattern QUEUE_URL = Pattern.compile("https?://[A-Za-z0-9.:-]{1,253}(/[A-Za-z0-9_.-]{1,80}){2}");
 
     private ProductionWiring() {
@@ -50,7 +57,9 @@ final class ProductionWiring {
                 System.out)
                 .withHealth(probe, HealthSettings.fromEnv(env))
                 .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
-        Core.getGlobalContext().register(new SnapStartHooks(clients, random));
+        var hooks = new SnapStartHooks(clients, random);
+        snapStartHooks = hooks;
+        Core.getGlobalContext().register(hooks);
         return wiring;
     }
 
@@ -86,14 +95,27 @@ final class ProductionWiring {
             delegate = fresh();
         }
 
+        /** The current generator (a new one after each reseed). */
+        Object state() {
+            return delegate;
+        }
+
         @Override
         public synchronized long nextLong() {
             return delegate.nextLong();
         }
     }
 
-    /** Warms the SDK clients before the snapshot and reseeds randomness after a restore. */
-    private record SnapStartHooks(AwsClients clients, Reseeded random) implements Resource {
+    /** The hooks registered by the last {@link #build}, strongly held (tests drive them through org.crac). */
+    static Resource snapStartHooks() {
+        return snapStartHooks;
+    }
+
+    /**
+     * Warms the SDK clients before the snapshot; after a restore, reseeds randomness and forgets the credentials
+     * resolved before the snapshot.
+     */
+    record SnapStartHooks(AwsClients clients, Reseeded random) implements Resource {
 
         @Override
         public void beforeCheckpoint(Context<? extends Resource> context) {
@@ -103,6 +125,7 @@ final class ProductionWiring {
         @Override
         public void afterRestore(Context<? extends Resource> context) {
             random.reseed();
+            clients.renewCredentials();
         }
     }
 }

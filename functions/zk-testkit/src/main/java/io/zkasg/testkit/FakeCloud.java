@@ -84,6 +84,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
     private final Map<String, Action> actions = new LinkedHashMap<>();
     private final Map<String, Command> commands = new LinkedHashMap<>();
+    private final Map<String, EbsSnapshot> snapshots = new LinkedHashMap<>();
+    private final Map<String, String> restoredFrom = new HashMap<>();
     private final List<Call> calls = new ArrayList<>();
     private final List<Delivery> outbox = new ArrayList<>();
     private final Map<String, ArrayDeque<RuntimeException>> faults = new HashMap<>();
@@ -960,6 +962,65 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             outbox.add(new Delivery.Resume(ticket, clock.instant().plus(delay.compareTo(MAX_RESUME_DELAY) > 0
                     ? MAX_RESUME_DELAY : delay)));
         }
+    }
+
+    // ---------------------------------------------------------------- snapshots and volume tags (operator restore)
+
+    /** A completed EBS snapshot of a volume, with the tags it was given (DLM's CopyTags: the volume's tags). */
+    public record EbsSnapshot(String snapshotId, String volumeId, Instant startTime, Map<String, String> tags) {
+    }
+
+    /** Snapshots the volume now, copying its tags (what the stack's DLM policy does); returns the snapshot id. */
+    public synchronized String snapshotVolume(String volumeId) {
+        var volume = volumes.get(volumeId);
+        if (volume == null) {
+            throw new CloudException.NotFound("InvalidVolume.NotFound", "The volume '" + volumeId
+                    + "' does not exist.");
+        }
+        var id = String.format("snap-%017x", 0x5000L + ++sequence);
+        snapshots.put(id, new EbsSnapshot(id, volumeId, clock.instant(), Map.copyOf(volume.tags)));
+        return id;
+    }
+
+    public synchronized List<EbsSnapshot> snapshots() {
+        return List.copyOf(snapshots.values());
+    }
+
+    /** CreateVolume from a snapshot, in {@code az}, with these tags: available at once. Returns the volume id. */
+    public synchronized String createVolume(String snapshotId, String az, Map<String, String> tags) {
+        var snapshot = snapshots.get(snapshotId);
+        if (snapshot == null) {
+            throw new CloudException.NotFound("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId
+                    + "' does not exist.");
+        }
+        var id = String.format("vol-%017x", 0xd000L + ++sequence);
+        volumes.put(id, new Volume(id, az, new LinkedHashMap<>(tags)));
+        restoredFrom.put(id, snapshotId);
+        mutated();
+        return id;
+    }
+
+    /** The snapshot a volume was created from, if any. */
+    public synchronized Optional<String> restoredFrom(String volumeId) {
+        return Optional.ofNullable(restoredFrom.get(volumeId));
+    }
+
+    /** Every volume, whatever its tags. */
+    public synchronized List<VolumeView> allVolumes() {
+        var seen = snapshot();
+        return volumes.values().stream().map(v -> v.view(seen.get(v.id), clock.instant(), attachLatency)).toList();
+    }
+
+    /** CreateTags / DeleteTags on a volume. */
+    public synchronized void retagVolume(String volumeId, Map<String, String> add, Collection<String> remove) {
+        var volume = volumes.get(volumeId);
+        if (volume == null) {
+            throw new CloudException.NotFound("InvalidVolume.NotFound", "The volume '" + volumeId
+                    + "' does not exist.");
+        }
+        remove.forEach(volume.tags::remove);
+        volume.tags.putAll(add);
+        mutated();
     }
 
     // ---------------------------------------------------------------- internals

@@ -140,6 +140,8 @@ public final class E2eScenario {
     private Instant frozenAt;
     private Instant markedAt;
     private Instant syncedAt;
+    /** Draws the replacement under way (issue 14: a picture of each replacement), null between replacements. */
+    private volatile ReplacementRecorder recorder;
     private int checksUntilMarked = -1;
 
     E2eScenario(PrintStream out) {
@@ -171,10 +173,10 @@ public final class E2eScenario {
         System.out.println();
         if (failures.isEmpty()) {
             System.out.println("e2e: all checks passed");
-            System.exit(0);
         }
         failures.forEach(f -> System.out.println("e2e: FAILED: " + f));
-        System.exit(1);
+        FiguresTable.print(System.out, result);
+        System.exit(failures.isEmpty() ? 0 : 1);
     }
 
     static boolean isRoot() {
@@ -415,8 +417,59 @@ public final class E2eScenario {
         return result;
     }
 
-    /** Replaces slot {@code nodeId}'s instance after a crash or a terminate; checks the rejoin. */
+    /**
+     * Replaces slot {@code nodeId}'s instance after a crash or a terminate; checks the rejoin. Draws it to
+     * {@code <E2E_PICTURES, default target/e2e-pictures>/<kind>-node<n>.svg}.
+     */
     private Replacement replace(String kind, int nodeId, boolean blank) throws Exception {
+        var originals = new LinkedHashMap<Integer, String>();
+        for (int n = 1; n <= 3; n++) {
+            originals.put(n, cloud.eniHolder(local.slot(n).eniId()).orElse(""));
+        }
+        var leaving = leader().map(l -> l.instanceId.equals(originals.get(nodeId))).orElse(false) ? "leader"
+                : "follower";
+        recorder = ReplacementRecorder.start(kind + " of node " + nodeId + " (the " + leaving + ")"
+                + (kind.equals("crash") && hostCrash ? ", its host dies" : ""),
+                // A frozen server is never asked srvr by the picture: it would fill its accept queue.
+                () -> sample(originals, kind.equals("frozen") ? nodeId : 0), () -> {
+                    try {
+                        return ask("lat");
+                    } catch (IOException e) {
+                        return null;
+                    }
+                });
+        try {
+            return replaceDrawn(kind, nodeId, blank);
+        } finally {
+            var picture = recorder.finish(Path.of(System.getenv().getOrDefault("E2E_PICTURES", "target/e2e-pictures"),
+                    kind.replace(' ', '-') + "-node" + nodeId + ".svg"));
+            recorder = null;
+            tl("  picture: " + picture.toAbsolutePath());
+        }
+    }
+
+    /** Each node's state and the leader, as the pictures show them. */
+    private ReplacementPicture.Sample sample(Map<Integer, String> originals, int notAsked) {
+        var states = new LinkedHashMap<Integer, ReplacementPicture.State>();
+        int leader = 0;
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId()).orElse("");
+            var lifecycle = holder.isEmpty() ? "" : cloud.lifecycleState(holder);
+            String mode;
+            try {
+                mode = holder.isEmpty() || n == notAsked ? "down" : mode(local.node(holder));
+            } catch (RuntimeException e) {
+                mode = "down";
+            }
+            if (mode.equals("leader")) {
+                leader = n;
+            }
+            states.put(n, ReplacementPicture.state(holder.equals(originals.get(n)), lifecycle, mode));
+        }
+        return new ReplacementPicture.Sample(System.currentTimeMillis(), states, leader);
+    }
+
+    private Replacement replaceDrawn(String kind, int nodeId, boolean blank) throws Exception {
         var slot = local.slot(nodeId);
         var old = cloud.eniHolder(slot.eniId()).orElseThrow();
         var oldNode = local.node(old);
@@ -916,6 +969,10 @@ public final class E2eScenario {
 
     synchronized void tl(String line) {
         out.printf("[%7.2fs] %s%n", Duration.between(start, Instant.now()).toMillis() / 1000.0, line);
+        var drawing = recorder;
+        if (drawing != null) {
+            drawing.line(line);
+        }
     }
 
     private static Thread daemon(String name, Runnable body) {

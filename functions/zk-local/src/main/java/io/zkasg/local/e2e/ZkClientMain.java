@@ -25,6 +25,8 @@ import org.apache.zookeeper.ZooKeeper;
  * <li>{@code write N [NAME]}: creates N znodes of 1 KiB under /e2e/pre (or /e2e/NAME), synchronously</li>
  * <li>{@code bg start|stop}: a background writer creating znodes under /e2e/bg, one every 10 ms</li>
  * <li>{@code gap}: the longest time between two acknowledged background writes since the last {@code gap}</li>
+ * <li>{@code lat}: the background writes acknowledged since the last {@code lat}, as start:latency pairs (epoch ms,
+ * ms), the slowest of each 50 ms (for the pictures of the replacements)</li>
  * <li>{@code verify HOST:PORT}: on a new session to that one server, after a sync, every znode acknowledged so far
  * is read back</li>
  * </ul>
@@ -42,6 +44,8 @@ public final class ZkClientMain {
     private final AtomicLong maxGap = new AtomicLong();
     private final AtomicInteger bgCount = new AtomicInteger();
     private final AtomicInteger expirations = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> latencies =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     private Thread bg;
 
     private ZkClientMain(String connect) throws Exception {
@@ -102,6 +106,8 @@ public final class ZkClientMain {
                 long gap = Math.max(maxGap.getAndSet(0), ongoing);
                 return "gap " + gap / 1_000_000 + " " + bgCount.get() + " " + expirations.get();
             }
+            case "lat":
+                return "lat " + drainLatencies();
             case "connect":
                 return "connect " + connect;
             case "verify":
@@ -117,9 +123,12 @@ public final class ZkClientMain {
         int i = 0;
         while (bgRunning.get()) {
             try {
+                long startedMs = System.currentTimeMillis();
+                long startedNs = System.nanoTime();
                 create(String.format("/e2e/bg/b%07d", i++));
                 bgCount.incrementAndGet();
                 long now = System.nanoTime();
+                latencies.add(new long[] {startedMs, (now - startedNs) / 1_000_000});
                 long previous = lastAck.getAndSet(now);
                 maxGap.accumulateAndGet(now - previous, Math::max);
                 Thread.sleep(10);
@@ -129,6 +138,29 @@ public final class ZkClientMain {
                 // create() retries everything but interruption
             }
         }
+    }
+
+    /** The acknowledged writes since the last call, the slowest one per 50 ms, as "start:latency,..." (ms). */
+    private String drainLatencies() {
+        var out = new StringBuilder();
+        long bucket = -1;
+        long[] worst = null;
+        long[] w;
+        while ((w = latencies.poll()) != null) {
+            if (w[0] / 50 != bucket) {
+                if (worst != null) {
+                    out.append(out.isEmpty() ? "" : ",").append(worst[0]).append(':').append(worst[1]);
+                }
+                bucket = w[0] / 50;
+                worst = w;
+            } else if (w[1] > worst[1]) {
+                worst = w;
+            }
+        }
+        if (worst != null) {
+            out.append(out.isEmpty() ? "" : ",").append(worst[0]).append(':').append(worst[1]);
+        }
+        return out.isEmpty() ? "-" : out.toString();
     }
 
     /** Creates a znode, retrying through connection loss; an existing node counts (an earlier try got through). */

@@ -1,0 +1,466 @@
+package io.zkasg.flows;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.zkasg.core.model.EniView;
+import io.zkasg.core.model.VolumeView;
+import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.stub.AwsShapes;
+import io.zkasg.testkit.stub.AwsStubServer;
+import io.zkasg.testkit.stub.AwsStubServer.Request;
+import io.zkasg.testkit.stub.AwsStubServer.Response;
+import io.zkasg.testkit.stub.FakeCloudEndpoint;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * scripts/ops/zk-restore, run as an operator runs it: the real AWS CLI, pointed with AWS_ENDPOINT_URL at the fake
+ * cloud served over the AWS wire protocols, while the real functions run the hooks (terminate with its quorum guard,
+ * launch, command status) in the background and Auto Scaling replaces what is terminated in the same AZ. Asserts on
+ * the fake cloud: which volume each slot runs on, what happened to the old one, and in which order.
+ */
+class RestoreCommandTest {
+
+    private static final String CLUSTER = "zk-demo";
+    private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
+
+    private final CloudDriver driver = CloudDriver.demo(5, new PrintStream(new ByteArrayOutputStream(), true,
+            StandardCharsets.UTF_8));
+    private final FakeCloud cloud = driver.cloud();
+    private final ClusterTags cluster = driver.settings().cluster();
+    private final Map<String, String> ipOf = new ConcurrentHashMap<>();
+    private final Map<String, String> azOf = new ConcurrentHashMap<>();
+    private final Map<String, String> commandStatus = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<String> terminated = new ConcurrentLinkedQueue<>();
+    private final List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    private AwsStubServer stub;
+    private Thread autoScaling;
+    private volatile boolean running = true;
+
+    @BeforeEach
+    void ensembleInService() {
+        assumeTrue(onPath("aws"), "the AWS CLI is not installed: run scripts/test/install-deps");
+        cloud.listener(new FakeCloud.Listener() {
+            @Override
+            public void onLaunched(String instanceId, String az) {
+                azOf.put(instanceId, az);
+            }
+
+            @Override
+            public void onEniAttached(String eniId, String mac, String ip, String instanceId) {
+                ipOf.put(instanceId, ip);
+            }
+
+            @Override
+            public void onTerminated(String instanceId) {
+                events.add("terminated " + instanceId);
+                terminated.add(instanceId);
+            }
+
+            @Override
+            public void onCommandSent(FakeCloud.CommandInfo command) {
+                var ip = ipOf.get(command.instanceId());
+                events.add("command " + command.documentName() + " " + command.instanceId());
+                if (ip != null && command.documentName().equals("AWS-RunShellScript")) {
+                    driver.zk().down(ip);
+                } else if (ip != null && command.documentName().equals(driver.settings().bootstrapDocument())) {
+                    driver.zk().serving(ip, "follower");
+                }
+            }
+        });
+        for (int n = 0; n < 3; n++) {
+            cloud.launch(String.format("i-0%016x", n + 1), CloudDriver.DEMO_AZS.get(n));
+        }
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+        IPS.forEach(ip -> driver.zk().serving(ip, ip.equals(IPS.get(0)) ? "leader" : "follower"));
+        assertThat(inService()).hasSize(3);
+
+        stub = AwsStubServer.start();
+        FakeCloudEndpoint.serve(stub, cloud, cluster);
+        serveRestoreOperations();
+        autoScaling = new Thread(this::runHooks, "auto-scaling");
+        autoScaling.setDaemon(true);
+        autoScaling.start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        running = false;
+        if (autoScaling != null) {
+            autoScaling.join(5_000);
+        }
+        if (stub != null) {
+            stub.close();
+        }
+    }
+
+    @Test
+    void node_shouldRunTheSlotOnAVolumeFromItsSnapshot_andKeepTheOldOne() throws Exception {
+        var old = slotVolume(2);
+        var snapshot = cloud.snapshotVolume(old.volumeId());
+        var holder = slotHolder(2);
+
+        var run = restore("node", "--cluster", CLUSTER, "--node-id", "2", "--snapshot", snapshot, "--yes");
+
+        assertThat(run.code()).as(run.output()).isZero();
+        var restored = slotVolume(2);
+        assertThat(restored.volumeId()).isNotEqualTo(old.volumeId());
+        assertThat(cloud.restoredFrom(restored.volumeId())).contains(snapshot);
+        assertThat(restored.availabilityZone()).isEqualTo("us-east-1b");
+        var newHolder = slotHolder(2);
+        assertThat(newHolder).isNotEqualTo(holder);
+        assertThat(restored.attachments()).singleElement()
+                .satisfies(a -> assertThat(a.instanceId()).isEqualTo(newHolder));
+        assertThat(cloud.lifecycleState(newHolder)).isEqualTo("InService");
+        assertThat(cloud.lifecycleState(holder)).isEqualTo("Terminated");
+        var kept = volume(old.volumeId());
+        assertThat(kept.tags()).doesNotContainKeys("zkasg:cluster", "zkasg:node-id")
+                .containsEntry("zkasg:replaced-by", restored.volumeId());
+        assertThat(kept.attachments()).isEmpty();
+        // Nodes 1 and 3 were left alone, and no ZooKeeper was stopped outside the terminate hook.
+        assertThat(slotVolume(1).attachments()).hasSize(1);
+        assertThat(slotVolume(3).attachments()).hasSize(1);
+        assertThat(events).noneMatch(e -> e.startsWith("command AWS-RunShellScript"));
+    }
+
+    @Test
+    void node_shouldRefuseASnapshotOfAnotherNodeOrCluster_beforeAnyChange() throws Exception {
+        var ofNode1 = cloud.snapshotVolume(slotVolume(1).volumeId());
+        var other = cloud.addSlot("zkasg:cluster", "zk-other", "zkasg:node-id", 2, "us-east-1b", "10.9.2.10");
+        var ofOtherCluster = cloud.snapshotVolume(cloud.allVolumes().stream()
+                .filter(v -> "zk-other".equals(v.tags().get("zkasg:cluster"))).findFirst().orElseThrow().volumeId());
+        assertThat(other).isNotBlank();
+        var before = slotVolume(2);
+
+        var wrongNode = restore("node", "--cluster", CLUSTER, "--node-id", "2", "--snapshot", ofNode1, "--yes");
+        var wrongCluster = restore("node", "--cluster", CLUSTER, "--node-id", "2", "--snapshot", ofOtherCluster,
+                "--yes");
+
+        assertThat(wrongNode.code()).as(wrongNode.output()).isEqualTo(3);
+        assertThat(wrongNode.output()).contains("refused").contains("zk-demo' node '1'");
+        assertThat(wrongCluster.code()).as(wrongCluster.output()).isEqualTo(3);
+        assertThat(wrongCluster.output()).contains("zk-other");
+        assertThat(stub.requests()).extracting(Request::operation)
+                .doesNotContain("CreateVolume", "CreateTags", "DeleteTags", "TerminateInstanceInAutoScalingGroup");
+        assertThat(slotVolume(2)).isEqualTo(before);
+    }
+
+    @Test
+    void ensemble_shouldStopEveryServerFirst_thenRunEverySlotOnItsSnapshotAtThePoint() throws Exception {
+        var point = new LinkedHashMap<Integer, String>();
+        for (int n = 1; n <= 3; n++) {
+            point.put(n, cloud.snapshotVolume(slotVolume(n).volumeId()));
+        }
+        var at = driver.clock().instant().plusSeconds(30);
+        cloud.advance(Duration.ofHours(1));
+        for (int n = 1; n <= 3; n++) {
+            cloud.snapshotVolume(slotVolume(n).volumeId());
+        }
+        var holders = new ArrayList<String>();
+        for (int n = 1; n <= 3; n++) {
+            holders.add(slotHolder(n));
+        }
+
+        var run = restore("ensemble", "--cluster", CLUSTER, "--at", at.toString(), "--yes");
+
+        assertThat(run.code()).as(run.output()).isZero();
+        assertThat(run.output()).contains("stop your clients' writes");
+        for (int n = 1; n <= 3; n++) {
+            var restored = slotVolume(n);
+            assertThat(cloud.restoredFrom(restored.volumeId())).as("node " + n).contains(point.get(n));
+            var holder = slotHolder(n);
+            assertThat(holders).doesNotContain(holder);
+            assertThat(restored.attachments()).singleElement()
+                    .satisfies(a -> assertThat(a.instanceId()).isEqualTo(holder));
+            assertThat(cloud.lifecycleState(holder)).isEqualTo("InService");
+        }
+        // Every old server was told to stop before the first one was terminated.
+        var firstTermination = indexOf(e -> e.startsWith("terminated "));
+        for (var holder : holders) {
+            assertThat(indexOf(e -> e.equals("command AWS-RunShellScript " + holder)))
+                    .as("stop of " + holder + " in " + events).isGreaterThanOrEqualTo(0)
+                    .isLessThan(firstTermination);
+        }
+    }
+
+    @Test
+    void ensemble_shouldChangeNothing_withoutConfirmation() throws Exception {
+        for (int n = 1; n <= 3; n++) {
+            cloud.snapshotVolume(slotVolume(n).volumeId());
+        }
+        var at = driver.clock().instant().plusSeconds(1);
+
+        var run = restore("ensemble", "--cluster", CLUSTER, "--at", at.toString());
+
+        assertThat(run.code()).as(run.output()).isEqualTo(3);
+        assertThat(run.output()).contains("not confirmed");
+        assertThat(stub.requests()).extracting(Request::operation)
+                .doesNotContain("CreateVolume", "SendCommand", "TerminateInstanceInAutoScalingGroup");
+    }
+
+    // ------------------------------------------------------------------------------------- the cloud around it
+
+    /** Delivers the hooks' events to the functions and replaces terminated instances, as Auto Scaling would. */
+    private void runHooks() {
+        while (running) {
+            var due = cloud.takeDue();
+            for (var delivery : due) {
+                if (delivery instanceof Delivery.CommandStatus status
+                        && status.documentName().equals("AWS-RunShellScript")) {
+                    // The stack's rule only matches its own documents; the CLI reads this one's status.
+                    commandStatus.put(status.commandId() + "/" + status.instanceId(), status.status());
+                } else {
+                    driver.deliver(delivery);
+                }
+            }
+            String gone;
+            while ((gone = terminated.poll()) != null) {
+                var az = azOf.get(gone);
+                if (az != null) {
+                    cloud.launch(az);
+                }
+            }
+            if (due.isEmpty()) {
+                cloud.advance(Duration.ofSeconds(1));
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** EC2, Auto Scaling and SSM operations the restore command uses beyond those of the functions. */
+    private void serveRestoreOperations() {
+        stub.on("DescribeVolumes", r -> {
+            var ids = indexed(r, "VolumeId.");
+            return AwsShapes.describeVolumes(cloud.allVolumes().stream()
+                    .filter(v -> ids.isEmpty() || ids.contains(v.volumeId()))
+                    .filter(v -> filtersMatch(r, v.tags(), Map.of("availability-zone", v.availabilityZone())))
+                    .toList(), null);
+        });
+        stub.on("DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.clusterEnis(cluster)
+                .stream().filter(e -> filtersMatch(r, e.tags(), Map.of())).toList(), null));
+        stub.on("DescribeSnapshots", r -> {
+            var ids = indexed(r, "SnapshotId.");
+            var items = new StringBuilder();
+            for (var s : cloud.snapshots()) {
+                if ((ids.isEmpty() || ids.contains(s.snapshotId()))
+                        && filtersMatch(r, s.tags(), Map.of("status", "completed"))) {
+                    items.append("<item><snapshotId>").append(s.snapshotId()).append("</snapshotId><volumeId>")
+                            .append(s.volumeId()).append("</volumeId><status>completed</status><startTime>")
+                            .append(s.startTime()).append("</startTime><progress>100%</progress>")
+                            .append("<ownerId>123456789012</ownerId><volumeSize>20</volumeSize>")
+                            .append("<encrypted>true</encrypted><tagSet>").append(tags(s.tags()))
+                            .append("</tagSet></item>");
+                }
+            }
+            if (!ids.isEmpty() && items.isEmpty()) {
+                return AwsStubServer.errorResponse(r.service(), "InvalidSnapshot.NotFound",
+                        "The snapshot '" + ids.get(0) + "' does not exist.", 400);
+            }
+            return ec2(r, "<snapshotSet>" + items + "</snapshotSet>");
+        });
+        stub.on("CreateVolume", r -> {
+            var tags = new LinkedHashMap<String, String>();
+            for (int i = 1; r.param("TagSpecification.1.Tag." + i + ".Key") != null; i++) {
+                tags.put(r.param("TagSpecification.1.Tag." + i + ".Key"),
+                        r.param("TagSpecification.1.Tag." + i + ".Value"));
+            }
+            var id = cloud.createVolume(r.param("SnapshotId"), r.param("AvailabilityZone"), tags);
+            return ec2(r, "<volumeId>" + id + "</volumeId><size>20</size><snapshotId>" + r.param("SnapshotId")
+                    + "</snapshotId><availabilityZone>" + r.param("AvailabilityZone") + "</availabilityZone>"
+                    + "<status>creating</status><createTime>" + Instant.now() + "</createTime>"
+                    + "<volumeType>gp3</volumeType><encrypted>true</encrypted>");
+        });
+        stub.on("CreateTags", r -> {
+            var resource = r.param("ResourceId.1");
+            var tags = new LinkedHashMap<String, String>();
+            for (int i = 1; r.param("Tag." + i + ".Key") != null; i++) {
+                tags.put(r.param("Tag." + i + ".Key"), r.param("Tag." + i + ".Value"));
+            }
+            if (resource.startsWith("vol-")) {
+                cloud.retagVolume(resource, tags, List.of());
+            } else {
+                cloud.tagInstance(resource, tags);
+            }
+            return ec2(r, "<return>true</return>");
+        });
+        stub.on("DeleteTags", r -> {
+            var keys = new ArrayList<String>();
+            for (int i = 1; r.param("Tag." + i + ".Key") != null; i++) {
+                keys.add(r.param("Tag." + i + ".Key"));
+            }
+            cloud.retagVolume(r.param("ResourceId.1"), Map.of(), keys);
+            return ec2(r, "<return>true</return>");
+        });
+        stub.on("TerminateInstanceInAutoScalingGroup", r -> {
+            cloud.terminate(r.param("InstanceId"));
+            return new Response(200, "<TerminateInstanceInAutoScalingGroupResponse xmlns=\"http://autoscaling"
+                    + ".amazonaws.com/doc/2011-01-01/\"><TerminateInstanceInAutoScalingGroupResult><Activity>"
+                    + "<ActivityId>a-1</ActivityId><AutoScalingGroupName>zk-demo-asg</AutoScalingGroupName>"
+                    + "<Cause>operator</Cause><StartTime>" + Instant.now() + "</StartTime><StatusCode>InProgress"
+                    + "</StatusCode><Progress>0</Progress></Activity></TerminateInstanceInAutoScalingGroupResult>"
+                    + "<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>"
+                    + "</TerminateInstanceInAutoScalingGroupResponse>");
+        });
+        stub.on("GetCommandInvocation", r -> {
+            var body = r.json();
+            var status = commandStatus.getOrDefault(body.get("CommandId") + "/" + body.get("InstanceId"),
+                    "InProgress");
+            return new Response(200, "{\"CommandId\":\"" + body.get("CommandId") + "\",\"InstanceId\":\""
+                    + body.get("InstanceId") + "\",\"Status\":\"" + status + "\"}");
+        });
+    }
+
+    private static Response ec2(Request r, String result) {
+        return new Response(200, "<" + r.operation() + "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                + "<requestId>r-1</requestId>" + result + "</" + r.operation() + "Response>");
+    }
+
+    private static String tags(Map<String, String> tags) {
+        return tags.entrySet().stream().map(t -> "<item><key>" + AwsStubServer.xml(t.getKey()) + "</key><value>"
+                + AwsStubServer.xml(t.getValue()) + "</value></item>").collect(Collectors.joining());
+    }
+
+    private static List<String> indexed(Request r, String prefix) {
+        var out = new ArrayList<String>();
+        for (int i = 1; r.param(prefix + i) != null; i++) {
+            out.add(r.param(prefix + i));
+        }
+        return out;
+    }
+
+    /** EC2's Filter.N: tag:KEY against the tags, other names against {@code fields}; unknown names match all. */
+    private static boolean filtersMatch(Request r, Map<String, String> tags, Map<String, String> fields) {
+        for (int i = 1; r.param("Filter." + i + ".Name") != null; i++) {
+            var name = r.param("Filter." + i + ".Name");
+            var values = indexed(r, "Filter." + i + ".Value.");
+            String actual;
+            if (name.startsWith("tag:")) {
+                actual = tags.get(name.substring(4));
+            } else if (fields.containsKey(name)) {
+                actual = fields.get(name);
+            } else {
+                continue;
+            }
+            if (actual == null || !values.contains(actual)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------- helpers
+
+    private record Run(int code, String output) {
+    }
+
+    private Run restore(String... args) throws IOException, InterruptedException {
+        var command = new ArrayList<String>();
+        command.add("bash");
+        command.add(script().toString());
+        command.addAll(List.of(args));
+        var process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        var env = process.environment();
+        env.put("AWS_ENDPOINT_URL", stub.endpoint().toString());
+        env.put("AWS_DEFAULT_REGION", "us-east-1");
+        env.put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        env.put("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        env.put("AWS_CONFIG_FILE", "/dev/null");
+        env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        env.put("AWS_PAGER", "");
+        env.put("ZKASG_POLL_INTERVAL", "0.2");
+        env.put("ZKASG_RESTORE_TIMEOUT", "120");
+        var started = process.start();
+        var out = new String(started.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!started.waitFor(180, TimeUnit.SECONDS)) {
+            started.destroyForcibly();
+        }
+        return new Run(started.exitValue(), out);
+    }
+
+    private static Path script() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            var candidate = dir.resolve("scripts/ops/zk-restore");
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("scripts/ops/zk-restore not found");
+    }
+
+    private static boolean onPath(String tool) {
+        var path = System.getenv().getOrDefault("PATH", "");
+        for (var dir : path.split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private VolumeView slotVolume(int node) {
+        var matching = cloud.allVolumes().stream().filter(v -> CLUSTER.equals(v.tags().get("zkasg:cluster"))
+                && Integer.toString(node).equals(v.tags().get("zkasg:node-id"))).toList();
+        assertThat(matching).as("volumes of node " + node).hasSize(1);
+        return matching.get(0);
+    }
+
+    private VolumeView volume(String id) {
+        return cloud.allVolumes().stream().filter(v -> v.volumeId().equals(id)).findFirst().orElseThrow();
+    }
+
+    private String slotHolder(int node) {
+        return cloud.clusterEnis(cluster).stream()
+                .filter(e -> Integer.toString(node).equals(e.tags().get("zkasg:node-id")))
+                .map(EniView::attachment).flatMap(java.util.Optional::stream)
+                .map(EniView.Attachment::instanceId).findFirst().orElse("");
+    }
+
+    private List<String> inService() {
+        var out = new ArrayList<String>();
+        for (int n = 1; n <= 3; n++) {
+            var holder = slotHolder(n);
+            if (!holder.isEmpty() && cloud.lifecycleState(holder).equals("InService")) {
+                out.add(holder);
+            }
+        }
+        return out;
+    }
+
+    private int indexOf(Predicate<String> which) {
+        synchronized (events) {
+            for (int i = 0; i < events.size(); i++) {
+                if (which.test(events.get(i))) {
+                    return i;
+                }
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+}
