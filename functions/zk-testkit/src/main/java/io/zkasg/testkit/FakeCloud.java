@@ -488,6 +488,11 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return instance == null ? "Unknown" : instance.lifecycle;
     }
 
+    /** The AZ an instance was launched in. */
+    public synchronized String instanceAz(String instanceId) {
+        return instances.get(instanceId).az;
+    }
+
     public synchronized String ec2State(String instanceId) {
         var instance = instances.get(instanceId);
         return instance == null ? "unknown" : instance.state;
