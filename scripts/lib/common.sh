@@ -40,6 +40,8 @@
 #   ZKASG_START_TIMEOUT, ZKASG_STOP_TIMEOUT   bounded waits in seconds
 #                                                      (120, 120, 30, 30, 300, 60)
 #   ZKASG_POLL_INTERVAL   seconds between two checks of a wait (1)
+#   ZKASG_LOCK_TIMEOUT    seconds a zk-bootstrap waits for another one on the
+#                         same instance to finish (900)
 #
 # Exit codes: 0 ok, 1 usage/validation, 2 not ready yet (a bounded wait ran
 # out), 3 refused for safety. Messages go to stderr, one line, "zkasg: ...".

@@ -178,3 +178,32 @@ znodes_equal() { # <i> <j>
   [[ "$(zk_mntr "n${l}" zk_snap_count)" -eq "${snap0}" ]]
   fx_retry 30 znodes_equal "${l}" "${f}"
 }
+
+@test "two overlapping zk-bootstrap runs (a retried SendCommand) both succeed: one mount, one ZooKeeper, the address once" {
+  local l f i rc=0 p1 p2 data
+  l="$(leader)"
+  for i in 1 2 3; do
+    [[ "${i}" == "${l}" ]] || f="${i}"
+  done
+  data="${BATS_FILE_TMPDIR}/n${f}/root/var/lib/zkasg/data"
+  run node "${f}" "${BIN}/zk-stop" --volume-id "$(vol_id "${f}")"
+  [[ "${status}" -eq 0 ]]
+  # As on a fresh instance: the ENI's address is not on the NIC yet, so both runs want to add it.
+  node "${f}" ip -4 addr del "10.99.1.10${f}/24" dev eth1 2>/dev/null || true
+
+  bootstrap "${f}" >"${BATS_FILE_TMPDIR}/twice-1.log" 2>&1 3>&- &
+  p1=$!
+  bootstrap "${f}" >"${BATS_FILE_TMPDIR}/twice-2.log" 2>&1 3>&- &
+  p2=$!
+  wait "${p1}" || rc=$?
+  wait "${p2}" || rc=$?
+  [[ "${rc}" -eq 0 ]] || {
+    cat "${BATS_FILE_TMPDIR}/twice-1.log" "${BATS_FILE_TMPDIR}/twice-2.log"
+    return 1
+  }
+  fx_retry 60 test "$(zk_srvr_mode "n${f}")" = follower
+  [[ "$(findmnt -rn -o TARGET --mountpoint "${data}" | wc -l)" -eq 1 ]]
+  [[ "$(node "${f}" ip -4 -o addr show dev eth1 | grep -c "10.99.1.10${f}/")" -eq 1 ]]
+  [[ "$(pgrep -f "QuorumPeerMain.*n${f}/root|n${f}/root.*QuorumPeerMain" | wc -l)" -eq 1 ]]
+  fx_retry 30 znodes_equal "${l}" "${f}"
+}

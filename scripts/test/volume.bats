@@ -145,6 +145,18 @@ foreign_case() { # <expected text in the message>
   assert_one_line_error 3
 }
 
+@test "a device that cannot be read (a loop device whose backing went away) is refused with exit 3, never formatted" {
+  local loop
+  loop="$(fx_volume "${ZKASG_DEV_BY_ID_DIR}" vol-1111111111111111a 64)"
+  # Detached: the node stays, blkid -p opens it, finds nothing and exits 2 as for a blank device.
+  losetup -d "${loop}"
+  sed -i "\|^${loop}\$|d" "${FX_STATE}/loops" # detached already: the cleanup must not touch a reused loop
+  run "${BIN}/zk-mount-data" --volume-id vol-1111111111111111a
+  assert_one_line_error 3 "could not"
+  [[ "${output}" != *"creating ext4"* ]]
+  run ! mountpoint -q "${DATA}"
+}
+
 @test "a volume that never shows up: exit 2 after the bounded wait" {
   export ZKASG_DEVICE_TIMEOUT=1
   run "${BIN}/zk-mount-data" --volume-id vol-0aaaaaaaaaaaaaaaa

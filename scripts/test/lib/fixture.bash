@@ -169,7 +169,7 @@ zk_write() {
 # ns_rx_bytes <ns>: bytes received by the namespace's interfaces except lo
 # (/proc/net/dev shows the reader's network namespace).
 ns_rx_bytes() {
-  in_ns "$1" cat /proc/net/dev | awk -F '[: ]+' 'NR > 2 && $2 != "lo" { s += $3 } END { print s + 0 }'
+  in_ns "$1" cat /proc/net/dev | awk -F '[: ]+' 'NR > 2 && $2 != "lo" { s += $3 } END { printf "%.0f\n", s }'
 }
 
 # fx_retry <seconds> <command...>: bounded retry every 0.2 s.

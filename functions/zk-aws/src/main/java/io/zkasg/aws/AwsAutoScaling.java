@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.AutoScalingException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingInstanceDetails;
 import software.amazon.awssdk.services.autoscaling.model.CompleteLifecycleActionRequest;
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingGroupsRequest;
@@ -109,7 +110,19 @@ public final class AwsAutoScaling implements AutoScalingPort {
                 .healthStatus("Unhealthy")
                 .shouldRespectGracePeriod(false)
                 .build();
-        AwsErrors.run(Call.OTHER, () -> autoScaling.setInstanceHealth(request));
+        try {
+            AwsErrors.run(Call.OTHER, () -> autoScaling.setInstanceHealth(request));
+        } catch (AutoScalingException e) {
+            // The request's other fields are fixed, so a ValidationError can only be about the instance: it is in
+            // no group (any more). The caller logs it and goes on instead of failing the whole health run.
+            if (e.awsErrorDetails() != null && "ValidationError".equals(e.awsErrorDetails().errorCode())) {
+                CloudException notFound = new CloudException.NotFound("ValidationError",
+                        e.awsErrorDetails().errorMessage() == null ? "" : e.awsErrorDetails().errorMessage());
+                notFound.initCause(e);
+                throw notFound;
+            }
+            throw e;
+        }
     }
 
     @Override

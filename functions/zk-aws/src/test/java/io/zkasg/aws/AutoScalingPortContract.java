@@ -23,6 +23,10 @@ abstract class AutoScalingPortContract {
     static final String DESCRIBE_INSTANCES =
             "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html";
     static final String SUSPEND = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SuspendProcesses.html";
+    static final String SET_HEALTH =
+            "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html";
+    static final String COMMON_ERRORS =
+            "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html";
     static final String THROTTLING = "https://repost.aws/knowledge-center/autoscaling-api-calls-throttled";
     static final String GROUP = "zk-demo-asg";
     static final String LAUNCH_HOOK = "zk-demo-launch";
@@ -73,6 +77,17 @@ abstract class AutoScalingPortContract {
         // (DESCRIBE_INSTANCES); an unknown id is absent from the answer, not an error.
         var a = unknownInstance();
         assertThat(a.port().members(List.of(a.instanceId()))).isEmpty();
+    }
+
+    @Test
+    void markUnhealthy_shouldBeNotFound_whenNoGroupKnowsTheInstance() {
+        // Auto Scaling: SetInstanceHealth acts on an instance of a group (SET_HEALTH); for any other id it answers
+        // the common ValidationError (COMMON_ERRORS). The exact message is the one the fake uses, not confirmed
+        // from AWS's own text; the code is. The health function must get a domain error it can log, not a crash.
+        var a = unknownInstance();
+        var thrown = catchThrowable(() -> a.port().markUnhealthy(a.instanceId()));
+        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
+        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
     }
 
     @Test

@@ -34,7 +34,9 @@ class AwsAutoScalingContractTest extends AutoScalingPortContract {
 
     @Override
     Arranged unknownInstance() {
-        // The default answer: no AutoScalingInstances member.
+        // DescribeAutoScalingInstances: the default answer, no AutoScalingInstances member.
+        stubbed.stub.enqueue("SetInstanceHealth", error("ValidationError",
+                "Instance Id not found - No managed instance found for instance ID " + INSTANCE));
         return new Arranged(autoScaling, INSTANCE);
     }
 

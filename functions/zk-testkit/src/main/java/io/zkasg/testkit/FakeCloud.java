@@ -488,6 +488,11 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         return instance == null ? "Unknown" : instance.lifecycle;
     }
 
+    /** The AZ an instance was launched in. */
+    public synchronized String instanceAz(String instanceId) {
+        return instances.get(instanceId).az;
+    }
+
     public synchronized String ec2State(String instanceId) {
         var instance = instances.get(instanceId);
         return instance == null ? "unknown" : instance.state;
@@ -787,7 +792,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             fault("SetInstanceHealth");
             var instance = instances.get(instanceId);
             if (instance == null || "Terminated".equals(instance.lifecycle)) {
-                throw new CloudException("ValidationError",
+                throw new CloudException.NotFound("ValidationError",
                         "Instance Id not found - No managed instance found for instance ID " + instanceId);
             }
             instance.health = "UNHEALTHY";
