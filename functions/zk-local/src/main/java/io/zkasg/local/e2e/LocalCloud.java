@@ -210,9 +210,19 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     /** Makes a slot's volume blank again, as a new EBS volume would be (only while it is detached). */
     public void blankVolume(String volumeId) {
         var slot = slotsByVolume.get(volumeId);
-        if (!Sh.quiet("blkdiscard", slot.loop()).ok()) {
-            Sh.run("wipefs", "-a", "-q", slot.loop());
+        // Right after a crash the lazy unmount of the detach may still hold the device (busy under load): retry.
+        for (int attempt = 1; attempt <= 50; attempt++) {
+            if (Sh.quiet("blkdiscard", slot.loop()).ok() || Sh.quiet("wipefs", "-a", "-q", slot.loop()).ok()) {
+                return;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
+        Sh.run("wipefs", "-a", "-q", slot.loop());
     }
 
     // ---------------------------------------------------------------- the listener: side effects
