@@ -39,13 +39,13 @@ class ShrunkArtifactIT {
     void everyOperationTheAdaptersCallRunsFromTheShrunkArtifact() throws Exception {
         var actions = SdkCalls.actionsCalledUnder("io/zkasg/aws").keySet();
         assertThat(actions).contains("ec2:DescribeInstances", "autoscaling:CompleteLifecycleAction",
-                "ssm:SendCommand", "sqs:SendMessage");
+                "ssm:SendCommand", "sqs:SendMessage", "dynamodb:UpdateItem");
         var failures = new ArrayList<String>();
         try (var stub = AwsStubServer.start();
              var clients = AwsClients.forEndpoint(stub.endpoint(), AwsBasicCredentials.create("AKIDTEST", "secret"),
                      Region.US_EAST_1)) {
             Map<String, Object> byService = Map.of("ec2", clients.ec2(), "autoscaling", clients.autoScaling(),
-                    "ssm", clients.ssm(), "sqs", clients.sqs());
+                    "ssm", clients.ssm(), "sqs", clients.sqs(), "dynamodb", clients.dynamoDb());
             for (var action : actions) {
                 var service = action.substring(0, action.indexOf(':'));
                 var operation = action.substring(action.indexOf(':') + 1);

@@ -27,14 +27,23 @@ final class DynamoDbTables {
 
     synchronized AwsStubServer.Response handle(AwsStubServer.Request request) {
         var json = request.json();
+        if (json.get("TableName") == null || json.get("Key") == null) {
+            // DynamoDB validates required members before anything else and answers 400 ValidationException.
+            return error("ValidationException", "1 validation error detected: TableName and Key are required", null);
+        }
         var table = tables.computeIfAbsent(String.valueOf(json.get("TableName")), t -> new LinkedHashMap<>());
         var key = keyOf(json);
         var item = table.get(key);
-        return switch (request.operation()) {
-            case "GetItem" -> ok(item == null ? Map.of() : Map.of("Item", item));
-            case "UpdateItem" -> update(json, table, key, item);
-            default -> error("UnknownOperationException", "the stub has no DynamoDB " + request.operation(), null);
-        };
+        try {
+            return switch (request.operation()) {
+                case "GetItem" -> ok(item == null ? Map.of() : Map.of("Item", item));
+                case "UpdateItem" -> update(json, table, key, item);
+                default -> error("UnknownOperationException", "the stub has no DynamoDB " + request.operation(), null);
+            };
+        } catch (RuntimeException e) {
+            // An expression this small evaluator cannot read: answered as DynamoDB answers a malformed expression.
+            return error("ValidationException", "Invalid expression: " + e.getMessage(), null);
+        }
     }
 
     private AwsStubServer.Response update(Map<String, Object> json, Map<String, Map<String, Object>> table, String key,
