@@ -61,24 +61,35 @@ final class Deferral {
             var why = "the lifecycle action is over";
             return new HookOutcome.Ignored(why);
         }
-        var chain = String.format("%016x", random.nextLong());
-        scheduler.resumeLater(ticket.next(beat.get(), chain), delay);
-        // After the send, never before: the message named by the tag must be in flight. The wait stamp goes in the
-        // same call, so the reconciler sees a chain that died (a lost message, a crash) once its stamp is old.
-        var tags = new LinkedHashMap<String, String>();
-        tags.put(InstanceTags.RESUME_CHAIN, chain);
-        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), ticket.startedAt(), ticket.ref().hookName())
-                .format());
-        try {
-            ec2.tagInstance(ticket.instanceId(), tags);
-        } catch (CloudException.NotFound e) {
-            // Right after RunInstances EC2 may not know the instance yet (eventual consistency). The message is in
-            // flight and no tag names another one, so it goes on; nothing else to do.
-            journal.record("tag-deferred", fields(ticket.instanceId(), "code", e.code()));
-        }
+        resumeLater(ticket.next(beat.get(), newChain()), now, delay);
         journal.record(step + "-deferred", fields(ticket.instanceId(), "reason", reason, "attempt", ticket.attempt(),
                 "delaySeconds", delay.toSeconds()));
         return new HookOutcome.Deferred(reason, delay);
+    }
+
+    /** A fresh id for the next resume message of a chain. */
+    String newChain() {
+        return String.format("%016x", random.nextLong());
+    }
+
+    /**
+     * Sends {@code next} to come back after {@code delay}, then names it on the instance as the one resumption that
+     * goes on, with the wait stamp the reconciler reads.
+     */
+    void resumeLater(HookTicket next, Instant now, Duration delay) {
+        scheduler.resumeLater(next, delay);
+        // After the send, never before: the message named by the tag must be in flight. The wait stamp goes in the
+        // same call, so the reconciler sees a chain that died (a lost message, a crash) once its stamp is old.
+        var tags = new LinkedHashMap<String, String>();
+        tags.put(InstanceTags.RESUME_CHAIN, next.chain());
+        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), next.startedAt(), next.ref().hookName()).format());
+        try {
+            ec2.tagInstance(next.instanceId(), tags);
+        } catch (CloudException.NotFound e) {
+            // Right after RunInstances EC2 may not know the instance yet (eventual consistency). The message is in
+            // flight and no tag names another one, so it goes on; nothing else to do.
+            journal.record("tag-deferred", fields(next.instanceId(), "code", e.code()));
+        }
     }
 
     /**

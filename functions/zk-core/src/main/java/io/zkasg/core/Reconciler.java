@@ -13,7 +13,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,20 +40,18 @@ public final class Reconciler {
     private final Settings settings;
     private final Ec2Port ec2;
     private final AutoScalingPort autoScaling;
-    private final ResumeScheduler scheduler;
     private final Journal journal;
     private final Clock clock;
-    private final RandomGenerator random;
+    private final Deferral deferral;
 
     public Reconciler(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, ResumeScheduler scheduler,
                       Journal journal, Clock clock, RandomGenerator random) {
         this.settings = settings;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
-        this.scheduler = scheduler;
         this.journal = journal;
         this.clock = clock;
-        this.random = random;
+        this.deferral = new Deferral(settings, ec2, autoScaling, scheduler, journal, clock, random);
     }
 
     /** One pass over the group's waiting actions; returns those re-driven. A failure on one does not stop the rest. */
@@ -117,15 +114,9 @@ public final class Reconciler {
         } catch (CloudException.NoActiveLifecycleAction e) {
             return Optional.empty(); // ended meanwhile: nothing to re-drive
         }
-        // attempt 2: a resumption, so the chain tag decides which line goes on.
-        var chain = String.format("%016x", random.nextLong());
-        // Due after the resume delay, as a deferral's: the chain tag below must be written before it is read.
-        var delay = settings.resumeDelay();
-        scheduler.resumeLater(new HookTicket(ref, started, now, 2, chain), delay);
-        var tags = new LinkedHashMap<String, String>();
-        tags.put(InstanceTags.RESUME_CHAIN, chain);
-        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), started, hook).format());
-        ec2.tagInstance(instanceId, tags);
+        // attempt 2: a resumption, so the chain tag decides which line goes on. Due after the resume delay, as a
+        // deferral's: the chain tag must be written before the message is read.
+        deferral.resumeLater(new HookTicket(ref, started, now, 2, deferral.newChain()), now, settings.resumeDelay());
         journal.record("wait-redriven", fields(instanceId, "hook", hook, "reason", why));
         return Optional.of(new Redrive(instanceId, hook, why));
     }
