@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.random.RandomGenerator;
 
 /**
@@ -19,6 +20,8 @@ import java.util.random.RandomGenerator;
  * by node id. Pure: no AWS, no clock. Resources whose tags are wrong are left out and reported in {@link #problems()}.
  */
 public final class SlotCatalog {
+
+    private static final Pattern NODE_ID = Pattern.compile("[1-9][0-9]{0,2}");
 
     static final int MAX_NODE_ID = 255;
 
@@ -75,7 +78,7 @@ public final class SlotCatalog {
     }
 
     private static OptionalInt parseNodeId(String raw) {
-        if (!raw.matches("[1-9][0-9]{0,2}")) {
+        if (!NODE_ID.matcher(raw).matches()) {
             return OptionalInt.empty();
         }
         int id = Integer.parseInt(raw);

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs the orchestrator's real functions against the in-memory cloud: delivers each event the cloud emits (lifecycle
@@ -69,6 +70,15 @@ public final class CloudDriver {
     /** Like {@link #demo(long, PrintStream, Map, int)} with the clock starting at {@code start}. */
     public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz,
                                    Instant start) {
+        return demo(seed, log, env, slotsPerAz, start, UnaryOperator.identity());
+    }
+
+    /**
+     * Like {@link #demo(long, PrintStream, Map, int, Instant)}, the functions calling the cloud through
+     * {@code around} the fake's ports (a model check wraps them to interleave and crash at every call).
+     */
+    public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz,
+                                   Instant start, UnaryOperator<Wiring.Ports> around) {
         var clock = new FakeClock(start);
         var settings = Settings.fromEnv(env);
         var cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
@@ -85,9 +95,9 @@ public final class CloudDriver {
         // health function alike.
         var zk = new FakeZk().serving("10.0.1.10", "leader");
         var lease = new FakeStopLease(clock);
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk, lease), clock,
-                cloud::advance, new SplittableRandom(seed), testBundle(), log)
-                .withHealth(zk, HealthSettings.defaults());
+        var ports = around.apply(new Wiring.Ports(cloud, cloud, cloud, cloud, zk, lease));
+        var wiring = Wiring.over(settings, ports, clock, cloud::advance, new SplittableRandom(seed), testBundle(), log)
+                .withHealth(ports.zk(), HealthSettings.defaults());
         return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));
     }
 

@@ -131,6 +131,13 @@ class ConcurrencyTest {
             }
         }
 
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            for (int i = off; i < off + len; i++) {
+                write(b[i]);
+            }
+        }
+
         synchronized String tail(int n) {
             var all = new ArrayList<>(lines);
             return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));

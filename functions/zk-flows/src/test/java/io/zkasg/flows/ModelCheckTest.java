@@ -2,14 +2,28 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.core.port.ResumeScheduler;
+import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.StopLease;
+import io.zkasg.core.port.ZkProbe;
+import io.zkasg.lambda.Wiring;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import io.zkasg.testkit.Interleaver;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -39,51 +53,87 @@ class ModelCheckTest {
 
     private static final long BASE_SEED = Long.getLong("zkasg.seed", 20261130L);
     private static final int RUNS = Integer.getInteger("zkasg.models", 100);
-    private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 1);
+    private static final int PROGRESS = Integer.getInteger("zkasg.progress", 1000);
+    private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 2);
     private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
 
-    /** A Lambda invocation that died before one of its AWS calls (timeout, out of memory, a crash). */
+    /** A Lambda invocation that died right before or right after one of its calls (timeout, out of memory). */
     static final class Crash extends RuntimeException {
-        Crash(String op) {
-            super("crashed before " + op, null, false, false);
+        Crash(String when, String op) {
+            super("crashed " + when + " " + op, null, false, false);
+        }
+    }
+
+    /** What the runs did, summed. */
+    static final class Stats {
+        long deliveries;
+        long lost;
+        long duplicated;
+        long crashedBefore;
+        long crashedAfter;
+        long stops;
+        long throttles;
+        long switches;
+
+        void add(Stats o) {
+            deliveries += o.deliveries;
+            lost += o.lost;
+            duplicated += o.duplicated;
+            crashedBefore += o.crashedBefore;
+            crashedAfter += o.crashedAfter;
+            stops += o.stops;
+            throttles += o.throttles;
+            switches += o.switches;
         }
     }
 
     @Test
     void wholeSystem_shouldKeepEveryInvariant_overSeededFaultyInterleavings() {
-        var stats = new int[4];
+        var total = new Stats();
         var started = System.nanoTime();
+        var cpuStarted = cpuNanos();
         for (int run = 0; run < RUNS; run++) {
             long seed = BASE_SEED + run;
             try {
-                var s = scenario(seed);
-                for (int i = 0; i < stats.length; i++) {
-                    stats[i] += s[i];
+                total.add(scenario(seed));
+                if ((run + 1) % PROGRESS == 0) {
+                    System.out.printf("model check: %d of %d interleavings, %.1f s (%.1f s of CPU), load %s%n", run + 1,
+                            RUNS, (System.nanoTime() - started) / 1e9, (cpuNanos() - cpuStarted) / 1e9,
+                            loadAverage());
                 }
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError("model seed " + seed + " failed (rerun with -Dzkasg.seed=" + seed
                         + " -Dzkasg.models=1): " + e.getMessage(), e);
             }
         }
-        System.out.printf("model check: %d interleavings, 0 violations, %d deliveries (%d lost, %d crashed), "
-                        + "%d stops, %.1f s%n", RUNS, stats[0], stats[1], stats[2], stats[3],
-                (System.nanoTime() - started) / 1e9);
-        assertThat(stats[3]).as("members really left (stops ran)").isGreaterThan(RUNS / 2);
+        System.out.printf("model check: %d interleavings (seeds %d..%d, %d leavers), 0 violations, %d deliveries "
+                        + "(%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, %d throttles, "
+                        + "%d switches, %.1f s (%.1f s of CPU), load %s%n", RUNS, BASE_SEED, BASE_SEED + RUNS - 1,
+                LEAVERS, total.deliveries, total.lost, total.duplicated, total.crashedBefore, total.crashedAfter,
+                total.stops, total.throttles, total.switches, (System.nanoTime() - started) / 1e9,
+                (cpuNanos() - cpuStarted) / 1e9, loadAverage());
+        assertThat(total.stops).as("members really left (stops ran)").isGreaterThan(RUNS / 2);
+        assertThat(total.crashedAfter).as("crashes after a call were injected").isGreaterThan(RUNS / 10);
     }
 
-    private int[] scenario(long seed) {
+    private Stats scenario(long seed) {
         var random = new SplittableRandom(seed);
         var env = new HashMap<>(CloudDriver.DEMO_ENV);
         env.put("TERMINATE_MAX_WAIT_SECONDS", "172800"); // the guard never gives up within a run
-        var journal = new ConcurrencyTest.TailBuffer();
-        var driver = CloudDriver.demo(seed, new PrintStream(journal, true, StandardCharsets.UTF_8), env, 1);
+        var journal = new LogTail();
+        var interleaver = new Interleaver(seed);
+        var stats = new Stats();
+        var violations = new ArrayList<String>();
+        double crashOdds = random.nextInt(3) * 0.01;
+        var calls = new Calls(interleaver, random, crashOdds, stats);
+        var driver = CloudDriver.demo(seed, journal, env, 1,
+                Instant.parse("2026-11-25T12:00:00Z"), calls::around);
         var cloud = driver.cloud();
+        calls.afterCall = () -> checkSlots(cloud, violations);
         var zk = driver.zk();
-        var violations = Collections.synchronizedList(new ArrayList<String>());
-        var down = Collections.synchronizedSet(new HashSet<String>()); // ZooKeeper down by a fault, not a stop
-        var stopped = Collections.synchronizedSet(new HashSet<String>());
-        int[] stops = {0};
+        var down = new HashSet<String>(); // ZooKeeper down by a fault, not a stop
+        var stopped = new HashSet<String>();
         // ZooKeeper follows the commands; faults take a node down on top of that.
         cloud.commandOutcome(c -> {
             if (c.documentName().equals("zk-demo-bootstrap")) {
@@ -108,16 +158,8 @@ class ModelCheckTest {
             }
             stopped.add(ip);
             zk.down(ip);
-            stops[0]++;
+            stats.stops++;
             return "Success";
-        });
-        var interleaver = new Interleaver(seed);
-        double crashOdds = random.nextInt(3) * 0.01;
-        cloud.beforeCall(op -> {
-            interleaver.yieldPoint();
-            if (Thread.currentThread().getName().startsWith("model-") && random.nextDouble() < crashOdds) {
-                throw new Crash(op);
-            }
         });
         cloud.staleReads(random.nextInt(4));
         cloud.latencies(Duration.ofSeconds(random.nextInt(3)), Duration.ofSeconds(random.nextInt(3)));
@@ -125,12 +167,10 @@ class ModelCheckTest {
         cloud.unknownAfterLaunch(Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(10) : 0));
         double lossOdds = random.nextInt(4) * 0.02;
 
-        var members = new ArrayList<String>();
         for (var az : CloudDriver.DEMO_AZS) {
-            members.add(cloud.launch(az));
+            cloud.launch(az);
         }
-        var retries = new ArrayList<Retry>();
-        int[] counts = new int[4];
+        var retries = new ArrayList<Later>();
         var nextHealth = driver.clock().instant();
         var end = driver.clock().instant().plus(Duration.ofHours(3));
         int faults = 2 + random.nextInt(4);
@@ -139,17 +179,26 @@ class ModelCheckTest {
             var now = driver.clock().instant();
             if (faults > 0 && !now.isBefore(nextFault)) {
                 faults--;
-                injectFault(random, cloud, zk, down, stopped);
+                injectFault(random, cloud, zk, down, stopped, retries, stats, now);
                 nextFault = now.plus(Duration.ofMinutes(15 + random.nextInt(20)));
             }
             var due = new ArrayList<Delivery>(cloud.takeDue());
+            var later = new ArrayList<Runnable>();
             retries.removeIf(r -> {
                 if (!r.due().isAfter(now)) {
-                    due.add(r.delivery());
+                    if (r.delivery() != null) {
+                        due.add(r.delivery());
+                    } else {
+                        later.add(r.action());
+                    }
                     return true;
                 }
                 return false;
             });
+            later.forEach(Runnable::run);
+            if (!later.isEmpty()) {
+                due.addAll(cloud.takeDue());
+            }
             boolean health = !now.isBefore(nextHealth);
             if (due.isEmpty() && !health) {
                 var next = cloud.nextDue().orElse(end);
@@ -164,25 +213,34 @@ class ModelCheckTest {
             var batch = new ArrayList<Delivery>();
             for (var d : due) {
                 if (random.nextDouble() < lossOdds) {
-                    counts[1]++; // lost
+                    stats.lost++;
                     continue;
                 }
                 batch.add(d);
                 if (random.nextInt(15) == 0) {
                     batch.add(d); // duplicated, concurrent with the original
+                    stats.duplicated++;
                 }
             }
-            Collections.shuffle(batch, new java.util.Random(random.nextLong())); // reordered
+            shuffle(batch, random); // reordered
             for (var d : batch) {
-                counts[0]++;
-                interleaver.spawn("model-" + CloudDriver.describe(d), () -> deliver(driver, d, retries, counts));
+                stats.deliveries++;
+                interleaver.spawn("model-" + CloudDriver.describe(d), () -> deliver(driver, d, retries));
             }
             if (health) {
-                interleaver.spawn("health", driver::health);
+                // A crashed health run is not retried: the schedule runs it again a minute later.
+                interleaver.spawn("health", () -> {
+                    try {
+                        driver.health();
+                    } catch (Crash e) {
+                        // the next scheduled run takes over
+                    }
+                });
                 nextHealth = now.plus(Duration.ofMinutes(1));
             }
             interleaver.runAll();
             keepDesiredCapacity(cloud);
+            checkSlots(cloud, violations);
             assertThat(cloud.timedOutActions()).as("lifecycle actions ended by their timeout").isEmpty();
             assertThat(violations).as("violations").isEmpty();
         }
@@ -203,44 +261,163 @@ class ModelCheckTest {
                     + String.join("\n", transcript.subList(Math.max(0, transcript.size() - 15), transcript.size()))
                     + "\njournal tail:\n" + journal.tail(25), e);
         }
-        counts[3] = stops[0];
-        return counts;
+        stats.switches = interleaver.switches();
+        return stats;
     }
 
-    private record Retry(Delivery delivery, Instant due) {
+    /** The functions' log: the last lines they printed, kept as strings (nothing encoded, nothing written). */
+    static final class LogTail extends PrintStream {
+        private final ArrayDeque<String> lines = new ArrayDeque<>();
+
+        LogTail() {
+            super(OutputStream.nullOutputStream());
+        }
+
+        @Override
+        public synchronized void println(String line) {
+            lines.addLast(line);
+            if (lines.size() > 200) {
+                lines.removeFirst();
+            }
+        }
+
+        synchronized String tail(int n) {
+            var all = new ArrayList<>(lines);
+            return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
+        }
+    }
+
+    /** A delivery retried later, or something the model does later (a second leaver). */
+    private record Later(Delivery delivery, Runnable action, Instant due) {
+    }
+
+    /**
+     * Every call of the functions to the cloud, the stop lease and ZooKeeper goes through here: a switch point where
+     * another invocation may run first, and, for the cloud and the lease, a point where the invocation may die right
+     * before the call or right after it took effect.
+     */
+    private static final class Calls {
+        private final Interleaver interleaver;
+        private final SplittableRandom random;
+        private final double crashOdds;
+        private final Stats stats;
+        Runnable afterCall = () -> { };
+
+        Calls(Interleaver interleaver, SplittableRandom random, double crashOdds, Stats stats) {
+            this.interleaver = interleaver;
+            this.random = random;
+            this.crashOdds = crashOdds;
+            this.stats = stats;
+        }
+
+        Wiring.Ports around(Wiring.Ports p) {
+            return new Wiring.Ports(wrap(Ec2Port.class, p.ec2(), true), wrap(AutoScalingPort.class, p.autoScaling(),
+                    true), wrap(SsmPort.class, p.ssm(), true), wrap(ResumeScheduler.class, p.scheduler(), true),
+                    wrap(ZkProbe.class, p.zk(), false), wrap(StopLease.class, p.lease(), true));
+        }
+
+        private <T> T wrap(Class<T> type, T port, boolean mayCrash) {
+            InvocationHandler handler = (proxy, method, args) -> {
+                if (method.getDeclaringClass() == Object.class) {
+                    return method.invoke(port, args);
+                }
+                var op = type.getSimpleName() + "." + method.getName();
+                interleaver.yieldPoint();
+                boolean crashable = mayCrash && interleaver.currentTask() != null;
+                if (crashable && random.nextDouble() < crashOdds) {
+                    stats.crashedBefore++;
+                    throw new Crash("before", op);
+                }
+                Object result;
+                try {
+                    result = method.invoke(port, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+                if (type == Ec2Port.class) {
+                    afterCall.run(); // only EC2 calls move attachments
+                }
+                if (crashable && random.nextDouble() < crashOdds) {
+                    stats.crashedAfter++;
+                    throw new Crash("after", op);
+                }
+                return result;
+            };
+            return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+        }
     }
 
     /** One invocation; a crash is retried the way the source retries it. */
-    private static void deliver(CloudDriver driver, Delivery d, List<Retry> retries, int[] counts) {
+    private static void deliver(CloudDriver driver, Delivery d, List<Later> retries) {
         var now = driver.clock().instant();
         try {
             var result = driver.deliver(d);
             if ("RetryLater".equals(result.get("outcome"))) {
-                synchronized (retries) {
-                    retries.add(new Retry(d, now.plus(VISIBILITY_TIMEOUT))); // SQS: visible again after the timeout
-                }
+                retries.add(new Later(d, null, now.plus(VISIBILITY_TIMEOUT))); // SQS: visible after the timeout
             }
         } catch (Crash e) {
-            synchronized (retries) {
-                counts[2]++;
-                // EventBridge's async invoke retries (about a minute later); SQS after the visibility timeout.
-                var delay = d instanceof Delivery.Resume ? VISIBILITY_TIMEOUT : Duration.ofMinutes(1);
-                retries.add(new Retry(d, now.plus(delay)));
+            // EventBridge's async invoke retries (about a minute later); SQS after the visibility timeout.
+            var delay = d instanceof Delivery.Resume ? VISIBILITY_TIMEOUT : Duration.ofMinutes(1);
+            retries.add(new Later(d, null, now.plus(delay)));
+        }
+    }
+
+    /** No slot is attached to two instances: its ENI and its volume, when both held, are held by one. */
+    private static void checkSlots(FakeCloud cloud, List<String> violations) {
+        var enis = cloud.eniIds();
+        var volumes = cloud.volumeIds();
+        for (int node = 1; node <= enis.size() && node <= volumes.size(); node++) {
+            var eniHolder = cloud.eniHolder(enis.get(node - 1));
+            var volumeHolder = cloud.volumeHolder(volumes.get(node - 1));
+            if (eniHolder.isPresent() && volumeHolder.isPresent() && !eniHolder.equals(volumeHolder)) {
+                violations.add("slot " + node + " attached to two instances: ENI on " + eniHolder.get()
+                        + ", volume on " + volumeHolder.get());
             }
         }
     }
 
+    private static <T> void shuffle(List<T> list, SplittableRandom random) {
+        for (int i = list.size() - 1; i > 0; i--) {
+            Collections.swap(list, i, random.nextInt(i + 1));
+        }
+    }
+
+    /** CPU time of the whole test JVM (every thread, the JIT and the collector included). */
+    private static long cpuNanos() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     private void injectFault(SplittableRandom random, FakeCloud cloud, FakeZk zk, Set<String> down,
-                             Set<String> stopped) {
-        var inService = cloud.instanceIds().stream().filter(i -> cloud.lifecycleState(i).equals("InService"))
-                .toList();
+                             Set<String> stopped, List<Later> later, Stats stats, Instant now) {
+        var inService = new ArrayList<>(cloud.instanceIds().stream()
+                .filter(i -> cloud.lifecycleState(i).equals("InService")).toList());
         var leaving = cloud.instanceIds().stream().filter(i -> cloud.lifecycleState(i).startsWith("Terminating"))
                 .count();
         switch (random.nextInt(4)) {
             case 0, 1 -> { // scale-in + scale-out, or an instance refresh: members leave through the hook
+                shuffle(inService, random);
+                // Two at the same moment (a scale-in of two, a refresh batch) or the second up to 90 s later.
+                var apart = random.nextBoolean() ? Duration.ZERO : Duration.ofSeconds(1 + random.nextInt(90));
                 for (int i = 0; i < LEAVERS && i < inService.size() && leaving + i < LEAVERS; i++) {
-                    var victim = inService.get(random.nextInt(inService.size()));
-                    cloud.terminate(victim); // its replacement comes from keepDesiredCapacity
+                    var victim = inService.get(i);
+                    if (i == 0 || apart.isZero()) {
+                        cloud.terminate(victim); // its replacement comes from keepDesiredCapacity
+                    } else {
+                        later.add(new Later(null, () -> {
+                            if (cloud.lifecycleState(victim).equals("InService")) {
+                                cloud.terminate(victim);
+                            }
+                        }, now.plus(apart)));
+                    }
                 }
             }
             case 2 -> { // a node's ZooKeeper goes down for a while (the health function may mark it)
@@ -257,7 +434,9 @@ class ModelCheckTest {
         }
         if (random.nextInt(3) == 0) {
             var op = random.nextBoolean() ? "DescribeInstances" : "AttachNetworkInterface";
-            cloud.throttle(op, 1 + random.nextInt(3));
+            int times = 1 + random.nextInt(3);
+            cloud.throttle(op, times);
+            stats.throttles += times;
         }
     }
 

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.core.HookTicket;
 import io.zkasg.core.model.LifecycleRef;
 import java.time.Instant;
+import java.util.regex.Pattern;
 
 /** The JSON form of a {@link HookTicket} in the resume queue. */
 final class TicketCodec {
+
+    private static final Pattern CHAIN = Pattern.compile("[0-9a-f]{16}");
 
     private final ObjectMapper json;
 
@@ -33,7 +36,7 @@ final class TicketCodec {
             var w = json.readValue(body, Wire.class);
             if (w.version() != 1 || w.group() == null || w.hook() == null || w.instanceId() == null
                     || w.startedAt() == null || w.lastHeartbeat() == null || w.attempt() < 1
-                    || w.chain() == null || !w.chain().matches("[0-9a-f]{16}")) {
+                    || w.chain() == null || !CHAIN.matcher(w.chain()).matches()) {
                 throw new BadEventException("resume message is not a version-1 hook ticket");
             }
             return new HookTicket(new LifecycleRef(w.group(), w.hook(), w.instanceId(), w.token()),

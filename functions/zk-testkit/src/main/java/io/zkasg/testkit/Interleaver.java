@@ -3,94 +3,145 @@ package io.zkasg.testkit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs tasks on real threads but lets exactly one run at a time, switching between them at every yield point in an
- * order drawn from a seeded random generator: the same seed gives the same interleaving. Wire {@link #yieldPoint()}
- * into {@link FakeCloud#beforeCall}, so that every cloud call is a point where another task may run first.
+ * Runs tasks but lets exactly one run at a time, switching between them at every yield point in an order drawn from a
+ * seeded random generator: the same seed gives the same interleaving. Wire {@link #yieldPoint()} into the cloud's
+ * calls, so that every call is a point where another task may run first.
+ *
+ * <p>At a yield point the running task itself draws the next task (itself included) and hands control straight to
+ * it: no round trip through the scheduler, and no thread switch at all when it draws itself. A lone task runs on the
+ * caller's thread; concurrent ones on carrier threads kept for the whole test run (no thread or pool per batch).
  */
 public final class Interleaver {
 
+    /** Carriers shared by every interleaver: idle ones are reused, none is kept a minute after its last task. */
+    private static final ExecutorService CARRIERS = Executors.newCachedThreadPool(r -> {
+        var thread = new Thread(r, "interleaver-carrier");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final SplittableRandom random;
-    private final List<Worker> workers = new ArrayList<>();
-    private final Semaphore back = new Semaphore(0);
+    private final List<Worker> pending = new ArrayList<>();
+    private final List<Worker> live = new ArrayList<>();
+    private final Semaphore finished = new Semaphore(0);
     private final ThreadLocal<Worker> current = new ThreadLocal<>();
-    private int switches;
+    private volatile int switches;
 
     public Interleaver(long seed) {
         this.random = new SplittableRandom(seed);
     }
 
-    private final class Worker {
+    private static final class Worker {
         final Semaphore go = new Semaphore(0);
-        final Thread thread;
-        volatile boolean done;
-        volatile Throwable failure;
+        final String name;
+        final Runnable task;
+        Throwable failure;
 
         Worker(String name, Runnable task) {
-            this.thread = new Thread(() -> {
-                current.set(this);
-                go.acquireUninterruptibly();
-                try {
-                    task.run();
-                } catch (Throwable t) {
-                    failure = t;
-                } finally {
-                    done = true;
-                    back.release();
-                }
-            }, name);
-            thread.setDaemon(true);
+            this.name = name;
+            this.task = task;
         }
     }
 
     /** Adds a task; it starts only when {@link #runAll()} first picks it. */
     public void spawn(String name, Runnable task) {
-        var worker = new Worker(name, task);
-        workers.add(worker);
-        worker.thread.start();
+        pending.add(new Worker(name, task));
     }
 
-    /** Called by a task: hands control back so that the scheduler may pick another task. No-op outside tasks. */
+    /** The name of the task running on this thread, or null outside tasks. */
+    public String currentTask() {
+        var worker = current.get();
+        return worker == null ? null : worker.name;
+    }
+
+    /** Called by a task: another task (or the same) runs next, drawn at random. No-op outside tasks. */
     public void yieldPoint() {
         var worker = current.get();
-        if (worker == null) {
+        if (worker == null || live.size() < 2) {
             return;
         }
-        back.release();
-        worker.go.acquireUninterruptibly();
+        var next = live.get(random.nextInt(live.size()));
+        switches++;
+        if (next != worker) {
+            next.go.release();
+            worker.go.acquireUninterruptibly();
+        }
     }
 
     /** Runs every spawned task to its end, one step at a time in seeded random order; rethrows a task's failure. */
     public void runAll() {
+        var batch = List.copyOf(pending);
+        pending.clear();
+        if (batch.size() == 1) {
+            runInline(batch.get(0));
+        } else if (!batch.isEmpty()) {
+            runConcurrently(batch);
+        }
+        for (var worker : batch) {
+            if (worker.failure != null) {
+                throw new IllegalStateException("task " + worker.name + " failed", worker.failure);
+            }
+        }
+    }
+
+    private void runInline(Worker worker) {
+        current.set(worker);
         try {
-            while (true) {
-                var live = workers.stream().filter(w -> !w.done).toList();
-                if (live.isEmpty()) {
-                    break;
+            worker.task.run();
+        } catch (Throwable t) {
+            worker.failure = t;
+        } finally {
+            current.remove();
+        }
+    }
+
+    private void runConcurrently(List<Worker> batch) {
+        live.addAll(batch);
+        for (var worker : batch) {
+            CARRIERS.execute(() -> carry(worker));
+        }
+        live.get(random.nextInt(live.size())).go.release();
+        try {
+            int seen = -1;
+            while (!finished.tryAcquire(30, TimeUnit.SECONDS)) {
+                if (seen == switches) {
+                    throw new IllegalStateException("no task yielded within 30 s: " + live.stream()
+                            .map(w -> w.name).toList());
                 }
-                var next = live.get(random.nextInt(live.size()));
-                switches++;
-                next.go.release();
-                if (!back.tryAcquire(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("task " + next.thread.getName() + " did not yield within 30 s");
-                }
+                seen = switches;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        for (var worker : workers) {
-            if (worker.failure != null) {
-                throw new IllegalStateException("task " + worker.thread.getName() + " failed", worker.failure);
-            }
-        }
-        workers.clear();
     }
 
-    /** How many times control was handed to a task so far. */
+    private void carry(Worker worker) {
+        current.set(worker);
+        worker.go.acquireUninterruptibly();
+        try {
+            worker.task.run();
+        } catch (Throwable t) {
+            worker.failure = t;
+        } finally {
+            current.remove();
+            live.remove(worker);
+            if (live.isEmpty()) {
+                finished.release();
+            } else {
+                switches++;
+                live.get(random.nextInt(live.size())).go.release();
+            }
+        }
+    }
+
+    /** How many times a task drew the next one to run so far. */
     public int switches() {
         return switches;
     }
