@@ -282,7 +282,7 @@ class HealthFlowTest {
         cloud.crash(I2);
         cloud.strayInstance("i-0dddddddddddddd44", "us-east-1b");
         var eni = cloud.eniIds().get(1);
-        cloud.attachEni(eni, "i-0dddddddddddddd44", 1);
+        cloud.ec2().attachEni(eni, "i-0dddddddddddddd44", 1);
         zk.down(IP2);
         driver.lease().acquire("zk-demo", I3, 3, Duration.ofMinutes(30));
 
