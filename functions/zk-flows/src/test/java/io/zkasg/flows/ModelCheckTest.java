@@ -54,6 +54,7 @@ class ModelCheckTest {
     private static final long BASE_SEED = Long.getLong("zkasg.seed", 20261130L);
     private static final int RUNS = Integer.getInteger("zkasg.models", 100);
     private static final int PROGRESS = Integer.getInteger("zkasg.progress", 1000);
+    private static final int LAG = Integer.getInteger("zkasg.lag", 3);
     private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 2);
     private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
@@ -75,6 +76,7 @@ class ModelCheckTest {
         long stops;
         long throttles;
         long switches;
+        long laggedReads;
 
         void add(Stats o) {
             deliveries += o.deliveries;
@@ -85,6 +87,7 @@ class ModelCheckTest {
             stops += o.stops;
             throttles += o.throttles;
             switches += o.switches;
+            laggedReads += o.laggedReads;
         }
     }
 
@@ -107,11 +110,12 @@ class ModelCheckTest {
                         + " -Dzkasg.models=1): " + e.getMessage(), e);
             }
         }
-        System.out.printf("model check: %d interleavings (seeds %d..%d, %d leavers), 0 violations, %d deliveries "
-                        + "(%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, %d throttles, "
+        System.out.printf("model check: %d interleavings (seeds %d..%d, %d leavers, lag %d), 0 violations, "
+                        + "%d deliveries (%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, "
+                        + "%d throttles, %d lagged reads, "
                         + "%d switches, %.1f s (%.1f s of CPU), load %s%n", RUNS, BASE_SEED, BASE_SEED + RUNS - 1,
-                LEAVERS, total.deliveries, total.lost, total.duplicated, total.crashedBefore, total.crashedAfter,
-                total.stops, total.throttles, total.switches, (System.nanoTime() - started) / 1e9,
+                LEAVERS, LAG, total.deliveries, total.lost, total.duplicated, total.crashedBefore, total.crashedAfter,
+                total.stops, total.throttles, total.laggedReads, total.switches, (System.nanoTime() - started) / 1e9,
                 (cpuNanos() - cpuStarted) / 1e9, loadAverage());
         assertThat(total.stops).as("members really left (stops ran)").isGreaterThan(RUNS / 2);
         assertThat(total.crashedAfter).as("crashes after a call were injected").isGreaterThan(RUNS / 10);
@@ -161,7 +165,7 @@ class ModelCheckTest {
             stats.stops++;
             return "Success";
         });
-        cloud.staleReads(random.nextInt(4));
+        cloud.ec2().staleReads(LAG, random.nextLong());
         cloud.latencies(Duration.ofSeconds(random.nextInt(3)), Duration.ofSeconds(random.nextInt(3)));
         cloud.boot(Duration.ofSeconds(random.nextInt(20)), Duration.ofSeconds(random.nextInt(60)));
         cloud.unknownAfterLaunch(Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(10) : 0));
@@ -262,6 +266,7 @@ class ModelCheckTest {
                     + "\njournal tail:\n" + journal.tail(25), e);
         }
         stats.switches = interleaver.switches();
+        stats.laggedReads = cloud.ec2().laggedReads();
         return stats;
     }
 

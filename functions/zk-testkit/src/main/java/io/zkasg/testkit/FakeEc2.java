@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * EC2 in memory, over the shared {@link CloudState}, with the rules this project depends on (held to them by
@@ -46,6 +47,9 @@ public final class FakeEc2 implements Ec2Port {
     private Duration detachLatency = Duration.ZERO;
     private Duration bootDelay = Duration.ZERO;
     private int describeLag;
+    /** Set when instance describes lag too; each lagging read then draws its generation from it. */
+    private SplittableRandom lagDraws;
+    private long laggedReads;
     private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
     private boolean stuckDetaches;
@@ -80,8 +84,30 @@ public final class FakeEc2 implements Ec2Port {
     public FakeEc2 staleReads(int mutations) {
         synchronized (state) {
             this.describeLag = mutations;
+            this.lagDraws = null;
         }
         return this;
+    }
+
+    /**
+     * Like {@link #staleReads(int)}, and DescribeInstances lags as well (the instance's state, its tags, its
+     * attachments; an instance launched within the lag is not found), and each read draws, from {@code seed}, which
+     * of the generations it may see it sees: reads are not monotonic, as when successive calls reach different EC2
+     * endpoints. Opt-in fault injection for the model check.
+     */
+    public FakeEc2 staleReads(int mutations, long seed) {
+        synchronized (state) {
+            this.describeLag = mutations;
+            this.lagDraws = new SplittableRandom(seed);
+        }
+        return this;
+    }
+
+    /** How many describes answered from an older generation than the latest (see {@link #staleReads(int, long)}). */
+    public long laggedReads() {
+        synchronized (state) {
+            return laggedReads;
+        }
     }
 
     /**
@@ -213,6 +239,7 @@ public final class FakeEc2 implements Ec2Port {
         for (var instance : List.copyOf(state.instances.values())) {
             if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(bootDelay))) {
                 instance.state = "running";
+                mutated();
             }
         }
     }
@@ -344,10 +371,15 @@ public final class FakeEc2 implements Ec2Port {
         synchronized (state) {
             state.fault("DescribeInstances");
             var instance = state.instances.get(instanceId);
-            if (instance != null && unknownYet(instance)) {
+            if (instance == null || unknownYet(instance)) {
                 return Optional.empty();
             }
-            return Optional.ofNullable(instance).map(this::view);
+            var seen = lagDraws == null ? null : seenGeneration();
+            if (seen == null) {
+                return Optional.of(view(instance));
+            }
+            var then = seen.instances().get(instanceId);
+            return then == null ? Optional.empty() : Optional.of(view(instance, then, seen.attachments()));
         }
     }
 
@@ -524,6 +556,7 @@ public final class FakeEc2 implements Ec2Port {
                         "The instance ID '" + instanceId + "' does not exist");
             }
             instance.tags.putAll(tags);
+            mutated();
         }
     }
 
@@ -615,12 +648,20 @@ public final class FakeEc2 implements Ec2Port {
         return cluster.clusterName().equals(tags.get(cluster.clusterTagKey()));
     }
 
-    /** Records a generation of the attachments for lagging describes. The caller holds the lock. */
+    /** Records a generation of the attachments (and instances) for lagging describes. The caller holds the lock. */
     void mutated() {
+        if (describeLag == 0) {
+            history.clear(); // describes read the live state
+            return;
+        }
         var attachments = new HashMap<String, Seen>();
         state.enis.values().forEach(e -> attachments.put(e.id, new Seen(copy(e.attachment))));
         state.volumes.values().forEach(v -> attachments.put(v.id, new Seen(copy(v.attachment))));
-        history.addLast(new Generation(attachments, state.clock.instant()));
+        var instances = new HashMap<String, InstanceSeen>();
+        if (lagDraws != null) {
+            state.instances.values().forEach(i -> instances.put(i.id, new InstanceSeen(i.state, Map.copyOf(i.tags))));
+        }
+        history.addLast(new Generation(attachments, instances, state.clock.instant()));
         while (history.size() > describeLag + 1) {
             history.removeFirst();
         }
@@ -635,20 +676,37 @@ public final class FakeEc2 implements Ec2Port {
      * place EC2's eventually consistent reads are made: another kind of lag hooks in here.
      */
     private Map<String, Seen> seenByDescribes() {
+        var seen = seenGeneration();
+        return seen == null ? Map.of() : seen.attachments();
+    }
+
+    /** The generation a describe sees (the oldest it may, or a drawn one); null: the live state. */
+    private Generation seenGeneration() {
         if (history.isEmpty()) {
-            return Map.of();
+            return null;
         }
         var generations = new ArrayList<>(history);
         var horizon = state.clock.instant().minus(CONSISTENCY_WINDOW);
-        int pick = generations.size() - 1;
+        int newest = generations.size() - 1;
+        int pick = newest;
         while (pick > 0 && generations.size() - pick <= describeLag
                 && generations.get(pick).takenAt().isAfter(horizon)) {
             pick--;
         }
-        return generations.get(pick).attachments();
+        if (lagDraws != null) {
+            pick += lagDraws.nextInt(newest - pick + 1);
+        }
+        if (pick < newest) {
+            laggedReads++;
+        }
+        return generations.get(pick);
     }
 
-    private record Generation(Map<String, Seen> attachments, Instant takenAt) {
+    private record Generation(Map<String, Seen> attachments, Map<String, InstanceSeen> instances, Instant takenAt) {
+    }
+
+    /** An instance as describes saw it at one generation. */
+    private record InstanceSeen(String state, Map<String, String> tags) {
     }
 
     /** An attachment as describes saw it at one generation (null: none). */
@@ -673,6 +731,29 @@ public final class FakeEc2 implements Ec2Port {
             }
         }
         return new InstanceView(instance.id, instance.az, instance.subnet, instance.state, instance.tags, nics, vols);
+    }
+
+    /** The instance as it was at a generation: its state, tags and attachments then. */
+    private InstanceView view(Instance instance, InstanceSeen then, Map<String, Seen> seen) {
+        var now = state.clock.instant();
+        var nics = new ArrayList<InstanceView.NicAttachment>();
+        for (var eni : state.enis.values()) {
+            var s = seen.get(eni.id);
+            var a = s == null ? eni.attachment : s.attachment();
+            if (a != null && a.heldBy(instance.id)) {
+                nics.add(new InstanceView.NicAttachment(eni.id, a.attachmentId, a.deviceIndex,
+                        a.status(now, attachLatency), a.deleteOnTermination));
+            }
+        }
+        var vols = new ArrayList<InstanceView.VolumeAttachment>();
+        for (var volume : state.volumes.values()) {
+            var s = seen.get(volume.id);
+            var a = s == null ? volume.attachment : s.attachment();
+            if (a != null && a.heldBy(instance.id)) {
+                vols.add(new InstanceView.VolumeAttachment(volume.id, a.device, a.status(now, attachLatency)));
+            }
+        }
+        return new InstanceView(instance.id, instance.az, instance.subnet, then.state(), then.tags(), nics, vols);
     }
 
     private EniView view(Eni eni, Map<String, Seen> seen) {
