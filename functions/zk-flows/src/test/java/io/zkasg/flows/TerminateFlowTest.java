@@ -2,6 +2,7 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
@@ -161,6 +162,41 @@ class TerminateFlowTest {
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0bbbbbbbbbbbbbbb2#1");
+    }
+
+    @Test
+    void bootstrapSuccess_shouldNotFail_whenItCannotReadTheInstanceToReleaseTheLease_healthReleasesIt() {
+        // GIVEN node 3 left and was stopped: it holds the stop lease until its replacement serves
+        cloud.terminate("i-0ccccccccccccccc3");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(3));
+        // and its replacement's bootstrap is about to report Success
+        cloud.launch("i-0ccccccccccccccc5", "us-east-1c");
+        Delivery success = null;
+        for (int i = 0; i < 100 && success == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (d instanceof Delivery.CommandStatus s && s.status().equals("Success")) {
+                    success = d;
+                } else {
+                    driver.deliver(d);
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(success).isNotNull();
+        zk.serving(IP3, "follower");
+
+        // WHEN EC2 throttles the status handler's read of the instance (found by the model check, seed 20263646)
+        cloud.throttle("DescribeInstances", 1);
+        var result = driver.deliver(success);
+
+        // THEN the launch is continued and the handler does not fail (a failed invocation is retried for nothing)
+        assertThat(result.get("outcome")).isEqualTo("Completed");
+        assertThat(cloud.completions()).contains("i-0ccccccccccccccc5/zk-demo-launch=CONTINUE");
+        // and the health function, which covers a missed release, ends the lease
+        driver.health();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
     }
 
     @Test
