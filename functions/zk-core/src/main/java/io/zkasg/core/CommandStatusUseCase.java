@@ -5,6 +5,7 @@ import static io.zkasg.core.JournalFields.fields;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.StopLease;
@@ -86,16 +87,22 @@ public final class CommandStatusUseCase {
      */
     private void releaseLeaseOfReplaced(String instanceId) {
         var cluster = settings.cluster().clusterName();
-        var holder = lease.current(cluster).filter(h -> !h.instanceId().equals(instanceId));
-        if (holder.isEmpty()) {
-            return;
-        }
-        var h = holder.get();
-        var node = ec2.describeInstance(instanceId).flatMap(i -> i.tag(settings.nodeIdTagKey()));
-        if (node.filter(Integer.toString(h.nodeId())::equals).isPresent()
-                && lease.release(cluster, h.instanceId(), h.counter())) {
-            journal.record("stop-lease-released", fields(instanceId, "holder", h.instanceId(), "nodeId", h.nodeId(),
-                    "counter", h.counter(), "reason", "its replacement serves"));
+        try {
+            var holder = lease.current(cluster).filter(h -> !h.instanceId().equals(instanceId));
+            if (holder.isEmpty()) {
+                return;
+            }
+            var h = holder.get();
+            var node = ec2.describeInstance(instanceId).flatMap(i -> i.tag(settings.nodeIdTagKey()));
+            if (node.filter(Integer.toString(h.nodeId())::equals).isPresent()
+                    && lease.release(cluster, h.instanceId(), h.counter())) {
+                journal.record("stop-lease-released", fields(instanceId, "holder", h.instanceId(), "nodeId",
+                        h.nodeId(), "counter", h.counter(), "reason", "its replacement serves"));
+            }
+        } catch (CloudException e) {
+            // The launch is completed already: failing the invocation would only retry it. The health function
+            // releases the lease once it sees the replacement serve (or the lease expires).
+            journal.record("stop-lease-release-deferred", fields(instanceId, "code", e.code()));
         }
     }
 
