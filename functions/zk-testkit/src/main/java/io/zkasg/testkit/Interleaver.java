@@ -79,7 +79,7 @@ public final class Interleaver {
         var batch = List.copyOf(pending);
         pending.clear();
         if (batch.size() == 1) {
-            runInline(batch.get(0));
+            execute(batch.get(0));
         } else if (!batch.isEmpty()) {
             runConcurrently(batch);
         }
@@ -90,7 +90,8 @@ public final class Interleaver {
         }
     }
 
-    private void runInline(Worker worker) {
+    /** Runs one task on this thread, as the task that yield points and {@link #currentTask()} see. */
+    private void execute(Worker worker) {
         current.set(worker);
         try {
             worker.task.run();
@@ -123,21 +124,14 @@ public final class Interleaver {
     }
 
     private void carry(Worker worker) {
-        current.set(worker);
         worker.go.acquireUninterruptibly();
-        try {
-            worker.task.run();
-        } catch (Throwable t) {
-            worker.failure = t;
-        } finally {
-            current.remove();
-            live.remove(worker);
-            if (live.isEmpty()) {
-                finished.release();
-            } else {
-                switches++;
-                live.get(random.nextInt(live.size())).go.release();
-            }
+        execute(worker);
+        live.remove(worker);
+        if (live.isEmpty()) {
+            finished.release();
+        } else {
+            switches++;
+            live.get(random.nextInt(live.size())).go.release();
         }
     }
 
