@@ -650,10 +650,6 @@ public final class FakeEc2 implements Ec2Port {
 
     /** Records a generation of the attachments (and instances) for lagging describes. The caller holds the lock. */
     void mutated() {
-        if (describeLag == 0) {
-            history.clear(); // describes read the live state
-            return;
-        }
         var attachments = new HashMap<String, Seen>();
         state.enis.values().forEach(e -> attachments.put(e.id, new Seen(copy(e.attachment))));
         state.volumes.values().forEach(v -> attachments.put(v.id, new Seen(copy(v.attachment))));
