@@ -70,6 +70,14 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         /** A command was accepted; with an outcome function that answers null, it runs until the function answers. */
         default void onCommandSent(CommandInfo command) {
         }
+
+        /** A snapshot of the volume was taken (its point in time is now). */
+        default void onSnapshotCreated(String snapshotId, String volumeId) {
+        }
+
+        /** A volume was created from the snapshot. */
+        default void onVolumeCreated(String volumeId, String snapshotId) {
+        }
     }
 
     /** SQS delays a message by at most 15 minutes (SendMessage's DelaySeconds). */
@@ -971,14 +979,26 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** Snapshots the volume now, copying its tags (what the stack's DLM policy does); returns the snapshot id. */
-    public synchronized String snapshotVolume(String volumeId) {
-        var volume = volumes.get(volumeId);
-        if (volume == null) {
-            throw new CloudException.NotFound("InvalidVolume.NotFound", "The volume '" + volumeId
-                    + "' does not exist.");
+    public String snapshotVolume(String volumeId) {
+        return snapshotVolume(volumeId, null);
+    }
+
+    /** CreateSnapshot of the volume now with these tags (null: the volume's, as DLM copies them). */
+    public String snapshotVolume(String volumeId, Map<String, String> tags) {
+        String id;
+        synchronized (this) {
+            var volume = volumes.get(volumeId);
+            if (volume == null) {
+                throw new CloudException.NotFound("InvalidVolume.NotFound", "The volume '" + volumeId
+                        + "' does not exist.");
+            }
+            id = String.format("snap-%017x", 0x5000L + ++sequence);
+            snapshots.put(id, new EbsSnapshot(id, volumeId, clock.instant(), Map.copyOf(tags == null ? volume.tags
+                    : tags)));
+            var snapshotId = id;
+            notice(l -> l.onSnapshotCreated(snapshotId, volumeId));
         }
-        var id = String.format("snap-%017x", 0x5000L + ++sequence);
-        snapshots.put(id, new EbsSnapshot(id, volumeId, clock.instant(), Map.copyOf(volume.tags)));
+        flushNotices();
         return id;
     }
 
@@ -987,16 +1007,22 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     }
 
     /** CreateVolume from a snapshot, in {@code az}, with these tags: available at once. Returns the volume id. */
-    public synchronized String createVolume(String snapshotId, String az, Map<String, String> tags) {
-        var snapshot = snapshots.get(snapshotId);
-        if (snapshot == null) {
-            throw new CloudException.NotFound("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId
-                    + "' does not exist.");
+    public String createVolume(String snapshotId, String az, Map<String, String> tags) {
+        String id;
+        synchronized (this) {
+            var snapshot = snapshots.get(snapshotId);
+            if (snapshot == null) {
+                throw new CloudException.NotFound("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId
+                        + "' does not exist.");
+            }
+            id = String.format("vol-%017x", 0xd000L + ++sequence);
+            volumes.put(id, new Volume(id, az, new LinkedHashMap<>(tags)));
+            restoredFrom.put(id, snapshotId);
+            mutated();
+            var volumeId = id;
+            notice(l -> l.onVolumeCreated(volumeId, snapshotId));
         }
-        var id = String.format("vol-%017x", 0xd000L + ++sequence);
-        volumes.put(id, new Volume(id, az, new LinkedHashMap<>(tags)));
-        restoredFrom.put(id, snapshotId);
-        mutated();
+        flushNotices();
         return id;
     }
 

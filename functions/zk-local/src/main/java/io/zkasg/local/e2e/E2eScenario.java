@@ -186,6 +186,13 @@ public final class E2eScenario {
             LocalRunner.main(args);
             return;
         }
+        if (java.util.Arrays.asList(args).contains("--restore")) {
+            var restored = new E2eScenario(System.out).runRestore();
+            System.out.println();
+            restored.failures().forEach(f -> System.out.println("e2e restore: FAILED: " + f));
+            System.out.println(restored.failures().isEmpty() ? "e2e restore: all checks passed" : "");
+            System.exit(restored.failures().isEmpty() ? 0 : 1);
+        }
         var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
         var result = new E2eScenario(System.out, hostCrash).run();
         var failures = failures(result);
@@ -289,6 +296,16 @@ public final class E2eScenario {
     // ---------------------------------------------------------------- the run
 
     Result run() throws Exception {
+        return within(this::scenario);
+    }
+
+    /** The restore mode ({@code --restore}, {@link RestoreSteps}): scripts/ops/zk-restore on the local cloud. */
+    RestoreSteps.Result runRestore() throws Exception {
+        return within(() -> new RestoreSteps(this).run());
+    }
+
+    /** Builds the local cloud and the functions over it, runs {@code body}, and removes it all. */
+    private <T> T within(java.util.concurrent.Callable<T> body) throws Exception {
         var swept = LocalCloud.sweepLeftovers();
         if (!swept.isEmpty()) {
             tl("removed leftovers of crashed runs: " + swept);
@@ -326,7 +343,7 @@ public final class E2eScenario {
                     sleep(500);
                 }
             });
-            return scenario();
+            return body.call();
         } finally {
             stopping = true;
             if (clientProcess != null) {
@@ -384,24 +401,18 @@ public final class E2eScenario {
         }
     }
 
+    FakeCloud cloud() {
+        return cloud;
+    }
+
+    LocalCloud local() {
+        return local;
+    }
+
     private Result scenario() throws Exception {
         refusedDownload();
-        // 1. Launch the group.
-        tl("== 1. launch a 3-node group (us-east-1a, b, c)");
-        var ids = new ArrayList<String>();
-        for (var az : LocalCloud.AZS) {
-            ids.add(cloud.launch(az));
-        }
-        var launches = new ArrayList<Launch>();
-        for (var id : ids) {
-            await(Duration.ofSeconds(180), () -> inService.containsKey(id) || "Terminated".equals(
-                    cloud.lifecycleState(id)), id + " in service");
-            if (!inService.containsKey(id)) {
-                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
-            }
-            launches.add(launchFigures(id));
-        }
-        await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
+        var launches = launchGroup();
+        var ids = launches.stream().map(Launch::instanceId).toList();
         mirrorAway("the first three launches are done");
         for (var id : ids) {
             var node = local.node(id);
@@ -418,10 +429,12 @@ public final class E2eScenario {
         sleep(1000);
 
         var replacements = new ArrayList<Replacement>();
-        // 3. + 4. Crash of node 2, replacement on the kept volume.
-        tl("== 3. node 2 crashes (" + (hostCrash ? "its host dies" : "ZooKeeper SIGKILLed, then the instance")
-                + ", no hook); the group replaces it");
-        replacements.add(replace("crash", 2, false));
+        // 3. + 4. Crash of node 2, replacement on the kept volume. A dying host is the leader's (make local draws it
+        // for the README): the survivors find out only by their timeouts, with no FIN from the dead address.
+        var crashed = hostCrash ? nodeIdOf(leader().orElseThrow().instanceId) : 2;
+        tl("== 3. node " + crashed + " crashes (" + (hostCrash ? "the leader's host dies"
+                : "ZooKeeper SIGKILLed, then the instance") + ", no hook); the group replaces it");
+        replacements.add(replace("crash", crashed, false));
         // 5. Graceful terminate of node 3 through the terminate path.
         tl("== 5. node 3 is terminated through the terminate hook (stop document, release); the group replaces it");
         replacements.add(replace("terminate", 3, false));
@@ -459,6 +472,26 @@ public final class E2eScenario {
                 pairs);
         printFigures(result);
         return result;
+    }
+
+    /** Step 1: launches the group, one instance per AZ; waits until each is in service and one of them leads. */
+    List<Launch> launchGroup() {
+        tl("== 1. launch a 3-node group (us-east-1a, b, c)");
+        var ids = new ArrayList<String>();
+        for (var az : LocalCloud.AZS) {
+            ids.add(cloud.launch(az));
+        }
+        var launches = new ArrayList<Launch>();
+        for (var id : ids) {
+            await(Duration.ofSeconds(180), () -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)), id + " in service");
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+            launches.add(launchFigures(id));
+        }
+        await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
+        return launches;
     }
 
     /**
@@ -1011,7 +1044,7 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- ZooKeeper observations
 
-    private java.util.Optional<LocalCloud.Node> leader() {
+    java.util.Optional<LocalCloud.Node> leader() {
         for (int n = 1; n <= 3; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
             if (holder.isEmpty() || !"InService".equals(cloud.lifecycleState(holder.get()))) {
@@ -1030,7 +1063,7 @@ public final class E2eScenario {
                 .findFirst().orElse("down");
     }
 
-    private Map<String, String> mntr(LocalCloud.Node node) {
+    Map<String, String> mntr(LocalCloud.Node node) {
         var map = new LinkedHashMap<String, String>();
         for (var line : local.fourLetter(node, "mntr").split("\n")) {
             var kv = line.split("\t");
@@ -1041,7 +1074,7 @@ public final class E2eScenario {
         return map;
     }
 
-    private static long count(Map<String, String> mntr, String key) {
+    static long count(Map<String, String> mntr, String key) {
         try {
             return Long.parseLong(mntr.getOrDefault(key, "0"));
         } catch (NumberFormatException e) {
@@ -1051,7 +1084,7 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- the client process
 
-    private void startClient() throws IOException {
+    void startClient() throws IOException {
         var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         clientProcess = new ProcessBuilder("nsenter", "--net=/run/netns/" + local.clientNetns(), "--", java,
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -1063,7 +1096,7 @@ public final class E2eScenario {
         clientOut = new BufferedReader(new InputStreamReader(clientProcess.getInputStream(), StandardCharsets.UTF_8));
     }
 
-    private synchronized String ask(String command) throws IOException {
+    synchronized String ask(String command) throws IOException {
         clientIn.write(command);
         clientIn.newLine();
         clientIn.flush();
@@ -1082,7 +1115,7 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- helpers
 
-    private void await(Duration limit, BooleanSupplier condition, String what) {
+    void await(Duration limit, BooleanSupplier condition, String what) {
         var end = Instant.now().plus(limit);
         while (!condition.getAsBoolean()) {
             if (Instant.now().isAfter(end)) {
@@ -1107,7 +1140,7 @@ public final class E2eScenario {
         return t;
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
@@ -1125,7 +1158,7 @@ public final class E2eScenario {
         }
     }
 
-    private static double secs(Instant from, Instant to) {
+    static double secs(Instant from, Instant to) {
         return from == null || to == null ? Double.NaN : Duration.between(from, to).toMillis() / 1000.0;
     }
 

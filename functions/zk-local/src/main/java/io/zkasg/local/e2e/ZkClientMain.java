@@ -29,6 +29,8 @@ import org.apache.zookeeper.ZooKeeper;
  * ms), the slowest of each 50 ms (for the pictures of the replacements)</li>
  * <li>{@code verify HOST:PORT}: on a new session to that one server, after a sync, every znode acknowledged so far
  * is read back</li>
+ * <li>{@code count HOST:PORT PATH}: on a new session to that one server, after a sync, the number of children of
+ * PATH ("count -1" when PATH does not exist there)</li>
  * </ul>
  */
 public final class ZkClientMain {
@@ -112,6 +114,8 @@ public final class ZkClientMain {
                 return "connect " + connect;
             case "verify":
                 return verify(cmd[1]);
+            case "count":
+                return count(cmd[1], cmd[2]);
             case "quit":
                 return "bye";
             default:
@@ -214,6 +218,23 @@ public final class ZkClientMain {
             List<String> someMissing = missing.stream().limit(3).toList();
             return "verify " + server + " expected=" + expected.size() + " read=" + read.get() + " missing="
                     + (expected.size() - read.get()) + " " + someMissing;
+        } finally {
+            one.close();
+        }
+    }
+
+    /** The children of {@code path} as one server has them, after a sync (a new session: not this client's zxid). */
+    private static String count(String server, String path) throws Exception {
+        var one = open(server);
+        try {
+            var synced = new CountDownLatch(1);
+            one.sync("/", (rc, p, ctx) -> synced.countDown(), null);
+            synced.await(20, TimeUnit.SECONDS);
+            try {
+                return "count " + one.getChildren(path, false).size();
+            } catch (KeeperException.NoNodeException e) {
+                return "count -1";
+            }
         } finally {
             one.close();
         }
