@@ -173,6 +173,9 @@ class TemplateTest {
                 map(map(template.root().get("Parameters")).get("HeartbeatTimeout")).get("MinValue")));
         assertThat(2 * timeout).as("function timeout well under any allowed heartbeat timeout")
                 .isLessThanOrEqualTo(shortestHeartbeat);
+        // The functions check the resume queue's own visibility timeout against the heartbeat (Settings).
+        assertThat(String.valueOf(template.resolve(template.properties("ResumeQueue").get("VisibilityTimeout"))))
+                .isEqualTo(env.get("RESUME_VISIBILITY_TIMEOUT_SECONDS")).isEqualTo("720");
         // Every heartbeat timeout the template allows is one the functions accept (their waits fit in it).
         var shortest = new LinkedHashMap<>(env);
         shortest.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(shortestHeartbeat));
