@@ -7,6 +7,7 @@ import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.VolumeView;
 import io.zkasg.core.port.ClusterTags;
 import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.stub.AwsStubServer;
 import io.zkasg.testkit.stub.AwsStubServer.Request;
@@ -59,7 +60,7 @@ class RestoreCommandTest {
     @BeforeEach
     void ensembleInService() {
         assumeTrue(onPath("aws"), "the AWS CLI is not installed: run scripts/test/install-deps");
-        cloud.listener(new FakeCloud.Listener() {
+        cloud.listener(new CloudState.Listener() {
             @Override
             public void onLaunched(String instanceId, String az) {
                 azOf.put(instanceId, az);
@@ -77,7 +78,7 @@ class RestoreCommandTest {
             }
 
             @Override
-            public void onCommandSent(FakeCloud.CommandInfo command) {
+            public void onCommandSent(CloudState.CommandInfo command) {
                 var ip = ipOf.get(command.instanceId());
                 events.add("command " + command.documentName() + " " + command.instanceId());
                 if (ip != null && command.documentName().equals("AWS-RunShellScript")) {
@@ -325,7 +326,7 @@ class RestoreCommandTest {
     }
 
     private String slotHolder(int node) {
-        return cloud.clusterEnis(cluster).stream()
+        return cloud.ec2().clusterEnis(cluster).stream()
                 .filter(e -> Integer.toString(node).equals(e.tags().get("zkasg:node-id")))
                 .map(EniView::attachment).flatMap(java.util.Optional::stream)
                 .map(EniView.Attachment::instanceId).findFirst().orElse("");

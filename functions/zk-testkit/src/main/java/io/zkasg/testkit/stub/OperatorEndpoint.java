@@ -34,7 +34,7 @@ public final class OperatorEndpoint {
                     .filter(v -> filtersMatch(r, v.tags(), Map.of("availability-zone", v.availabilityZone())))
                     .toList(), null);
         });
-        on(stub, "DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.clusterEnis(cluster)
+        on(stub, "DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.ec2().clusterEnis(cluster)
                 .stream().filter(e -> filtersMatch(r, e.tags(), Map.of())).toList(), null));
         on(stub, "CreateSnapshot", r -> {
             var tags = tagSpecification(r);
@@ -74,7 +74,7 @@ public final class OperatorEndpoint {
             if (resource.startsWith("vol-")) {
                 cloud.retagVolume(resource, tags, List.of());
             } else {
-                cloud.tagInstance(resource, tags);
+                cloud.ec2().tagInstance(resource, tags);
             }
             return ec2(r, "<return>true</return>");
         });
@@ -109,7 +109,7 @@ public final class OperatorEndpoint {
     }
 
     /** A snapshot's fields as DescribeSnapshots and CreateSnapshot show them (completed at once here). */
-    private static String snapshotFields(FakeCloud.EbsSnapshot s) {
+    private static String snapshotFields(io.zkasg.testkit.CloudState.EbsSnapshot s) {
         return "<snapshotId>" + s.snapshotId() + "</snapshotId><volumeId>" + s.volumeId() + "</volumeId>"
                 + "<status>completed</status><startTime>" + s.startTime() + "</startTime><progress>100%</progress>"
                 + "<ownerId>123456789012</ownerId><volumeSize>20</volumeSize><encrypted>true</encrypted>"
