@@ -1138,8 +1138,7 @@ public final class E2eScenario {
                     unavailable, String.join(", ", where), gapLine[3]));
             tl("    survivors' log: " + logEvents(lead, crashAt));
             local.isolate(lead.instanceId, false);
-            await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
-                    .equals("2")).orElse(false), "three-node ensemble synced");
+            await(Duration.ofSeconds(60), this::fullySynced, "three-node ensemble synced");
             sleep(1000);
         }
         var expirations = ask("gap").split(" ")[3];
@@ -1154,6 +1153,11 @@ public final class E2eScenario {
         out.println("ensemble (ms): " + ensemble);
         out.println("worst session on a survivor (ms): " + worstOnSurvivor);
         return null;
+    }
+
+    /** Whether a leader serves with both followers synced. */
+    private boolean fullySynced() {
+        return leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0").equals("2")).orElse(false);
     }
 
     /** Whether every session acknowledged more than 10 writes since the counts {@code before}. */
@@ -1175,10 +1179,12 @@ public final class E2eScenario {
             "^(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) .*?(Exception when following the leader|Peer state changed: \\S+"
                     + "|ELECTION TOOK - \\d+|Not sufficient followers synced|Getting a (diff|snapshot)"
                     + "|Synchronizing with Leader|fsync-ing the write ahead log.*?took \\d+ms"
-                    + "|Cannot open channel to \\d+|connectToLearnerMasterLimit|Notification time out: \\d+).*");
+                    + "|Cannot open channel to \\d+|connectToLearnerMasterLimit|Notification time out: \\d+"
+                    + "|GOODBYE \\S+|Unexpected exception causing shutdown.*|Read timed out).*");
 
     /**
-     * The survivors' ZooKeeper log lines of interest since {@code sinceMs} (epoch ms), each as "+ms node: event":
+     * The ZooKeeper log lines of interest of every node but {@code dead} (null: all) since {@code sinceMs} (epoch
+     * ms), each as "+ms node: event":
      * when they dropped the leader, elected, synced (their log's HH:mm:ss.SSS timestamps are UTC, as this JVM's).
      */
     private String logEvents(LocalCloud.Node dead, long sinceMs) {
@@ -1186,7 +1192,7 @@ public final class E2eScenario {
         long day = sinceMs - sinceMs % 86_400_000L;
         for (int n = 1; n <= 3; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
-            if (holder.isEmpty() || holder.get().equals(dead.instanceId)) {
+            if (holder.isEmpty() || dead != null && holder.get().equals(dead.instanceId)) {
                 continue;
             }
             try {
@@ -1238,6 +1244,8 @@ public final class E2eScenario {
         var end = Instant.now().plusSeconds(seconds);
         int round = 0;
         int elections = 0;
+        int drops = 0;
+        long roundAt = System.currentTimeMillis();
         long maxGap = 0;
         var loads = new ArrayList<Double>();
         ask("gap");
@@ -1246,6 +1254,16 @@ public final class E2eScenario {
             Files.writeString(cgroup.resolve("cpu.cfs_quota_us"), Integer.toString(1000 * starvePct));
             while (Instant.now().isBefore(end)) {
                 round++;
+                // One node at a time: a round starts only with both followers synced (a follower dropped by the
+                // round before is counted, and waited for, so that it and the next target are not starved together).
+                if (!fullySynced()) {
+                    drops++;
+                    tl("  before round " + round + ": a follower is not synced; nodes' log since the last round: "
+                            + logEvents(null, roundAt));
+                    await(Duration.ofSeconds(120), this::fullySynced, "three-node ensemble synced");
+                    epoch = epoch();
+                }
+                roundAt = System.currentTimeMillis();
                 var target = round % 2 == 1 ? leader().orElseThrow() : follower();
                 var role = round % 2 == 1 ? "leader" : "follower";
                 var pid = zkPid(target);
@@ -1267,6 +1285,10 @@ public final class E2eScenario {
                 long now = epoch();
                 if (now != epoch) {
                     elections++;
+                    tl("  round " + round + ": leader epoch " + epoch + " -> " + now + "; nodes' log: "
+                            + logEvents(null, roundAt));
+                    await(Duration.ofSeconds(120), this::fullySynced, "three-node ensemble synced");
+                    now = epoch();
                 }
                 var load = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
                 loads.add(Double.parseDouble(load));
@@ -1284,10 +1306,11 @@ public final class E2eScenario {
         ask("bg stop");
         var expirations = ask("gap").split(" ")[3];
         out.printf("%nsoak %d s, %d rounds (leader and a follower in turn; SIGSTOP %d ms or %d %% of a CPU for %d ms), "
-                        + "%d client sessions of %d ms, load average (1 min) %.1f-%.1f: leader elections %d; longest "
-                        + "write gap %d ms; session expirations %s%n", seconds, round, stopMs, starvePct, starveMs,
-                clientSessions, clientSessionMs, loads.stream().mapToDouble(d -> d).min().orElse(0),
-                loads.stream().mapToDouble(d -> d).max().orElse(0), elections, maxGap, expirations);
+                        + "%d client sessions of %d ms, load average (1 min) %.1f-%.1f: leader elections %d; rounds "
+                        + "that left a follower dropped %d; longest write gap %d ms; session expirations %s%n", seconds,
+                round, stopMs, starvePct, starveMs, clientSessions, clientSessionMs,
+                loads.stream().mapToDouble(d -> d).min().orElse(0), loads.stream().mapToDouble(d -> d).max()
+                        .orElse(0), elections, drops, maxGap, expirations);
         return null;
     }
 
