@@ -3,23 +3,27 @@ package io.zkasg.aws;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.CloudState;
+import io.zkasg.testkit.FakeAutoScaling;
 import io.zkasg.testkit.FakeClock;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeEc2;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The Auto Scaling contract against the fake cloud: each case is arranged by seeding the fake. */
+/** The Auto Scaling contract against the Auto Scaling fake (over its own EC2): each case is arranged by
+ * seeding it. */
 class FakeAutoScalingContractTest extends AutoScalingPortContract {
 
     static final ClusterTags CLUSTER = Ec2PortContract.CLUSTER;
 
     final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
-    final FakeCloud cloud = new FakeCloud(clock).group(GROUP, LAUNCH_HOOK, "zk-demo-terminate",
-            Duration.ofSeconds(900));
+    final CloudState state = new CloudState(clock);
+    final FakeAutoScaling autoScaling = new FakeAutoScaling(state, new FakeEc2(state)).group(GROUP, LAUNCH_HOOK,
+            "zk-demo-terminate", Duration.ofSeconds(900));
 
-    /** The port under test, over {@link #cloud}. */
+    /** The port under test, {@link #autoScaling}. */
     AutoScalingPort port() {
-        return cloud;
+        return autoScaling;
     }
 
     /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
@@ -29,8 +33,8 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
 
     @Override
     Arranged completedLaunch() {
-        var a = new Arranged(port(), cloud.launch("us-east-1a"));
-        cloud.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
+        var a = new Arranged(port(), autoScaling.launch("us-east-1a"));
+        autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
         return a;
     }
 
@@ -46,8 +50,8 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
 
     @Override
     Arranged throttled(String operation) {
-        var a = new Arranged(port(), cloud.launch("us-east-1a"));
-        cloud.throttle(operation, attempts());
+        var a = new Arranged(port(), autoScaling.launch("us-east-1a"));
+        autoScaling.throttle(operation, attempts());
         return a;
     }
 }

@@ -1,9 +1,7 @@
 package io.zkasg.aws;
 
-import io.zkasg.core.port.ClusterTags;
-import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.stub.AwsStubServer;
-import io.zkasg.testkit.stub.FakeCloudEndpoint;
+import java.util.function.Consumer;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -19,10 +17,10 @@ final class Stubbed implements AutoCloseable {
     final AwsClients clients = AwsClients.forEndpoint(stub.endpoint(), AgainstStub.TEST_CREDENTIALS,
             Region.US_EAST_1, AgainstStub.fastStandardRetries());
 
-    /** Clients whose every call is answered by {@code cloud}, over the AWS wire protocols. */
-    static Stubbed serving(FakeCloud cloud, ClusterTags cluster) {
+    /** Clients whose calls are answered as {@code serve} programs the stub (a fake behind FakeCloudEndpoint). */
+    static Stubbed serving(Consumer<AwsStubServer> serve) {
         var stubbed = new Stubbed();
-        FakeCloudEndpoint.serve(stubbed.stub, cloud, cluster);
+        serve.accept(stubbed.stub);
         return stubbed;
     }
 

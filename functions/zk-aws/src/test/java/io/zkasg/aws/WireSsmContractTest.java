@@ -1,16 +1,17 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.testkit.stub.FakeCloudEndpoint;
 import org.junit.jupiter.api.AfterEach;
 
 /**
- * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the fake cloud answering behind
+ * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the SSM fake answering behind
  * the HTTP stub: the adapter maps the wire and the fake's rules reach through it. What SSM itself answers is pinned by
  * {@link AwsSsmContractTest}.
  */
 class WireSsmContractTest extends FakeSsmContractTest {
 
-    private final Stubbed wire = Stubbed.serving(cloud, Ec2PortContract.CLUSTER);
+    private final Stubbed wire = Stubbed.serving(stub -> FakeCloudEndpoint.serveSsm(stub, ssm));
     private final SsmPort adapter = new AwsSsm(wire.clients.ssm());
 
     @Override
