@@ -56,7 +56,7 @@ public final class ColdPathBench {
             figures.printf("cold: JVM start -> main %d ms, main -> wiring built %d ms, wiring -> hook completed "
                     + "%d ms, total JVM start -> hook completed %d ms%n", main - jvmStart, wired - beforeWiring,
                     done - wired, done - jvmStart);
-            figures.println("cold: functions from " + artifact + " (the shrunk artifact, the only copy on the class path)");
+            figures.println("cold: functions from " + artifact + " (shrunk, the only copy on the class path)");
             figures.println("cold: AWS requests " + stub.requests().size() + " " + calls
                     + "; completions " + cloud.completions());
 
