@@ -246,6 +246,9 @@ public final class RuntimeBench {
         if (outcome.error()) {
             throw new IllegalStateException(fn.name() + " failed: " + outcome.body());
         }
+        if (fn.name().equals("LaunchResumeFunction") && scene.cloud().commandsSent().isEmpty()) {
+            throw new IllegalStateException("the resumed launch sent no bootstrap: " + outcome.body());
+        }
         return new Timed(outcome.body(), (outcome.atNanos() - sent) / 1e6, sent, outcome.atNanos());
     }
 
@@ -291,8 +294,10 @@ public final class RuntimeBench {
     private static byte[] resumeEvent(Scene scene) {
         var event = scene.cloud().launch(nextInstanceId(), "us-east-1a", null, false);
         scene.cloud().tick();
-        var ticket = HookTicket.first(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
-                event.token()), Instant.now());
+        // A resume message as Deferral sends it: the second attempt of a chain (the first event was deferred).
+        var ticket = new HookTicket(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
+                event.token()), Instant.now(), Instant.now(), 2,
+                "0123456789abcdef");
         var body = scene.local().encode(ticket);
         var record = Map.of("messageId", java.util.UUID.randomUUID().toString(), "receiptHandle", "rh",
                 "body", body, "attributes", Map.of("ApproximateReceiveCount", "1"),
