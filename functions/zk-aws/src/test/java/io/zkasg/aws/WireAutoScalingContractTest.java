@@ -1,8 +1,8 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.testkit.FakeAutoScaling;
 import io.zkasg.testkit.stub.FakeCloudEndpoint;
-import org.junit.jupiter.api.AfterEach;
 
 /**
  * The Auto Scaling contract against the real adapter and SDK over the AWS wire protocol, its fake answering
@@ -11,21 +11,9 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
 
-    private final Stubbed wire = Stubbed.serving(stub -> FakeCloudEndpoint.serveAutoScaling(stub, autoScaling));
-    private final AutoScalingPort adapter = new AwsAutoScaling(wire.clients.autoScaling());
-
     @Override
-    AutoScalingPort port() {
-        return adapter;
-    }
-
-    @Override
-    int attempts() {
-        return Stubbed.SDK_ATTEMPTS;
-    }
-
-    @AfterEach
-    void close() {
-        wire.close();
+    Stubbed.Side<AutoScalingPort> side(FakeAutoScaling fake) {
+        return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveAutoScaling(stub, fake),
+                c -> new AwsAutoScaling(c.autoScaling()));
     }
 }
