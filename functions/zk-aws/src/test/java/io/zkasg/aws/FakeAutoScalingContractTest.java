@@ -45,7 +45,7 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
     @Override
     Waiting waitingLaunch() {
         var event = autoScaling.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a", null, false);
-        return new Waiting(port(), new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
+        return new Waiting(side.port(), new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
     }
 
     @Override

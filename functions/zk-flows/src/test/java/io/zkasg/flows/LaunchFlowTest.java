@@ -78,6 +78,26 @@ class LaunchFlowTest {
     }
 
     @Test
+    void resume_shouldAdvanceEachMessageOfAnSqsBatch_andReportNoFailure_forADroppedMalformedOne() throws Exception {
+        // GIVEN a launch whose resume message (attempt 2 of a chain) comes in an SQS batch after a malformed message
+        var event = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        cloud.takeDue();
+        var ticket = new io.zkasg.core.HookTicket(new io.zkasg.core.model.LifecycleRef(event.groupName(),
+                event.hookName(), event.instanceId(), event.token()), driver.clock().instant(),
+                driver.clock().instant(), 2, "0123456789abcdef");
+        var batch = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(Map.of("Records", List.of(
+                Map.of("messageId", "m-bad", "body", "{\"not\":\"a ticket\"}"),
+                Map.of("messageId", "m-1", "body", driver.functions().encode(ticket)))));
+
+        // WHEN the resume function gets the batch as Lambda's runtime hands it over (a stream)
+        var answer = driver.functions().resumeBatch(batch);
+
+        // THEN the launch advanced (bootstrap sent) and nothing is retried (the malformed message is dropped)
+        assertThat(answer).isEqualTo("{\"batchItemFailures\":[]}");
+        assertThat(cloud.commandsSent()).hasSize(1);
+    }
+
+    @Test
     void launch_shouldMakeNoCall_whenTheInputIsNotALaunchOfThisGroup() {
         // GIVEN events that are not ours or not events at all
         var launch = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
