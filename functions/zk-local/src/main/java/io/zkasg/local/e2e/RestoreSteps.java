@@ -175,7 +175,7 @@ final class RestoreSteps {
 
     /** The children of {@code path} on node {@code n}'s server (a new session, after a sync); -1: no such znode. */
     private int count(int n, String path) throws IOException {
-        var reply = scenario.ask("count 10.0." + n + ".10:2181 " + path);
+        var reply = scenario.ask("children 10.0." + n + ".10:2181 " + path);
         return Integer.parseInt(reply.split(" ")[1]);
     }
 
