@@ -21,8 +21,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The model check of the whole system: a 3-node ensemble on the fake cloud, run through the real handlers with every
- * cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member at a
+ * The model check of the whole system: a 3-node ensemble (5 or 7 with {@code -Dzkasg.nodes}) on the fake cloud,
+ * run through the real handlers with every cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member at a
  * time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
  * duplicated, reordered and lost deliveries (EventBridge events, SQS messages, command statuses), a Lambda crash
  * right before any AWS call (EventBridge retries the event twice, SQS redelivers after the 720 s visibility
@@ -40,7 +40,10 @@ class ModelCheckTest {
     private static final long BASE_SEED = Long.getLong("zkasg.seed", 20261130L);
     private static final int RUNS = Integer.getInteger("zkasg.models", 100);
     private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 1);
-    private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
+    /** Ensemble size: {@code -Dzkasg.nodes=5} checks a five-node ensemble (slots 2+2+1 over the AZs). */
+    private static final int NODES = Integer.getInteger("zkasg.nodes", 3);
+    private static final List<String> IPS = java.util.stream.IntStream.rangeClosed(1, NODES)
+            .mapToObj(CloudDriver::demoIp).toList();
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
 
     /** A Lambda invocation that died before one of its AWS calls (timeout, out of memory, a crash). */
@@ -77,7 +80,7 @@ class ModelCheckTest {
         var env = new HashMap<>(CloudDriver.DEMO_ENV);
         env.put("TERMINATE_MAX_WAIT_SECONDS", "172800"); // the guard never gives up within a run
         var journal = new ConcurrencyTest.TailBuffer();
-        var driver = CloudDriver.demo(seed, new PrintStream(journal, true, StandardCharsets.UTF_8), env, 1);
+        var driver = CloudDriver.ensemble(seed, new PrintStream(journal, true, StandardCharsets.UTF_8), env, NODES);
         var cloud = driver.cloud();
         var zk = driver.zk();
         var violations = Collections.synchronizedList(new ArrayList<String>());
@@ -126,8 +129,8 @@ class ModelCheckTest {
         double lossOdds = random.nextInt(4) * 0.02;
 
         var members = new ArrayList<String>();
-        for (var az : CloudDriver.DEMO_AZS) {
-            members.add(cloud.launch(az));
+        for (int node = 1; node <= NODES; node++) {
+            members.add(cloud.launch(CloudDriver.demoAz(node)));
         }
         var retries = new ArrayList<Retry>();
         int[] counts = new int[4];
@@ -262,11 +265,14 @@ class ModelCheckTest {
     }
 
     /**
-     * What Auto Scaling does for a group of desired capacity 3: an instance that went (an abandoned launch, a
+     * What Auto Scaling does for a group of desired capacity NODES: an instance that went (an abandoned launch, a
      * terminated member) is replaced, in the AZ that lacks one.
      */
     private static void keepDesiredCapacity(FakeCloud cloud) {
-        var azs = new ArrayList<>(CloudDriver.DEMO_AZS);
+        var azs = new ArrayList<String>();
+        for (int node = 1; node <= NODES; node++) {
+            azs.add(CloudDriver.demoAz(node));
+        }
         for (var id : cloud.instanceIds()) {
             var state = cloud.lifecycleState(id);
             if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
