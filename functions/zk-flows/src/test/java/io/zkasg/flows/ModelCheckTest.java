@@ -21,8 +21,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The model check of the whole system: a 3-node ensemble (5 or 7 with {@code -Dzkasg.nodes}) on the fake cloud,
- * run through the real handlers with every cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member at a
+ * The model check of the whole system: a 3-node ensemble on the fake cloud, run through the real handlers with every
+ * cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member at a
  * time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
  * duplicated, reordered and lost deliveries (EventBridge events, SQS messages, command statuses), a Lambda crash
  * right before any AWS call (EventBridge retries the event twice, SQS redelivers after the 720 s visibility
@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * its timeout; at the end, every slot is vacant or held, ENI and volume together, by one live member, and the
  * ensemble serves again. Reproduce a failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with
  * -Dzkasg.models=10000 (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
- * the stop lease (issue 15, item 1) is what makes that safe.
+ * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
+ * its slots spread over the AZs as the template spreads them (issue 13).
  */
 class ModelCheckTest {
 
