@@ -74,6 +74,30 @@ class FiveNodeFlowTest {
         return id;
     }
 
+    /** What Auto Scaling does for desired capacity 5: an instance that went is replaced in the AZ that lacks one. */
+    private void keepDesiredCapacity() {
+        var azs = new ArrayList<String>();
+        for (int node = 1; node <= NODES; node++) {
+            azs.add(CloudDriver.demoAz(node));
+        }
+        for (var id : cloud.instanceIds()) {
+            var state = cloud.lifecycleState(id);
+            if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
+                azs.remove(cloud.instanceAz(id));
+            }
+        }
+        azs.forEach(this::launch);
+    }
+
+    /** The health function every minute and the group keeping its capacity, for {@code minutes}. */
+    private void runWithCapacity(int minutes) {
+        for (int minute = 0; minute < minutes; minute++) {
+            driver.runWithHealth(Duration.ofMinutes(1), d -> false);
+            keepDesiredCapacity();
+        }
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+    }
+
     private boolean serving(String ip) {
         return zk.probe(ip, 2181, Duration.ofSeconds(1)).serving();
     }
@@ -158,13 +182,16 @@ class FiveNodeFlowTest {
         // GIVEN the ZooKeeper of nodes 2 and 5 stops answering at the same moment (their instances still run)
         zk.down(CloudDriver.demoIp(2)).down(CloudDriver.demoIp(5));
 
-        // WHEN the health function runs for five minutes
-        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+        // WHEN the health function runs every minute and the group replaces what goes, for fifteen minutes
+        runWithCapacity(15);
 
-        // THEN both are marked for replacement (each leaves three serving), and both are let go without waiting
+        // THEN both are marked for replacement (each leaves three serving), both are let go (one at a time, under
+        // the stop lease), and their replacements make five again
         assertThat(cloud.markedUnhealthy()).containsExactlyInAnyOrder(members.get(2), members.get(5));
         assertThat(cloud.completions()).contains(members.get(2) + "/zk-demo-terminate=CONTINUE",
                 members.get(5) + "/zk-demo-terminate=CONTINUE");
+        assertThat(servingCount()).isEqualTo(NODES);
+        assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(belowMajority).isEmpty();
     }
 
@@ -191,15 +218,14 @@ class FiveNodeFlowTest {
         assertThat(published("QuorumSize")).allSatisfy(q -> assertThat(q).isEqualTo(3));
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("of 5 serving (a majority is 3)");
 
-        // WHEN the two replacements come and rejoin from their kept volumes
-        launch("us-east-1a");
-        launch("us-east-1a");
-        driver.runWithHealth(Duration.ofMinutes(15), d -> false);
+        // WHEN the group launches what is missing: first the two replacements, which rejoin from their kept volumes
+        runWithCapacity(20);
 
-        // THEN four of five serve again: node 3 may go now (three keep serving), and node 2 is replaced
+        // THEN with quorum back node 3 may go (three keep serving), node 2 is replaced, and all five serve again
         assertThat(stops(members.get(3))).isEqualTo(1);
         assertThat(cloud.completions()).contains(members.get(3) + "/zk-demo-terminate=CONTINUE");
         assertThat(cloud.markedUnhealthy()).contains(members.get(2));
+        assertThat(servingCount()).isEqualTo(NODES);
         assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(belowMajority).isEmpty();
     }
