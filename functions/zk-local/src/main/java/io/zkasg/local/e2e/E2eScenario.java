@@ -8,6 +8,7 @@ import io.zkasg.flows.CloudDriver;
 import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.local.LocalRunner;
+import io.zkasg.local.ShrunkArtifact;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeStopLease;
@@ -55,7 +56,6 @@ public final class E2eScenario {
 
     static {
         ENV.put("RESUME_DELAY_SECONDS", "1");
-        ENV.put("ATTACH_SETTLE_SECONDS", "6");
         // The health function's judgement, with a shorter probe: each word 1 s (netcat's -w has whole seconds), a
         // second attempt 1.5 s after a failed one; marked after the third failed check (the default).
         ENV.put("HEALTH_FAILURES_TO_REPLACE", "3");
@@ -187,6 +187,8 @@ public final class E2eScenario {
             return;
         }
         var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
+        // make local runs on target/artifact-classpath.txt: the shrunk jar is the only copy of the functions' code.
+        ShrunkArtifact.require(E2eScenario.class.getClassLoader(), true);
         var result = new E2eScenario(System.out, hostCrash).run();
         var failures = failures(result);
         System.out.println();
@@ -289,6 +291,8 @@ public final class E2eScenario {
     // ---------------------------------------------------------------- the run
 
     Result run() throws Exception {
+        // The handlers run from the deployed artifact (under Maven: zk-lambda's packaged jar, first on the path).
+        tl("functions from " + ShrunkArtifact.require(E2eScenario.class.getClassLoader(), false));
         var swept = LocalCloud.sweepLeftovers();
         if (!swept.isEmpty()) {
             tl("removed leftovers of crashed runs: " + swept);
