@@ -102,10 +102,10 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private String launchHook = "zk-demo-launch";
     private String terminateHook = "";
     private Duration heartbeatTimeout = Duration.ofSeconds(900);
-    private Duration attachLatency = Duration.ZERO;
+    private Function<String, Duration> attachLatency = id -> Duration.ZERO;
     private Duration detachLatency = Duration.ZERO;
-    private Duration agentDelay = Duration.ZERO;
-    private Duration bootDelay = Duration.ZERO;
+    private Function<String, Duration> agentDelay = id -> Duration.ZERO;
+    private Function<String, Duration> bootDelay = id -> Duration.ZERO;
     private int describeLag;
     private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
@@ -131,13 +131,25 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
 
     /** How long an attach stays "attaching" and a detach "detaching". */
     public synchronized FakeCloud latencies(Duration attach, Duration detach) {
-        this.attachLatency = attach;
+        this.attachLatency = id -> attach;
         this.detachLatency = detach;
+        return this;
+    }
+
+    /** How long each attach stays "attaching", drawn per attachment from the ENI or volume id. */
+    public synchronized FakeCloud attachLatency(Function<String, Duration> perResource) {
+        this.attachLatency = perResource;
         return this;
     }
 
     /** How long after it runs an instance's SSM agent registers; how long a pending instance takes to run. */
     public synchronized FakeCloud boot(Duration pendingToRunning, Duration agentRegistration) {
+        return boot(id -> pendingToRunning, id -> agentRegistration);
+    }
+
+    /** Like {@link #boot(Duration, Duration)}, drawn per instance (by id) when it launches. */
+    public synchronized FakeCloud boot(Function<String, Duration> pendingToRunning,
+                                       Function<String, Duration> agentRegistration) {
         this.bootDelay = pendingToRunning;
         this.agentDelay = agentRegistration;
         return this;
@@ -269,6 +281,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         Delivery.Lifecycle event;
         synchronized (this) {
             var instance = new Instance(instanceId, az, "subnet-" + az, clock.instant());
+            instance.pending = bootDelay.apply(instanceId);
+            instance.agentAfter = agentDelay.apply(instanceId);
             instances.put(instanceId, instance);
             instance.lifecycle = "Pending:Wait";
             notice(l -> l.onLaunched(instanceId, az));
@@ -362,7 +376,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     private synchronized void tickLocked() {
         var now = clock.instant();
         for (var instance : List.copyOf(instances.values())) {
-            if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(bootDelay))) {
+            if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(instance.pending))) {
                 instance.state = "running";
             }
         }
@@ -457,6 +471,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     public synchronized String healthStatus(String instanceId) {
         var instance = instances.get(instanceId);
         return instance == null ? "unknown" : instance.health;
+    }
+
+    /** The instance whose lifecycle action of {@code hook} has this token (a call may name the token alone). */
+    public synchronized Optional<String> actionInstance(String hook, String token) {
+        return actions.values().stream().filter(a -> a.hook.equals(hook) && a.token.equals(token))
+                .map(a -> a.instanceId).findFirst();
     }
 
     /** Lifecycle actions that ran out of time without being completed. */
@@ -558,7 +578,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             var seen = snapshot();
             return enis.values().stream()
                     .filter(e -> matches(cluster, e.tags))
-                    .map(e -> e.view(seen.get(e.id), clock.instant(), attachLatency))
+                    .map(e -> e.view(seen.get(e.id), clock.instant()))
                     .toList();
         }
     }
@@ -571,7 +591,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             var seen = snapshot();
             return volumes.values().stream()
                     .filter(v -> matches(cluster, v.tags) && v.az.equals(availabilityZone))
-                    .map(v -> v.view(seen.get(v.id), clock.instant(), attachLatency))
+                    .map(v -> v.view(seen.get(v.id), clock.instant()))
                     .toList();
         }
     }
@@ -607,7 +627,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                                 + deviceIndex + "'.");
             }
             eni.attachment = new Attachment(instanceId, "eni-attach-" + String.format("%017x", ++sequence),
-                    deviceIndex, null, clock.instant(), eniDeleteOnTerminationDefault);
+                    deviceIndex, null, clock.instant().plus(attachLatency.apply(eniId)),
+                    eniDeleteOnTerminationDefault);
             notice(l -> l.onEniAttached(eni.id, eni.mac, eni.ip, instanceId));
             mutated();
         }
@@ -643,7 +664,8 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
                 throw new CloudException.ResourceInUse("InvalidParameterValue",
                         "Attachment point " + device + " is already in use");
             }
-            volume.attachment = new Attachment(instanceId, null, -1, device, clock.instant(), false);
+            volume.attachment = new Attachment(instanceId, null, -1, device,
+                    clock.instant().plus(attachLatency.apply(volumeId)), false);
             notice(l -> l.onVolumeAttached(volumeId, instanceId, device));
             mutated();
         }
@@ -948,7 +970,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
 
     private boolean agentOnline(Instance instance) {
         return instance.agentRegistered || ("running".equals(instance.state)
-                && !clock.instant().isBefore(instance.launchedAt.plus(bootDelay).plus(agentDelay)));
+                && !clock.instant().isBefore(instance.launchedAt.plus(instance.pending).plus(instance.agentAfter)));
     }
 
     // ---------------------------------------------------------------- ResumeScheduler
@@ -1008,7 +1030,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
     /** Every volume, whatever its tags. */
     public synchronized List<VolumeView> allVolumes() {
         var seen = snapshot();
-        return volumes.values().stream().map(v -> v.view(seen.get(v.id), clock.instant(), attachLatency)).toList();
+        return volumes.values().stream().map(v -> v.view(seen.get(v.id), clock.instant())).toList();
     }
 
     /** CreateTags / DeleteTags on a volume. */
@@ -1131,7 +1153,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         for (var eni : enis.values()) {
             if (eni.attachment != null && eni.attachment.instanceId.equals(instance.id)) {
                 nics.add(new InstanceView.NicAttachment(eni.id, eni.attachment.attachmentId,
-                        eni.attachment.deviceIndex, eni.attachment.status(now, attachLatency),
+                        eni.attachment.deviceIndex, eni.attachment.status(now),
                         eni.attachment.deleteOnTermination));
             }
         }
@@ -1139,7 +1161,7 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         for (var volume : volumes.values()) {
             if (volume.attachment != null && volume.attachment.instanceId.equals(instance.id)) {
                 vols.add(new InstanceView.VolumeAttachment(volume.id, volume.attachment.device,
-                        volume.attachment.status(now, attachLatency)));
+                        volume.attachment.status(now)));
             }
         }
         return new InstanceView(instance.id, instance.az, instance.subnet, instance.state, instance.tags, nics, vols);
@@ -1169,33 +1191,34 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         final String attachmentId;
         final int deviceIndex;
         final String device;
-        final Instant attachedAt;
+        /** When the attach completes ("attaching" until then). */
+        final Instant settlesAt;
         boolean deleteOnTermination;
         Instant detachingSince;
         boolean stuck;
 
-        Attachment(String instanceId, String attachmentId, int deviceIndex, String device, Instant attachedAt,
+        Attachment(String instanceId, String attachmentId, int deviceIndex, String device, Instant settlesAt,
                    boolean deleteOnTermination) {
             this.instanceId = instanceId;
             this.attachmentId = attachmentId;
             this.deviceIndex = deviceIndex;
             this.device = device;
-            this.attachedAt = attachedAt;
+            this.settlesAt = settlesAt;
             this.deleteOnTermination = deleteOnTermination;
         }
 
         Attachment copy() {
-            var copy = new Attachment(instanceId, attachmentId, deviceIndex, device, attachedAt, deleteOnTermination);
+            var copy = new Attachment(instanceId, attachmentId, deviceIndex, device, settlesAt, deleteOnTermination);
             copy.detachingSince = detachingSince;
             copy.stuck = stuck;
             return copy;
         }
 
-        String status(Instant now, Duration attachLatency) {
+        String status(Instant now) {
             if (detachingSince != null) {
                 return "detaching";
             }
-            return now.isBefore(attachedAt.plus(attachLatency)) ? "attaching" : "attached";
+            return now.isBefore(settlesAt) ? "attaching" : "attached";
         }
     }
 
@@ -1209,6 +1232,9 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
         String lifecycle = "Pending";
         boolean agentRegistered;
         boolean agentLost;
+        /** How long it stays pending, and how long after running its SSM agent registers. */
+        Duration pending = Duration.ZERO;
+        Duration agentAfter = Duration.ZERO;
         /** Auto Scaling's health status, as DescribeAutoScalingInstances spells it. */
         String health = "HEALTHY";
 
@@ -1242,12 +1268,12 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             this.tags = tags;
         }
 
-        EniView view(Snapshot seen, Instant now, Duration attachLatency) {
+        EniView view(Snapshot seen, Instant now) {
             var a = seen == null ? attachment : seen.attachment();
             if (a == null) {
                 return new EniView(id, az, subnet, ip, mac, "available", tags, Optional.empty());
             }
-            var status = a.status(now, attachLatency);
+            var status = a.status(now);
             return new EniView(id, az, subnet, ip, mac, "attaching".equals(status) ? "attaching" : "in-use", tags,
                     Optional.of(new EniView.Attachment(a.attachmentId, a.instanceId, a.deviceIndex, status,
                             a.deleteOnTermination)));
@@ -1266,13 +1292,13 @@ public final class FakeCloud implements Ec2Port, AutoScalingPort, SsmPort, Resum
             this.tags = tags;
         }
 
-        VolumeView view(Snapshot seen, Instant now, Duration attachLatency) {
+        VolumeView view(Snapshot seen, Instant now) {
             var a = seen == null ? attachment : seen.attachment();
             if (a == null) {
                 return new VolumeView(id, az, "available", tags, List.of());
             }
             return new VolumeView(id, az, "in-use", tags,
-                    List.of(new VolumeView.Attachment(a.instanceId, a.device, a.status(now, attachLatency))));
+                    List.of(new VolumeView.Attachment(a.instanceId, a.device, a.status(now))));
         }
     }
 

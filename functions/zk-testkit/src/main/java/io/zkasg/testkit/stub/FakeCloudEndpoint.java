@@ -63,11 +63,11 @@ public final class FakeCloudEndpoint {
             return AwsStubServer.ok(r);
         });
         on(stub, "CompleteLifecycleAction", r -> {
-            cloud.completeLifecycleAction(ref(r), LifecycleResult.valueOf(r.param("LifecycleActionResult")));
+            cloud.completeLifecycleAction(ref(cloud, r), LifecycleResult.valueOf(r.param("LifecycleActionResult")));
             return AwsStubServer.ok(r);
         });
         on(stub, "RecordLifecycleActionHeartbeat", r -> {
-            cloud.recordHeartbeat(ref(r));
+            cloud.recordHeartbeat(ref(cloud, r));
             return AwsStubServer.ok(r);
         });
         on(stub, "DescribeAutoScalingInstances", r -> {
@@ -140,9 +140,16 @@ public final class FakeCloudEndpoint {
         });
     }
 
-    private static LifecycleRef ref(Request r) {
-        return new LifecycleRef(r.param("AutoScalingGroupName"), r.param("LifecycleHookName"), r.param("InstanceId"),
-                r.param("LifecycleActionToken"));
+    /** The action a call names: by instance id, or (as Auto Scaling accepts) by its token alone. */
+    private static LifecycleRef ref(FakeCloud cloud, Request r) {
+        var token = r.param("LifecycleActionToken");
+        var instanceId = r.param("InstanceId");
+        if (instanceId == null && token != null) {
+            instanceId = cloud.actionInstance(r.param("LifecycleHookName"), token).orElseThrow(() ->
+                    new CloudException.NoActiveLifecycleAction("ValidationError",
+                            "No active Lifecycle Action found with token " + token));
+        }
+        return new LifecycleRef(r.param("AutoScalingGroupName"), r.param("LifecycleHookName"), instanceId, token);
     }
 
     private static Optional<String> filter(Request r, String name) {
