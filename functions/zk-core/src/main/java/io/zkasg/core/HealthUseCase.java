@@ -233,7 +233,8 @@ public final class HealthUseCase {
     /**
      * A slot held by an instance outside the group (a crashed function left it attached, or an operator detached
      * the instance from the group). Released only when that instance is gone or its ZooKeeper does not serve: a
-     * serving one is a live member of the ensemble, and taking its slot would cost a node.
+     * serving one is a live member of the ensemble, and taking its slot would cost a node. An instance that is not
+     * gone is released only by the holder of the stop lease.
      */
     private Node leaked(int nodeId, String ip, String az, String id, List<String> problems) {
         var instance = ec2.describeInstance(id);
@@ -243,6 +244,16 @@ public final class HealthUseCase {
             problem(problems, "slot-held-outside-group", fields("instanceId", id, "nodeId", nodeId, "az", az,
                     "action", "none: its ZooKeeper serves as " + answer.mode()));
             return new Node(nodeId, ip, az, id, State.LEAKED, answer.mode(), -1, "serving outside the group");
+        }
+        if (!gone) {
+            // Detaching a slot stops its server: only under the stop lease, kept until a replacement serves in the
+            // slot (this function or the launch releases it then), as a terminate's stop keeps it.
+            var grant = lease.acquire(settings.cluster().clusterName(), id, nodeId, settings.stopLeaseTtl());
+            if (grant instanceof StopLease.Grant.Refused refused) {
+                problem(problems, "slot-held-outside-group", fields("instanceId", id, "nodeId", nodeId, "az", az,
+                        "action", "none yet: the stop lease is held by " + refused.current().instanceId()));
+                return new Node(nodeId, ip, az, id, State.LEAKED, "", -1, "waits for the stop lease");
+            }
         }
         problem(problems, "slot-held-outside-group", fields("instanceId", id, "nodeId", nodeId, "az", az,
                 "action", "released"));

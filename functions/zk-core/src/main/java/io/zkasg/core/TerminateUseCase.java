@@ -210,22 +210,19 @@ public final class TerminateUseCase {
     }
 
     /**
-     * Why stopping this node now would cost the ensemble its majority, if it would. A node known not to serve
-     * anyway (it answered outside a quorum, or its host refused the connection) can always go. Otherwise (also when
-     * it does not answer in time: a stall is not down, and a prober without a path to the members must never let a
-     * node go early) it first takes the cluster's stop lease, then probes the others once more: those that answer as
-     * leader or follower, leaving or not, keep serving, since nobody else can stop while this node holds the lease
-     * ({@link QuorumPolicy#mayStop}). When that is not a majority, the lease is given back at once.
+     * Why stopping this node now would cost the ensemble its majority, if it would. Every stop holds the cluster's
+     * stop lease, so the guard takes it first, whatever this node's state: no two stops ever overlap, also not a
+     * known-down node's stop with a serving node's (a server that comes back between its probe and its stop is then
+     * the only one stopping). Under the lease it probes this node: one known not to serve anyway (it answered outside
+     * a quorum, or its host refused the connection) can go, it changes nothing for the count. Otherwise (also when it
+     * does not answer in time: a stall is not down, and a prober without a path to the members must never let a node
+     * go early) it probes the others once more: those that answer as leader or follower, leaving or not, keep
+     * serving, since nobody else can stop while this node holds the lease ({@link QuorumPolicy#mayStop}). When that is
+     * not a majority, the lease is given back at once.
      */
     private Optional<String> quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var id = instance.instanceId();
         var servers = catalog.servers();
-        var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
-        if (self.knownNotServing()) {
-            journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
-                    "this node is not serving; stopping it changes nothing"));
-            return Optional.empty();
-        }
         var cluster = settings.cluster().clusterName();
         var grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
         if (grant instanceof StopLease.Grant.Refused refused) {
@@ -237,6 +234,12 @@ public final class TerminateUseCase {
                     + ") until its replacement serves, at most until " + holder.expiresAt());
         }
         long counter = ((StopLease.Grant.Granted) grant).counter();
+        var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
+        if (self.knownNotServing()) {
+            journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
+                    "this node is not serving; stopping it changes nothing", "leaseCounter", counter));
+            return Optional.empty();
+        }
         // The final probe, under the lease.
         var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
         states.put(nodeId, state(self, false));
@@ -266,7 +269,8 @@ public final class TerminateUseCase {
 
     /**
      * Another node as the lease holder counts it. A leaving member whose stop was sent or whose instance is gone is
-     * STOPPED without a probe (a hint that can only lower the count); any other holder's server is probed.
+     * STOPPED without a probe (a hint that can only lower the count), a member not yet in service is REJOINING; any
+     * other holder's server is probed.
      */
     private QuorumPolicy.NodeState otherState(SlotCatalog catalog, int node, String ip,
                                              Map<String, GroupMember> members) {
@@ -276,6 +280,11 @@ public final class TerminateUseCase {
         }
         var member = members.get(holder.get());
         var leaving = member == null || member.isLeaving();
+        if (!leaving && !"InService".equals(member.lifecycleState())) {
+            // Launching (or in standby): not counted even when it answers. A failed launch's abandon detaches its
+            // slot without the lease, so a holder must never rely on it to keep serving.
+            return QuorumPolicy.NodeState.REJOINING;
+        }
         if (leaving) {
             var other = ec2.describeInstance(holder.get());
             if (other.isEmpty() || other.get().isGone() || other.get().tag(InstanceTags.STOP_COMMAND).isPresent()
@@ -301,10 +310,14 @@ public final class TerminateUseCase {
         journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
         try {
             ec2.tagInstance(instanceId, Map.of(InstanceTags.STOP_ENDED, status));
+            return finishRelease(releaseTicket(ref));
         } catch (CloudException.NotFound e) {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance is already gone");
+        } catch (CloudException.Throttled e) {
+            // The release goes on through the resume queue: the resumption finds the stop ended (its tag, or the
+            // command's status when the tag write was the call refused).
+            return deferral.defer(releaseTicket(ref), "terminate", "throttled by AWS (" + e.code() + ")");
         }
-        return finishRelease(releaseTicket(ref));
     }
 
     /**

@@ -266,11 +266,31 @@ class HealthFlowTest {
         // WHEN
         var result = check();
 
-        // THEN
+        // THEN released under the stop lease, which stays until a replacement serves in the slot
         assertThat(cloud.eniHolder(eni)).isEmpty();
         assertThat(cloud.volumeHolder(volume)).isEmpty();
         assertThat(problems(result)).anySatisfy(p -> assertThat(p).startsWith("slot-held-outside-group")
                 .contains("released"));
+        assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0dddddddddddddd44#1");
+    }
+
+    @Test
+    void health_shouldNotReleaseALeakedSlot_whileAnotherStopHoldsTheStopLease() {
+        // GIVEN as above, while node 3's stop holds the stop lease
+        cloud.crash(I2);
+        cloud.strayInstance("i-0dddddddddddddd44", "us-east-1b");
+        var eni = cloud.eniIds().get(1);
+        cloud.attachEni(eni, "i-0dddddddddddddd44", 1);
+        zk.down(IP2);
+        driver.lease().acquire("zk-demo", I3, 3, Duration.ofMinutes(30));
+
+        // WHEN
+        var result = check();
+
+        // THEN the slot stays where it is: detaching it is a stop, and stops never overlap
+        assertThat(cloud.eniHolder(eni)).contains("i-0dddddddddddddd44");
+        assertThat(problems(result)).anySatisfy(p -> assertThat(p).startsWith("slot-held-outside-group")
+                .contains("the stop lease is held by " + I3));
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,7 @@ class TerminateFlowTest {
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final List<String> belowMajority = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> stopsWithoutLease = new java.util.concurrent.CopyOnWriteArrayList<>();
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
@@ -45,6 +47,12 @@ class TerminateFlowTest {
                 if (serving(ip) && IPS.stream().filter(this::serving).count() - 1 < 2) {
                     belowMajority.add("stopping " + c.instanceId() + " at " + driver.clock().instant());
                 }
+                // And every stop runs under the cluster's stop lease, held by the instance it stops.
+                var holder = driver.lease().current("zk-demo");
+                if (holder.isEmpty() || !holder.get().instanceId().equals(c.instanceId())
+                        || holder.get().expired(driver.clock().instant())) {
+                    stopsWithoutLease.add(c.instanceId() + " while the lease is " + holder);
+                }
                 zk.down(ip);
             }
             return "Success";
@@ -54,6 +62,11 @@ class TerminateFlowTest {
         cloud.launch("i-0ccccccccccccccc3", "us-east-1c");
         driver.runUntilQuiet(Duration.ofMinutes(5));
         zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
+    }
+
+    @AfterEach
+    void everyStop_shouldHaveHeldTheStopLease() {
+        assertThat(stopsWithoutLease).isEmpty();
     }
 
     private boolean serving(String ip) {
@@ -143,9 +156,46 @@ class TerminateFlowTest {
         cloud.terminate("i-0bbbbbbbbbbbbbbb2");
         driver.runUntilQuiet(Duration.ofMinutes(2));
 
-        // THEN it is stopped and released without waiting
+        // THEN it is stopped and released without waiting, under the stop lease all the same
         assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(stopsWithoutLease).isEmpty();
+        assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0bbbbbbbbbbbbbbb2#1");
+    }
+
+    @Test
+    void terminate_shouldStopAKnownDownNode_onlyUnderTheStopLease_whileAnotherStopHoldsIt() {
+        // GIVEN node 3 left and was stopped: it holds the stop lease until its replacement serves
+        cloud.terminate("i-0ccccccccccccccc3");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        assertThat(stops("i-0ccccccccccccccc3")).isEqualTo(1);
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(3));
+
+        // WHEN node 2's ZooKeeper is known down (connection refused) and node 2 is terminated too
+        zk.down(IP2);
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN it is not stopped and its slot stays: a known-down node may come back between its probe and its stop,
+        // and two stops never overlap (issue 15: "a known-down node is stopped without the stop lease")
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
+        assertThat(journal()).contains("stop-lease-refused");
+        assertThat(cloud.timedOutActions()).isEmpty();
+
+        // WHEN node 3's replacement takes slot 3 and serves (its bootstrap releases the lease)
+        cloud.launch("i-0ccccccccccccccc5", "us-east-1c");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        zk.serving(IP3, "follower");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+
+        // THEN node 2 goes, under its own grant
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0ccccccccccccccc3#1",
+                "zk-demo/i-0bbbbbbbbbbbbbbb2#2");
+        assertThat(stopsWithoutLease).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
     }
 
     @Test
