@@ -41,8 +41,8 @@ class AwsClientsTest extends AgainstStub {
                     .containsExactly("DescribeInstances", "RecordLifecycleActionHeartbeat");
             assertThat(stub.requests().get(0).header("Authorization"))
                     .contains("Credential=AKIDFROMPROPERTIES/").contains("/eu-west-1/ec2/aws4_request");
-            // standard retry mode: 3 attempts in all (legacy mode would announce max=4)
-            assertThat(stub.requests().get(0).header("amz-sdk-request")).isEqualTo("attempt=1; max=3");
+            // the standard retry strategy with AwsClients.MAX_ATTEMPTS attempts in all (legacy mode would announce 4)
+            assertThat(stub.requests().get(0).header("amz-sdk-request")).isEqualTo("attempt=1; max=5");
         } finally {
             setProperties(saved);
         }

@@ -60,7 +60,7 @@ public final class HookOverheadBench {
 
     static final Instant T0 = Instant.parse("2026-11-30T03:00:00Z");
     static final Duration MAX_VIRTUAL = Duration.ofHours(3);
-    /** Lambda's asynchronous invocation retries a function error twice, about 1 and 2 minutes later. */
+    /** Lambda retries a failed asynchronous invocation twice, 1 and then 2 minutes later (its error handling page). */
     static final List<Duration> LAMBDA_RETRIES = List.of(Duration.ofMinutes(1), Duration.ofMinutes(2));
     /** The resume queue's visibility timeout (template.yaml): a failed message comes back after it. */
     static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
