@@ -1,5 +1,6 @@
 package io.zkasg.aws;
 
+import static io.zkasg.aws.ContractAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -56,10 +57,8 @@ abstract class AutoScalingPortContract {
         // refused with ValidationError "No active Lifecycle Action found with instance ID ..." (not listed among the
         // action's documented errors; the message AWS sends, in /work/shared/aws-facts.md). Callers treat it as done.
         var a = completedLaunch();
-        var thrown = catchThrowable(() -> a.port().completeLifecycleAction(a.launchAction(),
-                LifecycleResult.CONTINUE));
-        assertThat(thrown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
+        var thrown = assertRefused(() -> a.port().completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE),
+                CloudException.NoActiveLifecycleAction.class, "ValidationError");
         assertThat(thrown).hasMessageContaining("No active Lifecycle Action");
     }
 
@@ -85,9 +84,7 @@ abstract class AutoScalingPortContract {
         // the common ValidationError (COMMON_ERRORS). The exact message is the one the fake uses, not confirmed
         // from AWS's own text; the code is. The health function must get a domain error it can log, not a crash.
         var a = unknownInstance();
-        var thrown = catchThrowable(() -> a.port().markUnhealthy(a.instanceId()));
-        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
+        assertRefused(() -> a.port().markUnhealthy(a.instanceId()), CloudException.NotFound.class, "ValidationError");
     }
 
     @Test
@@ -104,8 +101,6 @@ abstract class AutoScalingPortContract {
         // Auto Scaling: throttled calls fail with "Throttling: Rate exceeded" (THROTTLING; one bucket for all Auto
         // Scaling calls of the account); what outlasts the SDK's retries reaches the port as Throttled.
         var a = throttled("DescribeAutoScalingInstances");
-        var thrown = catchThrowable(() -> a.port().members(List.of(a.instanceId())));
-        assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("Throttling");
+        assertRefused(() -> a.port().members(List.of(a.instanceId())), CloudException.Throttled.class, "Throttling");
     }
 }

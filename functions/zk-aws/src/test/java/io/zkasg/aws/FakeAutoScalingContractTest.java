@@ -3,51 +3,58 @@ package io.zkasg.aws;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.CloudState;
+import io.zkasg.testkit.FakeAutoScaling;
 import io.zkasg.testkit.FakeClock;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeEc2;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
-/** The Auto Scaling contract against the fake cloud: each case is arranged by seeding the fake. */
+/** The Auto Scaling contract against the Auto Scaling fake (over its own EC2): each case is arranged by
+ * seeding it. */
 class FakeAutoScalingContractTest extends AutoScalingPortContract {
 
     static final ClusterTags CLUSTER = Ec2PortContract.CLUSTER;
 
     final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
-    final FakeCloud cloud = new FakeCloud(clock).group(GROUP, LAUNCH_HOOK, "zk-demo-terminate",
-            Duration.ofSeconds(900));
+    final CloudState state = new CloudState(clock);
+    final FakeAutoScaling autoScaling = new FakeAutoScaling(state, new FakeEc2(state)).group(GROUP, LAUNCH_HOOK,
+            "zk-demo-terminate", Duration.ofSeconds(900));
 
-    /** The port under test, over {@link #cloud}. */
-    AutoScalingPort port() {
-        return cloud;
+    final Stubbed.Side<AutoScalingPort> side = side(autoScaling);
+
+    /** The side under test: {@link #autoScaling} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<AutoScalingPort> side(FakeAutoScaling fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     @Override
     Arranged completedLaunch() {
-        var a = new Arranged(port(), cloud.launch("us-east-1a"));
-        cloud.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
+        autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
         return a;
     }
 
     @Override
     Arranged unknownInstance() {
-        return new Arranged(port(), "i-0123456789abcdef0");
+        return new Arranged(side.port(), "i-0123456789abcdef0");
     }
 
     @Override
     Arranged groupWithoutSuspendedProcesses() {
-        return new Arranged(port(), null);
+        return new Arranged(side.port(), null);
     }
 
     @Override
     Arranged throttled(String operation) {
-        var a = new Arranged(port(), cloud.launch("us-east-1a"));
-        cloud.throttle(operation, attempts());
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
+        autoScaling.throttle(operation, side.attempts());
         return a;
     }
 }

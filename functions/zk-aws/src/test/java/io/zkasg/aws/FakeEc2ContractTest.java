@@ -1,99 +1,102 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.Ec2Port;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeClock;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeEc2;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
-/** The EC2 contract against the fake cloud: each case is arranged by seeding the fake. */
+/** The EC2 contract against the EC2 fake alone: each case is arranged by seeding it. */
 class FakeEc2ContractTest extends Ec2PortContract {
 
     final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
-    final FakeCloud cloud = new FakeCloud(clock).group("zk-demo-asg", "zk-demo-launch", "zk-demo-terminate",
-            Duration.ofSeconds(900));
+    final FakeEc2 ec2 = new FakeEc2(new CloudState(clock));
 
-    /** The port under test, over {@link #cloud}. */
-    Ec2Port port() {
-        return cloud;
+    final Stubbed.Side<Ec2Port> side = side(ec2);
+
+    /** The side under test: {@link #ec2} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<Ec2Port> side(FakeEc2 fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     String slot(int nodeId, String az) {
-        return cloud.addSlot(CLUSTER.clusterTagKey(), CLUSTER.clusterName(), CLUSTER.nodeIdTagKey(), nodeId, az,
+        return ec2.addSlot(CLUSTER.clusterTagKey(), CLUSTER.clusterName(), CLUSTER.nodeIdTagKey(), nodeId, az,
                 "10.0." + nodeId + ".10");
     }
 
     String lastVolume() {
-        var ids = cloud.volumeIds();
+        var ids = ec2.volumeIds();
         return ids.get(ids.size() - 1);
     }
 
     String running(String az) {
-        var id = cloud.launch(az);
-        cloud.tick();
+        var id = ec2.runInstance(az);
+        ec2.tick();
         return id;
     }
 
     @Override
     Arranged eniAttachedElsewhere() {
         var eni = slot(1, AZ);
-        cloud.attachEni(eni, running(AZ), 1);
-        return new Arranged(port(), running(AZ), eni);
+        ec2.attachEni(eni, running(AZ), 1);
+        return new Arranged(side.port(), running(AZ), eni);
     }
 
     @Override
     Arranged volumeAttachedElsewhere() {
         slot(1, AZ);
         var volume = lastVolume();
-        cloud.attachVolume(volume, running(AZ), "/dev/xvdf");
-        return new Arranged(port(), running(AZ), volume);
+        ec2.attachVolume(volume, running(AZ), "/dev/xvdf");
+        return new Arranged(side.port(), running(AZ), volume);
     }
 
     @Override
     Arranged pendingInstanceAndFreeEni() {
         var eni = slot(1, AZ);
-        cloud.boot(Duration.ofMinutes(5), Duration.ZERO);
-        return new Arranged(port(), cloud.launch(AZ), eni);
+        ec2.bootDelay(Duration.ofMinutes(5));
+        return new Arranged(side.port(), ec2.runInstance(AZ), eni);
     }
 
     @Override
     Arranged volumeInOtherZone() {
         slot(2, OTHER_AZ);
-        return new Arranged(port(), running(AZ), lastVolume());
+        return new Arranged(side.port(), running(AZ), lastVolume());
     }
 
     @Override
     Arranged unknownInstance() {
-        return new Arranged(port(), "i-0123456789abcdef0", null);
+        return new Arranged(side.port(), "i-0123456789abcdef0", null);
     }
 
     @Override
     Arranged detachedAttachment() {
         var eni = slot(1, AZ);
-        cloud.attachEni(eni, running(AZ), 1);
-        var attachment = cloud.clusterEnis(CLUSTER).get(0).attachment().orElseThrow().attachmentId();
-        cloud.detachEni(attachment, false);
-        return new Arranged(port(), null, attachment);
+        ec2.attachEni(eni, running(AZ), 1);
+        var attachment = ec2.clusterEnis(CLUSTER).get(0).attachment().orElseThrow().attachmentId();
+        ec2.detachEni(attachment, false);
+        return new Arranged(side.port(), null, attachment);
     }
 
     @Override
     Arranged throttled(String operation) {
         var eni = slot(1, AZ);
         var instance = running(AZ);
-        cloud.throttle(operation, attempts());
-        return new Arranged(port(), instance, eni);
+        ec2.throttle(operation, side.attempts());
+        return new Arranged(side.port(), instance, eni);
     }
 
     @Override
     Arranged lagging() {
         var eni = slot(1, AZ);
         var instance = running(AZ);
-        cloud.staleReads(1);
-        return new Arranged(port(), instance, eni);
+        ec2.staleReads(1);
+        return new Arranged(side.port(), instance, eni);
     }
 }

@@ -1,56 +1,62 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeClock;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeEc2;
+import io.zkasg.testkit.FakeSsm;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
-/** The SSM contract against the fake cloud: each case is arranged by seeding the fake. */
+/** The SSM contract against the SSM fake (over its own EC2): each case is arranged by seeding them. */
 class FakeSsmContractTest extends SsmPortContract {
 
     final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
-    final FakeCloud cloud = new FakeCloud(clock).group("zk-demo-asg", "zk-demo-launch", "zk-demo-terminate",
-            Duration.ofSeconds(900));
+    final CloudState state = new CloudState(clock);
+    final FakeEc2 ec2 = new FakeEc2(state);
+    final FakeSsm ssm = new FakeSsm(state, ec2);
 
-    /** The port under test, over {@link #cloud}. */
-    SsmPort port() {
-        return cloud;
+    final Stubbed.Side<SsmPort> side = side(ssm);
+
+    /** The side under test: {@link #ssm} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<SsmPort> side(FakeSsm fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     private String running() {
-        var id = cloud.launch("us-east-1a");
-        cloud.tick();
+        var id = ec2.runInstance("us-east-1a");
+        ec2.tick();
         return id;
     }
 
     @Override
     Arranged agentNotRegistered() {
-        cloud.boot(Duration.ZERO, Duration.ofMinutes(5));
-        return new Arranged(port(), running());
+        ssm.agentRegistration(Duration.ofMinutes(5));
+        return new Arranged(side.port(), running());
     }
 
     @Override
     Arranged agentConnectionLost() {
         var id = running();
-        cloud.agentLost(id);
-        return new Arranged(port(), id);
+        ssm.agentLost(id);
+        return new Arranged(side.port(), id);
     }
 
     @Override
     Arranged agentOnline() {
-        return new Arranged(port(), running());
+        return new Arranged(side.port(), running());
     }
 
     @Override
     Arranged throttled(String operation) {
         var id = running();
-        cloud.throttle(operation, attempts());
-        return new Arranged(port(), id);
+        ssm.throttle(operation, side.attempts());
+        return new Arranged(side.port(), id);
     }
 }

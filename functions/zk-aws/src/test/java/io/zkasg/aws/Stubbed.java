@@ -1,9 +1,8 @@
 package io.zkasg.aws;
 
-import io.zkasg.core.port.ClusterTags;
-import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.stub.AwsStubServer;
-import io.zkasg.testkit.stub.FakeCloudEndpoint;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -19,11 +18,34 @@ final class Stubbed implements AutoCloseable {
     final AwsClients clients = AwsClients.forEndpoint(stub.endpoint(), AgainstStub.TEST_CREDENTIALS,
             Region.US_EAST_1, AgainstStub.fastStandardRetries());
 
-    /** Clients whose every call is answered by {@code cloud}, over the AWS wire protocols. */
-    static Stubbed serving(FakeCloud cloud, ClusterTags cluster) {
+    /** Clients whose calls are answered as {@code serve} programs the stub (a fake behind FakeCloudEndpoint). */
+    static Stubbed serving(Consumer<AwsStubServer> serve) {
         var stubbed = new Stubbed();
-        FakeCloudEndpoint.serve(stubbed.stub, cloud, cluster);
+        serve.accept(stubbed.stub);
         return stubbed;
+    }
+
+    /**
+     * Where the fake side of a contract runs: the fake itself (a fault lasts one answer), or the adapter over the wire
+     * to the same fake (a fault must outlast the SDK's attempts).
+     */
+    record Side<P>(P port, int attempts, AutoCloseable resources) implements AutoCloseable {
+
+        /** The fake in memory. */
+        static <P> Side<P> memory(P fake) {
+            return new Side<>(fake, 1, () -> { });
+        }
+
+        /** The adapter made by {@code adapter} from clients whose calls {@code serve} answers (the fake's endpoint). */
+        static <P> Side<P> wire(Consumer<AwsStubServer> serve, Function<AwsClients, P> adapter) {
+            var stubbed = serving(serve);
+            return new Side<>(adapter.apply(stubbed.clients), SDK_ATTEMPTS, stubbed);
+        }
+
+        @Override
+        public void close() throws Exception {
+            resources.close();
+        }
     }
 
     @Override

@@ -1,50 +1,39 @@
 package io.zkasg.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.port.AutoScalingPort;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.testkit.FakeAutoScaling;
+import io.zkasg.testkit.stub.FakeCloudEndpoint;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Auto Scaling contract against the real adapter and SDK over the AWS wire protocol, the fake cloud answering
+ * The Auto Scaling contract against the real adapter and SDK over the AWS wire protocol, its fake answering
  * behind the HTTP stub: the adapter maps the wire and the fake's rules reach through it. What AWS itself answers is
  * pinned by {@link AwsAutoScalingContractTest}.
  */
 class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
 
-    private final Stubbed wire = Stubbed.serving(cloud, CLUSTER);
-    private final AutoScalingPort adapter = new AwsAutoScaling(wire.clients.autoScaling());
-
     @Override
-    AutoScalingPort port() {
-        return adapter;
-    }
-
-    @Override
-    int attempts() {
-        return Stubbed.SDK_ATTEMPTS;
-    }
-
-    @AfterEach
-    void close() {
-        wire.close();
+    Stubbed.Side<AutoScalingPort> side(FakeAutoScaling fake) {
+        return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveAutoScaling(stub, fake),
+                c -> new AwsAutoScaling(c.autoScaling()));
     }
 
     @Test
-    void recordHeartbeat_shouldRestartTheTimeout_whenTheCallNamesTheActionByItsTokenAlone() {
-        // Auto Scaling: a heartbeat names the action by its token or by the instance id (HOOKS); the adapter sends
-        // the token alone when it has one, and the fake must find the action from it.
-        var event = cloud.launch("i-0123456789abcdef0", "us-east-1a");
-        clock.advance(Duration.ofSeconds(800));
+    void recordHeartbeat_shouldFindTheAction_whenTheCallNamesItByItsTokenAlone() {
+        // Auto Scaling: a heartbeat names its action by the token or by the instance id (HOOKS); the adapter sends
+        // the token alone when it has one, so the fake's endpoint must find the action from the token.
+        var event = autoScaling.launch("i-0123456789abcdef0", "us-east-1a", null, true);
 
-        adapter.recordHeartbeat(new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
-        cloud.advance(Duration.ofSeconds(200));
+        side.port().recordHeartbeat(new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
+        var unknown = catchThrowable(() -> side.port().recordHeartbeat(new LifecycleRef(GROUP, LAUNCH_HOOK,
+                event.instanceId(), "00000000-0000-4000-8000-000000000000")));
 
-        assertThat(wire.stub.requests("RecordLifecycleActionHeartbeat").get(0).param("InstanceId")).isNull();
-        assertThat(cloud.timedOutActions()).isEmpty();
-        assertThat(cloud.lifecycleState(event.instanceId())).isEqualTo("Pending:Wait");
+        assertThat(autoScaling.lifecycleState(event.instanceId())).isEqualTo("Pending:Wait");
+        assertThat(unknown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
     }
 }

@@ -1,30 +1,18 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.SsmPort;
-import org.junit.jupiter.api.AfterEach;
+import io.zkasg.testkit.FakeSsm;
+import io.zkasg.testkit.stub.FakeCloudEndpoint;
 
 /**
- * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the fake cloud answering behind
+ * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the SSM fake answering behind
  * the HTTP stub: the adapter maps the wire and the fake's rules reach through it. What SSM itself answers is pinned by
  * {@link AwsSsmContractTest}.
  */
 class WireSsmContractTest extends FakeSsmContractTest {
 
-    private final Stubbed wire = Stubbed.serving(cloud, Ec2PortContract.CLUSTER);
-    private final SsmPort adapter = new AwsSsm(wire.clients.ssm());
-
     @Override
-    SsmPort port() {
-        return adapter;
-    }
-
-    @Override
-    int attempts() {
-        return Stubbed.SDK_ATTEMPTS;
-    }
-
-    @AfterEach
-    void close() {
-        wire.close();
+    Stubbed.Side<SsmPort> side(FakeSsm fake) {
+        return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveSsm(stub, fake), c -> new AwsSsm(c.ssm()));
     }
 }

@@ -85,7 +85,8 @@ public final class CloudDriver {
         // health function alike.
         var zk = new FakeZk().serving("10.0.1.10", "leader");
         var lease = new FakeStopLease(clock);
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, zk, lease), clock,
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), zk, lease), clock,
                 cloud::advance, new SplittableRandom(seed), testBundle(), log)
                 .withHealth(zk, HealthSettings.defaults());
         return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));

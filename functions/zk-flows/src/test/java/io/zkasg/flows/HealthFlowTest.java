@@ -8,6 +8,7 @@ import io.zkasg.core.HealthSettings;
 import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.model.ServerFigures;
 import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
@@ -52,7 +53,8 @@ class HealthFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
         assertThat(List.of(I1, I2, I3)).allSatisfy(i -> assertThat(cloud.lifecycleState(i)).isEqualTo("InService"));
         zk.serving(IP1, "leader").serving(IP2, "follower").serving(IP3, "follower");
-        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk, driver.lease()),
+        var wiring = Wiring.over(driver.settings(), new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), zk, driver.lease()),
                 driver.clock(),
                 cloud::advance, new SplittableRandom(7), CloudDriver.testBundle(),
                 new PrintStream(log, true, StandardCharsets.UTF_8))
@@ -259,8 +261,8 @@ class HealthFlowTest {
         cloud.strayInstance("i-0dddddddddddddd44", "us-east-1b");
         var eni = cloud.eniIds().get(1);
         var volume = cloud.volumeIds().get(1);
-        cloud.attachEni(eni, "i-0dddddddddddddd44", 1);
-        cloud.attachVolume(volume, "i-0dddddddddddddd44", "/dev/sdf");
+        cloud.ec2().attachEni(eni, "i-0dddddddddddddd44", 1);
+        cloud.ec2().attachVolume(volume, "i-0dddddddddddddd44", "/dev/sdf");
         zk.down(IP2);
 
         // WHEN
@@ -280,7 +282,7 @@ class HealthFlowTest {
         cloud.crash(I2);
         cloud.strayInstance("i-0dddddddddddddd44", "us-east-1b");
         var eni = cloud.eniIds().get(1);
-        cloud.attachEni(eni, "i-0dddddddddddddd44", 1);
+        cloud.ec2().attachEni(eni, "i-0dddddddddddddd44", 1);
         zk.down(IP2);
         driver.lease().acquire("zk-demo", I3, 3, Duration.ofMinutes(30));
 
@@ -299,8 +301,8 @@ class HealthFlowTest {
         cloud.crash(I2);
         cloud.strayInstance("i-0dddddddddddddd44", "us-east-1b");
         var eni = cloud.eniIds().get(1);
-        cloud.attachEni(eni, "i-0dddddddddddddd44", 1);
-        cloud.attachVolume(cloud.volumeIds().get(1), "i-0dddddddddddddd44", "/dev/sdf");
+        cloud.ec2().attachEni(eni, "i-0dddddddddddddd44", 1);
+        cloud.ec2().attachVolume(cloud.volumeIds().get(1), "i-0dddddddddddddd44", "/dev/sdf");
 
         // WHEN
         var result = check();
@@ -314,7 +316,7 @@ class HealthFlowTest {
     @Test
     void health_shouldReportANodeIdTagThatDisagreesWithTheSlot() {
         // GIVEN
-        cloud.tagInstance(I3, Map.of("zkasg:node-id", "7"));
+        cloud.ec2().tagInstance(I3, Map.of("zkasg:node-id", "7"));
 
         // WHEN / THEN
         assertThat(steps("health-problem").isEmpty()).isTrue();
@@ -326,7 +328,7 @@ class HealthFlowTest {
     @Test
     void health_shouldReportAVolumeMissingFromAnInServiceNode() {
         // GIVEN node 3's volume fell off (detached by hand)
-        cloud.detachVolume(cloud.volumeIds().get(2), I3, false);
+        cloud.ec2().detachVolume(cloud.volumeIds().get(2), I3, false);
 
         // WHEN
         var result = check();
@@ -387,8 +389,8 @@ class HealthFlowTest {
         check();
 
         // THEN only describes (and the one AZRebalance suspension)
-        assertThat(cloud.calls()).filteredOn(FakeCloud.Call::mutating)
-                .extracting(FakeCloud.Call::operation).containsExactly("SuspendProcesses");
+        assertThat(cloud.calls()).filteredOn(CloudState.Call::mutating)
+                .extracting(CloudState.Call::operation).containsExactly("SuspendProcesses");
     }
 
     @Test

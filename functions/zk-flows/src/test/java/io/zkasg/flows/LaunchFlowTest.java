@@ -6,6 +6,7 @@ import io.zkasg.core.InstanceTags;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -70,8 +71,8 @@ class LaunchFlowTest {
         var polls = 1;
         assertThat(calls.stream().filter(c -> c.operation().equals("DescribeInstances"))).hasSize(2);
         assertThat(calls.size() - polls).isLessThanOrEqualTo(9);
-        assertThat(calls.stream().filter(FakeCloud.Call::mutating)).hasSizeLessThanOrEqualTo(5);
-        assertThat(calls).allMatch(FakeCloud.Call::filtered);
+        assertThat(calls.stream().filter(CloudState.Call::mutating)).hasSizeLessThanOrEqualTo(5);
+        assertThat(calls).allMatch(CloudState.Call::filtered);
         assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
     }
 
@@ -155,7 +156,7 @@ class LaunchFlowTest {
                 Map.of("zkasg:cluster", "zk-demo", "zkasg:node-id", "4"),
                 Map.of("zkasg:cluster", "zk-demo", "zkasg:node-id", "4"), 4);
         var volume4 = cloud.volumeIds().get(3);
-        cloud.attachVolume(volume4, "i-0aaaaaaaaaaaaaaa1", "/dev/sdg");
+        cloud.ec2().attachVolume(volume4, "i-0aaaaaaaaaaaaaaa1", "/dev/sdg");
 
         // WHEN a new instance launches into us-east-1a
         cloud.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a");
@@ -180,8 +181,8 @@ class LaunchFlowTest {
         // The old node is leaving: its ENI is already detached, its volume not yet (Terminating:Wait).
         c.terminate("i-0bbbbbbbbbbbbbbb2");
         c.takeDue();
-        var attachment = c.describeInstance("i-0bbbbbbbbbbbbbbb2").orElseThrow().nic(eni2).orElseThrow();
-        c.detachEni(attachment.attachmentId(), false);
+        var attachment = c.ec2().describeInstance("i-0bbbbbbbbbbbbbbb2").orElseThrow().nic(eni2).orElseThrow();
+        c.ec2().detachEni(attachment.attachmentId(), false);
 
         // WHEN the replacement launches into us-east-1b
         var event = c.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
@@ -353,7 +354,7 @@ class LaunchFlowTest {
         assertThat(progress).containsEntry("outcome", "Ignored");
         assertThat(duplicate).containsEntry("outcome", "Completed").containsEntry("alreadyDone", true);
         assertThat(hostile).containsEntry("outcome", "Ignored");
-        assertThat(cloud.calls()).extracting(FakeCloud.Call::mutating).containsOnly(true);
+        assertThat(cloud.calls()).extracting(CloudState.Call::mutating).containsOnly(true);
         assertThat(cloud.calls()).hasSize(1);
         assertThat(cloud.eniHolder(eniOf(1))).contains("i-0aaaaaaaaaaaaaaa1");
     }

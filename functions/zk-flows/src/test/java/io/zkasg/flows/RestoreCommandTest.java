@@ -7,6 +7,7 @@ import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.VolumeView;
 import io.zkasg.core.port.ClusterTags;
 import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.stub.AwsShapes;
 import io.zkasg.testkit.stub.AwsStubServer;
@@ -61,7 +62,7 @@ class RestoreCommandTest {
     @BeforeEach
     void ensembleInService() {
         assumeTrue(onPath("aws"), "the AWS CLI is not installed: run scripts/test/install-deps");
-        cloud.listener(new FakeCloud.Listener() {
+        cloud.listener(new CloudState.Listener() {
             @Override
             public void onLaunched(String instanceId, String az) {
                 azOf.put(instanceId, az);
@@ -79,7 +80,7 @@ class RestoreCommandTest {
             }
 
             @Override
-            public void onCommandSent(FakeCloud.CommandInfo command) {
+            public void onCommandSent(CloudState.CommandInfo command) {
                 var ip = ipOf.get(command.instanceId());
                 events.add("command " + command.documentName() + " " + command.instanceId());
                 if (ip != null && command.documentName().equals("AWS-RunShellScript")) {
@@ -262,7 +263,7 @@ class RestoreCommandTest {
                     .filter(v -> filtersMatch(r, v.tags(), Map.of("availability-zone", v.availabilityZone())))
                     .toList(), null);
         });
-        stub.on("DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.clusterEnis(cluster)
+        stub.on("DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.ec2().clusterEnis(cluster)
                 .stream().filter(e -> filtersMatch(r, e.tags(), Map.of())).toList(), null));
         stub.on("DescribeSnapshots", r -> {
             var ids = indexed(r, "SnapshotId.");
@@ -305,7 +306,7 @@ class RestoreCommandTest {
             if (resource.startsWith("vol-")) {
                 cloud.retagVolume(resource, tags, List.of());
             } else {
-                cloud.tagInstance(resource, tags);
+                cloud.ec2().tagInstance(resource, tags);
             }
             return ec2(r, "<return>true</return>");
         });
@@ -436,7 +437,7 @@ class RestoreCommandTest {
     }
 
     private String slotHolder(int node) {
-        return cloud.clusterEnis(cluster).stream()
+        return cloud.ec2().clusterEnis(cluster).stream()
                 .filter(e -> Integer.toString(node).equals(e.tags().get("zkasg:node-id")))
                 .map(EniView::attachment).flatMap(java.util.Optional::stream)
                 .map(EniView.Attachment::instanceId).findFirst().orElse("");

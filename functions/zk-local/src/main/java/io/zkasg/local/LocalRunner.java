@@ -3,7 +3,7 @@ package io.zkasg.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.flows.CloudDriver;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.CloudState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -173,10 +173,10 @@ public final class LocalRunner {
         }
     }
 
-    static String countCalls(List<FakeCloud.Call> calls) {
+    static String countCalls(List<CloudState.Call> calls) {
         var counts = new LinkedHashMap<String, Integer>();
         calls.forEach(c -> counts.merge(c.operation() + (c.mutating() ? "*" : ""), 1, Integer::sum));
-        long mutating = calls.stream().filter(FakeCloud.Call::mutating).count();
+        long mutating = calls.stream().filter(CloudState.Call::mutating).count();
         return calls.size() + " (" + mutating + " mutating, marked *): " + counts;
     }
 

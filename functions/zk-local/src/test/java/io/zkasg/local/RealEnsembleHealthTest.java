@@ -87,7 +87,8 @@ class RealEnsembleHealthTest {
         }
         // Real pauses between the attempts of one check: the retry must meet the server's real state.
         var lease = new io.zkasg.testkit.FakeStopLease(clock);
-        var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe, lease), clock,
+        var wiring = Wiring.over(settings, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), probe, lease), clock,
                         d -> sleep(d.toMillis()), new SplittableRandom(3), CloudDriver.testBundle(),
                         new PrintStream(log, true, StandardCharsets.UTF_8))
                 .withHealth(probe, new HealthSettings(3, Duration.ofMillis(1000), 2, Duration.ofMillis(1000)));

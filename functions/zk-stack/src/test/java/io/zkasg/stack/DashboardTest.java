@@ -148,7 +148,8 @@ class DashboardTest {
         var cloud = demo.cloud();
         var zk = demo.zk();
         // The production wiring counts the SDK's retries (ProductionWiring); so does this one.
-        var wiring = Wiring.over(demo.settings(), new Wiring.Ports(cloud, cloud, cloud, cloud, zk, demo.lease()),
+        var wiring = Wiring.over(demo.settings(), new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), zk, demo.lease()),
                 demo.clock(),
                 cloud::advance, new SplittableRandom(11), CloudDriver.testBundle(), out)
                 .withHealth(zk, HealthSettings.defaults())

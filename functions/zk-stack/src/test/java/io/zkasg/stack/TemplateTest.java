@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -173,6 +174,9 @@ class TemplateTest {
                 map(map(template.root().get("Parameters")).get("HeartbeatTimeout")).get("MinValue")));
         assertThat(2 * timeout).as("function timeout well under any allowed heartbeat timeout")
                 .isLessThanOrEqualTo(shortestHeartbeat);
+        // The functions check the resume queue's own visibility timeout against the heartbeat (Settings).
+        assertThat(String.valueOf(template.resolve(template.properties("ResumeQueue").get("VisibilityTimeout"))))
+                .isEqualTo(env.get("RESUME_VISIBILITY_TIMEOUT_SECONDS")).isEqualTo("720");
         // Every heartbeat timeout the template allows is one the functions accept (their waits fit in it).
         var shortest = new LinkedHashMap<>(env);
         shortest.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(shortestHeartbeat));
@@ -242,6 +246,27 @@ class TemplateTest {
         });
         assertThat(allPolicyStatements()).isNotEmpty();
         assertThat(problems).isEmpty();
+    }
+
+    /**
+     * The SSM actions the functions call on every resource (no resource type for them in the Service Authorization
+     * Reference) are held to this stack's Region by the global key aws:RequestedRegion: the tightest the documented
+     * keys allow (docs/deploy.md, IAM).
+     */
+    @Test
+    void ssmGrantsOnEveryResource_shouldBeHeldToTheStacksRegion() {
+        var unscoped = new ArrayList<String>();
+        var scoped = new ArrayList<String>();
+        allPolicyStatements().forEach((where, statement) -> {
+            var ssm = list(statement.get("Action")).stream().map(String::valueOf).anyMatch(a -> a.startsWith("ssm:"));
+            if (ssm && list(statement.get("Resource")).contains("*")) {
+                var region = Optional.ofNullable(statement.get("Condition")).map(c -> map(c).get("StringEquals"))
+                        .map(e -> map(e).get("aws:RequestedRegion")).map(String::valueOf).orElse("");
+                (region.contains("AWS::Region") ? scoped : unscoped).add(where);
+            }
+        });
+        assertThat(scoped).as("ssm grants on '*'").hasSizeGreaterThanOrEqualTo(3);
+        assertThat(unscoped).as("ssm grants on '*' without aws:RequestedRegion = the stack's Region").isEmpty();
     }
 
     // --------------------------------------------------------------------------- (e) document patterns = Java's

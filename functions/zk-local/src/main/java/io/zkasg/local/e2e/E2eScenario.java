@@ -313,7 +313,8 @@ public final class E2eScenario {
             healthProbe.delegate = new NamespaceZkProbe(local.clientNetns());
             healthSettings = HealthSettings.fromEnv(ENV);
             var lease = new FakeStopLease(clock);
-            var wiring = Wiring.over(settings, new Wiring.Ports(cloud, cloud, cloud, cloud, probe, lease), clock, d -> {
+            var wiring = Wiring.over(settings, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                    cloud.ssm(), cloud.resumeQueue(), probe, lease), clock, d -> {
                 sleep(d.toMillis());
                 clock.set(Instant.now());
             }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
@@ -353,7 +354,7 @@ public final class E2eScenario {
             var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az,
                     ip);
             var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
-            var mac = cloud.clusterEnis(cluster).stream().filter(e -> e.eniId().equals(eniId)).findFirst()
+            var mac = cloud.ec2().clusterEnis(cluster).stream().filter(e -> e.eniId().equals(eniId)).findFirst()
                     .orElseThrow().macAddress();
             var slot = local.addSlot(n, az, eniId, mac, ip, volumeId);
             tl("slot " + n + ": " + az + " " + eniId + " " + ip + " " + mac + ", " + volumeId + " on " + slot.loop()
@@ -713,7 +714,8 @@ public final class E2eScenario {
         env.put("ZK_DIST_URL", mirror.url());
         env.put("ZK_SHA512", new StringBuilder(mirror.sha512()).reverse().toString());
         var wrong = Settings.fromEnv(env);
-        var wiring = Wiring.over(wrong, new Wiring.Ports(cloud, cloud, cloud, cloud, new NamespaceZkProbe(
+        var wiring = Wiring.over(wrong, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), new NamespaceZkProbe(
                 local.clientNetns()), good.lease()), good.clock(), d -> {
                     sleep(d.toMillis());
                     good.clock().set(Instant.now());

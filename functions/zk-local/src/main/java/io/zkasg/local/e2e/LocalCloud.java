@@ -1,7 +1,7 @@
 package io.zkasg.local.e2e;
 
 import io.zkasg.core.Settings;
-import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.CloudState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  * <p>Every object is named with the run's prefix and recorded under {@code /tmp/zkasg-e2e/<prefix>}, so that
  * {@link #close()} (also run by a shutdown hook) and {@link #sweepLeftovers()} of a later run remove it all.
  */
-public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
+public final class LocalCloud implements CloudState.Listener, AutoCloseable {
 
     static final Path STATE_ROOT = Path.of("/tmp/zkasg-e2e");
     static final List<String> AZS = List.of("us-east-1a", "us-east-1b", "us-east-1c");
@@ -344,7 +344,7 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     }
 
     @Override
-    public void onCommandSent(FakeCloud.CommandInfo command) {
+    public void onCommandSent(CloudState.CommandInfo command) {
         if (closed.get()) {
             return; // shutting down: no new kernel objects after the cleanup
         }
@@ -356,7 +356,7 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
     }
 
     /** The fake's command outcome: null while the script runs. */
-    public String outcome(FakeCloud.CommandInfo command) {
+    public String outcome(CloudState.CommandInfo command) {
         return commandResults.get(command.commandId());
     }
 
@@ -368,7 +368,7 @@ public final class LocalCloud implements FakeCloud.Listener, AutoCloseable {
      * instance's environment. A command SSM would have refused at SendCommand (InvalidParameters) runs nothing and
      * is reported Failed here.
      */
-    private void runCommand(FakeCloud.CommandInfo command) {
+    private void runCommand(CloudState.CommandInfo command) {
         var node = nodes.get(command.instanceId());
         String status = "Failed";
         try {

@@ -11,6 +11,7 @@ import io.zkasg.core.Settings;
 import io.zkasg.flows.CloudDriver;
 import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.EventJson;
 import io.zkasg.testkit.FakeCloud;
@@ -196,12 +197,17 @@ public final class HookOverheadBench {
         var cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
                 settings.terminateHookName(), settings.heartbeatTimeout());
         var run = new Run(scheduler, cloud, hooks, options, settings, stub.endpoint(), env.get("RESUME_QUEUE_URL"));
-        cloud.boot(id -> seconds(random, 10, 40), id -> seconds(random, 20, 90))
-                .attachLatency(id -> seconds(random, 1, 3))
-                .commandOutcome(c -> clock.instant().isBefore(commandEnds.get(c.commandId())) ? null : "Success")
-                .listener(new FakeCloud.Listener() {
+        // Drawn once per instance or attachment (the fakes ask again at every read).
+        var pending = new ConcurrentHashMap<String, Duration>();
+        var agent = new ConcurrentHashMap<String, Duration>();
+        var attach = new ConcurrentHashMap<String, Duration>();
+        cloud.ec2().bootDelay(id -> pending.computeIfAbsent(id, k -> seconds(random, 10, 40)))
+                .attachLatency(id -> attach.computeIfAbsent(id, k -> seconds(random, 1, 3)));
+        cloud.ssm().agentRegistration(id -> agent.computeIfAbsent(id, k -> seconds(random, 20, 90)));
+        cloud.commandOutcome(c -> clock.instant().isBefore(commandEnds.get(c.commandId())) ? null : "Success")
+                .listener(new CloudState.Listener() {
                     @Override
-                    public void onCommandSent(FakeCloud.CommandInfo command) {
+                    public void onCommandSent(CloudState.CommandInfo command) {
                         var end = clock.instant().plus(seconds(random, 5, 60));
                         commandEnds.put(command.commandId(), end);
                         var hook = hooks.get(command.instanceId());

@@ -3,6 +3,7 @@ package io.zkasg.local.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,10 +94,10 @@ class E2eScenarioTest {
         var cloud = new FakeCloud(clock).group("g", "launch", "", Duration.ofSeconds(900));
         var seen = new ArrayList<String>();
         var done = new java.util.concurrent.atomic.AtomicReference<String>();
-        cloud.listener(new FakeCloud.Listener() {
+        cloud.listener(new CloudState.Listener() {
             @Override
             public void onLaunched(String instanceId, String az) {
-                assertThat(Thread.holdsLock(cloud)).isFalse();
+                assertThat(Thread.holdsLock(cloud.state())).isFalse();
                 seen.add("launched " + az);
             }
 
@@ -126,7 +127,7 @@ class E2eScenarioTest {
             }
 
             @Override
-            public void onCommandSent(FakeCloud.CommandInfo command) {
+            public void onCommandSent(CloudState.CommandInfo command) {
                 seen.add("command " + command.documentName());
             }
         }).commandOutcome(c -> done.get());
@@ -134,10 +135,10 @@ class E2eScenarioTest {
         var volume = cloud.volumeIds().get(0);
         var id = cloud.launch("us-east-1a");
         cloud.tick();
-        cloud.attachEni(eni, id, 1);
-        cloud.attachVolume(volume, id, "/dev/sdf");
+        cloud.ec2().attachEni(eni, id, 1);
+        cloud.ec2().attachVolume(volume, id, "/dev/sdf");
         cloud.registerAgent(id);
-        cloud.sendCommand(id, "doc", java.util.Map.of(), "", Duration.ofMinutes(1));
+        cloud.ssm().sendCommand(id, "doc", java.util.Map.of(), "", Duration.ofMinutes(1));
         cloud.takeDue();
         assertThat(cloud.takeDue()).isEmpty(); // the command still runs
         done.set("Success");

@@ -4,7 +4,10 @@ import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.FakeAutoScaling;
 import io.zkasg.testkit.FakeCloud;
+import io.zkasg.testkit.FakeEc2;
+import io.zkasg.testkit.FakeSsm;
 import io.zkasg.testkit.stub.AwsStubServer.Request;
 import io.zkasg.testkit.stub.AwsStubServer.Response;
 import java.time.Duration;
@@ -16,9 +19,10 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Serves a {@link FakeCloud} over the AWS wire protocols: the real SDK adapters, pointed at this endpoint with
- * {@code AWS_ENDPOINT_URL}, then run against the same rule-faithful cloud as the in-memory tests. Requests are read
- * the way AWS reads them (query-protocol form fields, JSON bodies); the fake's errors go back with their AWS codes.
+ * Serves a {@link FakeCloud}, or one of its per-service fakes, over the AWS wire protocols: the real SDK adapters,
+ * pointed at this endpoint with {@code AWS_ENDPOINT_URL}, then run against the same rule-faithful fakes as the
+ * in-memory tests. Requests are read the way AWS reads them (query-protocol form fields, JSON bodies); the fakes'
+ * errors go back with their AWS codes.
  */
 public final class FakeCloudEndpoint {
 
@@ -27,6 +31,13 @@ public final class FakeCloudEndpoint {
 
     /** Programs {@code stub} to answer every operation the adapters use from {@code cloud}. */
     public static void serve(AwsStubServer stub, FakeCloud cloud, ClusterTags cluster) {
+        serveEc2(stub, cloud.ec2(), cluster);
+        serveAutoScaling(stub, cloud.autoScaling());
+        serveSsm(stub, cloud.ssm());
+    }
+
+    /** Programs {@code stub} to answer the EC2 operations the adapter uses from {@code cloud}. */
+    public static void serveEc2(AwsStubServer stub, FakeEc2 cloud, ClusterTags cluster) {
         on(stub, "DescribeInstances", r -> AwsShapes.describeInstances(
                 cloud.describeInstance(r.param("InstanceId.1")).stream().toList()));
         on(stub, "DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.clusterEnis(cluster),
@@ -62,6 +73,10 @@ public final class FakeCloudEndpoint {
             cloud.tagInstance(r.param("ResourceId.1"), tags);
             return AwsStubServer.ok(r);
         });
+    }
+
+    /** Programs {@code stub} to answer the Auto Scaling operations the adapter uses from {@code cloud}. */
+    public static void serveAutoScaling(AwsStubServer stub, FakeAutoScaling cloud) {
         on(stub, "CompleteLifecycleAction", r -> {
             cloud.completeLifecycleAction(ref(cloud, r), LifecycleResult.valueOf(r.param("LifecycleActionResult")));
             return AwsStubServer.ok(r);
@@ -99,6 +114,10 @@ public final class FakeCloudEndpoint {
             cloud.suspendProcesses(r.param("AutoScalingGroupName"), processes);
             return AwsStubServer.ok(r);
         });
+    }
+
+    /** Programs {@code stub} to answer the SSM operations the adapter uses from {@code cloud}. */
+    public static void serveSsm(AwsStubServer stub, FakeSsm cloud) {
         on(stub, "DescribeInstanceInformation", r -> {
             var id = firstFilterValue(r.json());
             var status = cloud.agentStatus(id);
@@ -141,7 +160,7 @@ public final class FakeCloudEndpoint {
     }
 
     /** The action a call names: by instance id, or (as Auto Scaling accepts) by its token alone. */
-    private static LifecycleRef ref(FakeCloud cloud, Request r) {
+    private static LifecycleRef ref(FakeAutoScaling cloud, Request r) {
         var token = r.param("LifecycleActionToken");
         var instanceId = r.param("InstanceId");
         if (instanceId == null && token != null) {
