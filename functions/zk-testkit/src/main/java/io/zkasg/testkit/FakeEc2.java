@@ -228,7 +228,8 @@ public final class FakeEc2 implements Ec2Port {
     /** Pending instances whose boot time passed run. The caller holds the lock. */
     void boot(Instant now) {
         for (var instance : List.copyOf(state.instances.values())) {
-            if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(bootDelay.apply(instance.id)))) {
+            if ("pending".equals(instance.state)
+                    && !now.isBefore(instance.launchedAt.plus(bootDelay.apply(instance.id)))) {
                 instance.state = "running";
             }
         }

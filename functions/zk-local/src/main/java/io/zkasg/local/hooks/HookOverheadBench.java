@@ -159,7 +159,8 @@ public final class HookOverheadBench {
         }
         pool.shutdown();
         out.println();
-        out.println("| launches | refused at random | hooks completed by a function / by heartbeat expiry | command end "
+        out.println("| launches | refused at random | hooks completed by a function / by heartbeat expiry | "
+                + "command end "
                 + "-> completed p50 / p99 / max | calls per hook p50 / max | throttled attempts | SDK retries | "
                 + "throttled past SDK retries | Lambda retries of a failed invocation |");
         out.println("|---|---|---|---|---|---|---|---|---|");
@@ -261,7 +262,8 @@ public final class HookOverheadBench {
         var others = cloud.completions().stream().filter(c -> !c.endsWith(settings.launchHookName() + "=CONTINUE"))
                 .toList();
         return new Result(launches, refused, List.copyOf(hooks.values()), cloud.timedOutActions().size(), others,
-                buckets.tally(), run.environmentsMade(), run.environmentNanos / 1_000_000, Duration.between(T0, clock.instant()),
+                buckets.tally(), run.environmentsMade(), run.environmentNanos / 1_000_000,
+                Duration.between(T0, clock.instant()),
                 (System.nanoTime() - wallStart) / 1_000_000, scheduler.failures());
     }
 
@@ -392,7 +394,8 @@ public final class HookOverheadBench {
                     new AwsSsm(clients.ssm()), zk, new DynamoStopLease(clients.dynamoDb(),
                     settings.stopLeaseTable(), clock),
                     codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec), clock,
-                    scheduler::sleep, new SplittableRandom(options.seed * 7919L + made.values().stream().mapToInt(Integer::intValue).sum()), CloudDriver.testBundle(),
+                    scheduler::sleep, new SplittableRandom(options.seed * 7919L
+                            + made.values().stream().mapToInt(Integer::intValue).sum()), CloudDriver.testBundle(),
                     journal)
                     .withHealth(zk, HealthSettings.defaults())
                     .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
@@ -402,8 +405,8 @@ public final class HookOverheadBench {
     // ------------------------------------------------------------------ figures
 
     static void print(PrintStream out, Result r) {
-        out.printf(Locale.ROOT, "%n== %d simultaneous launches, %.0f %% of EC2/Auto Scaling/SSM calls refused at random "
-                + "on top of the token buckets ==%n", r.launches, r.refused * 100);
+        out.printf(Locale.ROOT, "%n== %d simultaneous launches, %.0f %% of EC2/Auto Scaling/SSM calls refused at "
+                + "random on top of the token buckets ==%n", r.launches, r.refused * 100);
         var results = new LinkedHashMap<String, Integer>();
         r.hooks.forEach(h -> results.merge(h.result == null ? "not completed by a function" : h.result, 1,
                 Integer::sum));

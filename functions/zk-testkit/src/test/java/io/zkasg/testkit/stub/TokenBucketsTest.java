@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** The buckets of EC2's "Request throttling for the Amazon EC2 API" page, per action, on a clock that moves on demand. */
+/** The buckets of EC2's "Request throttling for the Amazon EC2 API" page, per action, on a clock moved by hand. */
 class TokenBucketsTest {
 
     private final FakeClock clock = new FakeClock(Instant.parse("2026-11-30T00:00:00Z"));
