@@ -41,9 +41,8 @@ lint:
 # ---------------------------------------------------------------------------------------------------------------
 # The two commands of the README.
 
-RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
-# For the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK, Jackson, zk-core,
-# the adapters and the handlers on it.
+# For `make local` and the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK,
+# Jackson, zk-core, the adapters and the handlers on it (E2eScenario and ColdPathBench check it: ShrunkArtifact).
 ARTIFACT_CP = $$(cat functions/zk-local/target/artifact-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
 .PHONY: local test tools
@@ -71,9 +70,9 @@ local:
 	@set -o pipefail; $(MVN) -B package -DskipTests 2>&1 | $(MAVEN_PROGRESS)
 	@echo "make local: built; $(if $(EVENTS),replaying $(EVENTS) in memory,running the end-to-end scenario)"
 	@if [ -n "$(EVENTS)" ]; then \
-	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
+	  java -cp "$(ARTIFACT_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
 	else \
-	  java -cp "$(RUNNER_CP)" io.zkasg.local.e2e.E2eScenario; \
+	  java -cp "$(ARTIFACT_CP)" io.zkasg.local.e2e.E2eScenario; \
 	fi
 
 # Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'

@@ -85,8 +85,7 @@ public final class Wiring {
         this.scheduler = scheduler;
         this.clock = clock;
         this.random = random;
-        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
-                bundle);
+        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, random, bundle);
         this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, journal, clock,
                 random, bundle);
         this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, terminate);

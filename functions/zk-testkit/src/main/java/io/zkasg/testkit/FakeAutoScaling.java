@@ -116,6 +116,18 @@ public final class FakeAutoScaling implements AutoScalingPort {
 
     // ---------------------------------------------------------------- the group's state, for tests
 
+    /**
+     * The instance whose lifecycle action carries {@code token}, if any: Auto Scaling identifies an action by its
+     * token or by the instance id (CompleteLifecycleAction, RecordLifecycleActionHeartbeat), and the wire may carry
+     * the token alone.
+     */
+    public Optional<String> instanceOfToken(String token) {
+        synchronized (state) {
+            return state.actions.values().stream().filter(a -> a.token.equals(token)).map(a -> a.instanceId)
+                    .findFirst();
+        }
+    }
+
     /** Each completion that Auto Scaling accepted, as {@code instanceId/hook=RESULT}. */
     public List<String> completions() {
         synchronized (state) {
@@ -142,14 +154,6 @@ public final class FakeAutoScaling implements AutoScalingPort {
         synchronized (state) {
             var instance = state.instances.get(instanceId);
             return instance == null ? "unknown" : instance.health;
-        }
-    }
-
-    /** The instance whose lifecycle action of {@code hook} has this token (a call may name the token alone). */
-    public Optional<String> actionInstance(String hook, String token) {
-        synchronized (state) {
-            return state.actions.values().stream().filter(a -> a.hook.equals(hook) && a.token.equals(token))
-                    .map(a -> a.instanceId).findFirst();
         }
     }
 
