@@ -34,9 +34,13 @@ $(addprefix build-,$(FUNCTIONS)): $(JAR)
 test-java:
 	$(MVN) -q verify
 
-# cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions.
+# cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions. Then each
+# EnsembleSize alone: TemplateTest writes the template with its size conditions decided (slots 4-7 present or gone).
 lint:
 	cfn-lint template.yaml
+	$(MVN) -q -pl functions/zk-stack -am test -Dtest=TemplateTest -Dsurefire.failIfNoSpecifiedTests=false
+	cfn-lint functions/zk-stack/target/templates/template-size-3.json functions/zk-stack/target/templates/template-size-5.json \
+	  functions/zk-stack/target/templates/template-size-7.json
 
 # ---------------------------------------------------------------------------------------------------------------
 # The two commands of the README.
