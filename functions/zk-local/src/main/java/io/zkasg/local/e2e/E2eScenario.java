@@ -166,9 +166,15 @@ public final class E2eScenario {
     private int clientSessionMs = 10_000;
     /** How many client sessions write in the leader-loss trials and the soak. */
     private int clientSessions = 1;
+    /** The ensemble size: 3, or 5 for the five-node scenario ({@link #fiveNodes()}). */
+    private final int nodes;
 
     E2eScenario(PrintStream out) {
         this(out, false);
+    }
+
+    E2eScenario(PrintStream out, boolean hostCrash) {
+        this(out, hostCrash, 3);
     }
 
     /**
@@ -176,9 +182,10 @@ public final class E2eScenario {
      * instance gone. True: the host dies first (ENI and volume fall off at once, no FIN reaches the peers), then its
      * processes; the peers keep half-open connections to the old address.
      */
-    E2eScenario(PrintStream out, boolean hostCrash) {
+    E2eScenario(PrintStream out, boolean hostCrash, int nodes) {
         this.out = out;
         this.hostCrash = hostCrash;
+        this.nodes = nodes;
     }
 
     public static void main(String[] args) throws Exception {
@@ -187,7 +194,7 @@ public final class E2eScenario {
             System.out.println("falling back to the in-memory cloud (LocalRunner). Run `sudo make local` for the "
                     + "end-to-end scenario.");
             System.out.println();
-            LocalRunner.main(args);
+            LocalRunner.main(FiveNodes.withoutSizeOption(args));
             return;
         }
         if (args.length > 0 && (args[0].equals("--leader-loss") || args[0].equals("--soak"))) {
@@ -196,6 +203,18 @@ public final class E2eScenario {
         var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
         // make local runs on target/artifact-classpath.txt: the shrunk jar is the only copy of the functions' code.
         ShrunkArtifact.require(E2eScenario.class.getClassLoader(), true);
+        var size = FiveNodes.sizeOption(args);
+        if (size == 5) {
+            var five = new E2eScenario(System.out, hostCrash, 5).runFive();
+            var failures = FiveNodes.failures(five);
+            FiveNodes.print(System.out, five);
+            System.out.println();
+            if (failures.isEmpty()) {
+                System.out.println("e2e (5 nodes): all checks passed");
+            }
+            failures.forEach(f -> System.out.println("e2e (5 nodes): FAILED: " + f));
+            System.exit(failures.isEmpty() ? 0 : 1);
+        }
         var result = new E2eScenario(System.out, hostCrash).run();
         var failures = failures(result);
         System.out.println();
@@ -303,6 +322,11 @@ public final class E2eScenario {
         return run(this::scenario);
     }
 
+    /** The five-node scenario (issue 13), in the same local cloud. */
+    FiveNodes.Result runFive() throws Exception {
+        return run(this::fiveNodes);
+    }
+
     /** Builds the local cloud and its handlers, runs {@code body} on it, and removes it all. */
     <T> T run(java.util.concurrent.Callable<T> body) throws Exception {
         // The handlers run from the deployed artifact (under Maven: zk-lambda's packaged jar, first on the path).
@@ -366,9 +390,11 @@ public final class E2eScenario {
 
     private void seedSlots(Settings settings) throws IOException {
         var cluster = settings.cluster();
-        for (int n = 1; n <= 3; n++) {
-            var az = LocalCloud.AZS.get(n - 1);
-            var ip = "10.0." + n + ".10";
+        var addresses = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            var az = CloudDriver.demoAz(n);
+            var ip = CloudDriver.demoIp(n);
+            addresses.add(ip + ":2181");
             var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az,
                     ip);
             var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
@@ -379,7 +405,7 @@ public final class E2eScenario {
                     + " (128 MiB, blank)");
         }
         cloud.clearCalls();
-        connect = "10.0.1.10:2181,10.0.2.10:2181,10.0.3.10:2181";
+        connect = String.join(",", addresses);
     }
 
     /** Delivers the cloud's events to the real handlers in real time. */
@@ -701,6 +727,184 @@ public final class E2eScenario {
         return pair;
     }
 
+    // ---------------------------------------------------------------- five nodes (issue 13)
+
+    /**
+     * Five nodes (slots 2+2+1 over the AZs, the mirror up throughout): two followers crash at the same moment and
+     * the client's writes go on; a third follower's ZooKeeper is frozen before the group's replacements come (below
+     * quorum): the health function runs and neither marks nor stops anyone; then the group launches what is
+     * missing, as Auto Scaling does, until all five serve: the two replacements rejoin from their kept volumes
+     * (DIFF), quorum comes back, and only then is the frozen member marked and replaced.
+     */
+    private FiveNodes.Result fiveNodes() throws Exception {
+        tl("== 1. launch a 5-node group (us-east-1a: nodes 1 and 4, us-east-1b: 2 and 5, us-east-1c: 3)");
+        var ids = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            ids.add(cloud.launch(CloudDriver.demoAz(n)));
+        }
+        var launches = new ArrayList<Launch>();
+        for (var id : ids) {
+            await(Duration.ofSeconds(240), () -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)), id + " in service");
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+            launches.add(launchFigures(id));
+        }
+        awaitSynced(4);
+
+        tl("== 2. client in netns " + local.clientNetns() + " on " + connect);
+        startClient();
+        tl("  " + ask("write " + PRE_ZNODES) + " ms (" + PRE_ZNODES + " znodes of 1 KiB)");
+        ask("bg start");
+        sleep(1000);
+
+        var followers = new ArrayList<LocalCloud.Node>();
+        for (int n = 1; n <= nodes; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
+            if ("follower".equals(mode(local.node(holder)))) {
+                followers.add(local.node(holder));
+            }
+        }
+        var a = followers.get(0);
+        var b = followers.get(1);
+        int nodeA = nodeIdOf(a.instanceId);
+        int nodeB = nodeIdOf(b.instanceId);
+        tl("== 3. nodes " + nodeA + " and " + nodeB + " (followers) crash at the same moment (ZooKeeper SIGKILLed, "
+                + "then the instances, no hook)");
+        ask("gap");
+        var pids = List.of(zkPid(a), zkPid(b));
+        Sh.run("kill", "-KILL", pids.get(0), pids.get(1));
+        await(Duration.ofSeconds(10), () -> gone(pids.get(0)) && gone(pids.get(1)), "both ZooKeepers to exit");
+        cloud.crash(a.instanceId);
+        cloud.crash(b.instanceId);
+        awaitSynced(2);
+        var away = ask("write " + AWAY_ZNODES + " away");
+        var crashGap = Long.parseLong(ask("gap").split(" ")[1]);
+        var crashes = new FiveNodes.TwoCrashes(nodeA, nodeB, away.startsWith("written " + AWAY_ZNODES + " "),
+                Long.parseLong(away.split(" ")[2]), crashGap);
+        tl("  three of five serve: " + away + " ms with both away; longest write gap " + crashGap + " ms");
+
+        var c = followers.get(2);
+        int nodeC = nodeIdOf(c.instanceId);
+        tl("== 4. node " + nodeC + " (follower) is frozen (SIGSTOP) while nodes " + nodeA + " and " + nodeB
+                + " are away: two of five serve, below quorum; the health function runs");
+        var pidC = zkPid(c);
+        Sh.run("kill", "-STOP", pidC);
+        var stopDocument = ENV.get("STOP_DOCUMENT");
+        int stopsBefore = (int) cloud.commandsSent().stream().filter(x -> x.documentName().equals(stopDocument))
+                .count();
+        var marked = new ArrayList<String>();
+        int maxServing = 0;
+        int checks = healthSettings.failuresToReplace() + 2;
+        for (int check = 1; check <= checks; check++) {
+            var report = healthRun();
+            var serving = report.get("serving") instanceof Integer i ? i : -1;
+            maxServing = Math.max(maxServing, serving);
+            if (!"".equals(report.get("markedUnhealthy")) && report.get("markedUnhealthy") != null) {
+                marked.add(String.valueOf(report.get("markedUnhealthy")));
+            }
+            tl("  health check " + check + ": serving " + serving + ", node " + nodeC + " "
+                    + stateOf(report, nodeC) + " with " + failuresOf(report, nodeC) + " failures, marked: "
+                    + report.get("markedUnhealthy") + ", problems: " + report.get("problems"));
+        }
+        var stops = cloud.commandsSent().stream().filter(x -> x.documentName().equals(stopDocument))
+                .skip(stopsBefore).map(x -> x.instanceId()).toList();
+        var third = new FiveNodes.ThirdFailure(nodeC, checks, maxServing, marked, stops);
+
+        tl("== 5. the group launches what is missing (as Auto Scaling does) and the health function runs, until "
+                + "all five serve");
+        var windowEnd = Instant.now();
+        var desired = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            desired.add(CloudDriver.demoAz(n));
+        }
+        var reasons = new LinkedHashMap<String, String>();
+        Instant quorumBack = null;
+        Instant frozenMarked = null;
+        var deadline = Instant.now().plus(Duration.ofSeconds(600));
+        while (true) {
+            var missing = new ArrayList<>(desired);
+            for (var id : cloud.instanceIds()) {
+                var state = cloud.lifecycleState(id);
+                if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
+                    missing.remove(cloud.instanceAz(id));
+                }
+            }
+            for (var az : missing) {
+                var id = cloud.launch(az);
+                reasons.put(id, az);
+                tl("  launched " + id + " in " + az);
+            }
+            if (quorumBack == null && leader().isPresent()) {
+                quorumBack = Instant.now();
+                tl("  quorum is back: " + leader().get().instanceId + " leads");
+            }
+            var report = healthRun();
+            if (c.instanceId.equals(report.get("markedUnhealthy"))) {
+                frozenMarked = Instant.now();
+                tl("  node " + nodeC + " marked unhealthy (serving " + report.get("serving") + ")");
+            }
+            boolean whole = reasons.size() >= 3 && reasons.keySet().stream().allMatch(inService::containsKey)
+                    && leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0").equals("4")).orElse(false);
+            if (whole) {
+                break;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("the ensemble was not whole again after 600 s: " + reasons);
+            }
+            sleep(2000);
+        }
+        Sh.quiet("kill", "-CONT", pidC);
+        var rejoins = new ArrayList<FiveNodes.Rejoin>();
+        for (var id : reasons.keySet()) {
+            int node = nodeIdOf(id);
+            var reason = node == nodeA || node == nodeB ? "crash"
+                    : node == nodeC ? "frozen" : "marked after the window";
+            rejoins.add(new FiveNodes.Rejoin(node, id, reason, syncLogged(local.node(id)),
+                    secs(windowEnd, inService.get(id))));
+        }
+        rejoins.forEach(j -> tl("  node " + j.nodeId() + " (" + j.reason() + "): " + j.instanceId()
+                + " in service " + j.inServiceS() + " s after the window, rejoin " + j.sync()));
+
+        sleep(1000);
+        var stopped = ask("bg stop");
+        var gapLine = ask("gap").split(" ");
+        var verify = new ArrayList<String>();
+        var complete = true;
+        for (int n = 1; n <= nodes; n++) {
+            var v = ask("verify " + CloudDriver.demoIp(n) + ":2181");
+            tl("  " + v);
+            verify.add(v);
+            complete &= v.contains(" missing=0 ");
+        }
+        var connectNow = ask("connect");
+        ask("quit");
+        return new FiveNodes.Result(launches, crashes, third, rejoins, secs(windowEnd, quorumBack),
+                secs(windowEnd, frozenMarked), Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]),
+                Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", verify),
+                complete, peakRss.get());
+    }
+
+    /** Waits for a leader with {@code followers} synced followers. */
+    private void awaitSynced(int followers) {
+        await(Duration.ofSeconds(90), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals(Integer.toString(followers))).orElse(false),
+                "a leader with " + followers + " synced followers");
+    }
+
+    /** How this instance's ZooKeeper synced with the leader, as its log says (Learner.syncWithLeader). */
+    private static String syncLogged(LocalCloud.Node node) {
+        try {
+            var log = Files.readString(node.root().resolve("var/lib/zkasg/state/zookeeper.log"));
+            return log.contains("Getting a snapshot from leader") ? "SNAP"
+                    : log.contains("Getting a diff from the leader") ? "DIFF"
+                    : log.contains("Truncating log to get in sync with the leader") ? "TRUNC" : "unknown";
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     // ---------------------------------------------------------------- the install path
 
     /**
@@ -909,7 +1113,7 @@ public final class E2eScenario {
     }
 
     private LocalCloud.Node follower() {
-        for (int n = 1; n <= 3; n++) {
+        for (int n = 1; n <= nodes; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
             if (holder.isPresent() && "follower".equals(mode(local.node(holder.get())))) {
                 return local.node(holder.get());
@@ -966,7 +1170,7 @@ public final class E2eScenario {
     }
 
     private int nodeIdOf(String instanceId) {
-        for (int n = 1; n <= 3; n++) {
+        for (int n = 1; n <= nodes; n++) {
             if (cloud.eniHolder(local.slot(n).eniId()).map(instanceId::equals).orElse(false)) {
                 return n;
             }
@@ -1323,7 +1527,7 @@ public final class E2eScenario {
     // ---------------------------------------------------------------- ZooKeeper observations
 
     private java.util.Optional<LocalCloud.Node> leader() {
-        for (int n = 1; n <= 3; n++) {
+        for (int n = 1; n <= nodes; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
             if (holder.isEmpty() || !"InService".equals(cloud.lifecycleState(holder.get()))) {
                 continue;
