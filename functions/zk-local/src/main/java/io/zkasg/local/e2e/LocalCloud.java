@@ -54,6 +54,8 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         /** The ENI's NIC and its receive counter when it arrived (a NIC keeps its counters across namespaces). */
         volatile String eniNic = "";
         volatile long eniRxAtAttach;
+        /** The router's end of the primary NIC (a port of the AZ's bridge). */
+        volatile String routerPort = "";
 
         Node(String instanceId, String az, String netns, String primaryIp, Path dir, Instant launchedAt) {
             this.instanceId = instanceId;
@@ -257,7 +259,9 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        nodes.put(instanceId, new Node(instanceId, az, ns, primary, dir, Instant.now()));
+        var node = new Node(instanceId, az, ns, primary, dir, Instant.now());
+        node.routerPort = "p" + n;
+        nodes.put(instanceId, node);
         timeline.accept("cloud: instance " + instanceId + " runs in " + az + " (netns " + ns + ", primary " + primary
                 + ")");
     }
@@ -275,6 +279,37 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         node.eniNic = slot.eniNic();
         ip(parking, "link", "set", slot.eniNic(), "netns", node.netns);
         timeline.accept("cloud: ENI " + eniId + " (" + ip + ", " + mac + ") attached to " + instanceId);
+    }
+
+    /**
+     * The host dies: every NIC of the instance (primary and ENI) goes down at once, so nothing it still sends leaves
+     * (its processes live on for a moment; a dead host sends nothing, not even from its primary address).
+     */
+    public void cutNetwork(String instanceId) {
+        var node = nodes.get(instanceId);
+        for (var nic : List.of("eth0", node.eniNic)) {
+            if (!nic.isEmpty()) {
+                Sh.quiet("ip", "-n", node.netns, "link", "set", "dev", nic, "down");
+            }
+        }
+    }
+
+    /**
+     * Isolates an instance as a dead host would be, or ends that: the router's ends of its NICs (primary and ENI) go
+     * down, so nothing reaches it and nothing it sends leaves (no FIN, no RST), while its own NICs, addresses and
+     * routes stay as they are; bringing them up again heals it. The router's neighbour entries for its addresses
+     * only fail after seconds (ARP's delay and probes), so senders get no early ICMP error, as in a VPC.
+     */
+    public void isolate(String instanceId, boolean isolated) {
+        var node = nodes.get(instanceId);
+        var ports = new ArrayList<>(List.of(node.routerPort));
+        synchronized (this) {
+            slotsByEni.values().stream().filter(s -> s.eniNic().equals(node.eniNic)).findFirst()
+                    .ifPresent(s -> ports.add("e" + s.nodeId()));
+        }
+        for (var port : ports) {
+            ip(router, "link", "set", "dev", port, isolated ? "down" : "up");
+        }
     }
 
     @Override
@@ -418,7 +453,9 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         env.put("ZKASG_SERVICE_MODE", "pidfile");
         env.put("ZKASG_NETUTILS_UNIT", node.dir.resolve("no-net-utils").toString());
         env.put("ZKASG_POLL_INTERVAL", "0.2");
-        env.put("ZKASG_JVM_OPTS", "-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto");
+        // Timestamps in Debian's slf4j-simple log lines (a release's logback ignores these properties).
+        env.put("ZKASG_JVM_OPTS", "-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
+                + " -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
         env.put("ZKASG_START_TIMEOUT", "90");
         // A frozen (SIGSTOPped) ZooKeeper never acts on zk-stop's SIGTERM: it is SIGKILLed after this many seconds
         // (60 by default; a healthy one stops in about a second).
