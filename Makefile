@@ -110,6 +110,14 @@ bench:
 	@ls -l $(JAR) | awk '{printf "artifact: %s bytes zipped\n", $$5}'
 	@unzip -l $(JAR) | tail -n 1 | awk '{printf "artifact: %s bytes unzipped, %s entries\n", $$1, $$2}'
 
+# Benchmark: the orchestrator's overhead per launch hook under AWS's request throttling (token buckets per action,
+# optionally 30 % of the calls refused on top), 1, 10 and 50 launches at once, the real handlers over the real SDK on a
+# virtual clock (docs/benchmarks.md). BENCH_ARGS="--launches 10 --refused 0.3" runs a part.
+.PHONY: bench-hooks
+bench-hooks:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -cp "$(RUNNER_CP)" io.zkasg.local.hooks.HookOverheadBench $(BENCH_ARGS)
+
 # Benchmark: each function started by the AWS Lambda Java runtime interface client against a local Runtime API and the
 # local AWS-shaped endpoint, beside a trivial handler: init, first and warm invoke, peak RSS.
 .PHONY: bench-runtime
