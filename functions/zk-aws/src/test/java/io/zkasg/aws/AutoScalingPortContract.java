@@ -1,5 +1,6 @@
 package io.zkasg.aws;
 
+import static io.zkasg.aws.ContractAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -41,6 +42,13 @@ abstract class AutoScalingPortContract {
     /** An instance whose launch action was completed once already (CONTINUE). */
     abstract Arranged completedLaunch();
 
+    /** An instance whose launch action waits, named with its token as a lifecycle event carries it. */
+    abstract Waiting waitingLaunch();
+
+    /** The port of one case and the waiting action it acts on. */
+    record Waiting(AutoScalingPort port, LifecycleRef action) {
+    }
+
     /** An instance id no group knows. */
     abstract Arranged unknownInstance();
 
@@ -56,11 +64,20 @@ abstract class AutoScalingPortContract {
         // refused with ValidationError "No active Lifecycle Action found with instance ID ..." (not listed among the
         // action's documented errors; the message AWS sends, in /work/shared/aws-facts.md). Callers treat it as done.
         var a = completedLaunch();
-        var thrown = catchThrowable(() -> a.port().completeLifecycleAction(a.launchAction(),
-                LifecycleResult.CONTINUE));
-        assertThat(thrown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
+        var thrown = assertRefused(() -> a.port().completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE),
+                CloudException.NoActiveLifecycleAction.class, "ValidationError");
         assertThat(thrown).hasMessageContaining("No active Lifecycle Action");
+    }
+
+    @Test
+    void completeLifecycleAction_shouldCompleteTheActionNamedByItsToken_once() {
+        // Auto Scaling: CompleteLifecycleAction names the action by its LifecycleActionToken or by the InstanceId
+        // (COMPLETE, Request Parameters); the adapter sends the token alone when the event carried one (lifecycle
+        // events do, SSM status events do not). The action completes, and a second completion is refused.
+        var w = waitingLaunch();
+        w.port().completeLifecycleAction(w.action(), LifecycleResult.CONTINUE);
+        var again = catchThrowable(() -> w.port().completeLifecycleAction(w.action(), LifecycleResult.CONTINUE));
+        assertThat(again).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
     }
 
     @Test
@@ -85,9 +102,7 @@ abstract class AutoScalingPortContract {
         // the common ValidationError (COMMON_ERRORS). The exact message is the one the fake uses, not confirmed
         // from AWS's own text; the code is. The health function must get a domain error it can log, not a crash.
         var a = unknownInstance();
-        var thrown = catchThrowable(() -> a.port().markUnhealthy(a.instanceId()));
-        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("ValidationError");
+        assertRefused(() -> a.port().markUnhealthy(a.instanceId()), CloudException.NotFound.class, "ValidationError");
     }
 
     @Test
@@ -104,8 +119,6 @@ abstract class AutoScalingPortContract {
         // Auto Scaling: throttled calls fail with "Throttling: Rate exceeded" (THROTTLING; one bucket for all Auto
         // Scaling calls of the account); what outlasts the SDK's retries reaches the port as Throttled.
         var a = throttled("DescribeAutoScalingInstances");
-        var thrown = catchThrowable(() -> a.port().members(List.of(a.instanceId())));
-        assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("Throttling");
+        assertRefused(() -> a.port().members(List.of(a.instanceId())), CloudException.Throttled.class, "Throttling");
     }
 }

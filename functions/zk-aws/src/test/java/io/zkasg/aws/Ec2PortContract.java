@@ -1,7 +1,7 @@
 package io.zkasg.aws;
 
+import static io.zkasg.aws.ContractAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.ClusterTags;
@@ -54,18 +54,16 @@ abstract class Ec2PortContract {
         // EC2: AttachNetworkInterface on an ENI in use fails with InvalidNetworkInterface.InUse (EC2_ERRORS). The
         // attach is the claim: the loser of a race must see "in use", never a success.
         var a = eniAttachedElsewhere();
-        var thrown = catchThrowable(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1));
-        assertThat(thrown).isInstanceOf(CloudException.ResourceInUse.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("InvalidNetworkInterface.InUse");
+        assertRefused(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1),
+                CloudException.ResourceInUse.class, "InvalidNetworkInterface.InUse");
     }
 
     @Test
     void attachVolume_shouldBeResourceInUse_whenTheVolumeIsAttachedElsewhere() {
         // EC2: AttachVolume on a volume that is attached fails with VolumeInUse (EC2_ERRORS).
         var a = volumeAttachedElsewhere();
-        var thrown = catchThrowable(() -> a.port().attachVolume(a.resourceId(), a.instanceId(), "/dev/xvdf"));
-        assertThat(thrown).isInstanceOf(CloudException.ResourceInUse.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("VolumeInUse");
+        assertRefused(() -> a.port().attachVolume(a.resourceId(), a.instanceId(), "/dev/xvdf"),
+                CloudException.ResourceInUse.class, "VolumeInUse");
     }
 
     @Test
@@ -73,18 +71,16 @@ abstract class Ec2PortContract {
         // EC2: an instance in the wrong state for the action gives IncorrectInstanceState (EC2_ERRORS); a pending
         // instance takes no second interface yet, the launch waits and comes back.
         var a = pendingInstanceAndFreeEni();
-        var thrown = catchThrowable(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1));
-        assertThat(thrown).isInstanceOf(CloudException.IncorrectState.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("IncorrectInstanceState");
+        assertRefused(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1),
+                CloudException.IncorrectState.class, "IncorrectInstanceState");
     }
 
     @Test
     void attachVolume_shouldBeZoneMismatch_whenTheVolumeIsInAnotherZone() {
         // EC2: a volume and an instance in different AZs give InvalidVolume.ZoneMismatch (EC2_ERRORS).
         var a = volumeInOtherZone();
-        var thrown = catchThrowable(() -> a.port().attachVolume(a.resourceId(), a.instanceId(), "/dev/xvdf"));
-        assertThat(thrown).isInstanceOf(CloudException.ZoneMismatch.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("InvalidVolume.ZoneMismatch");
+        assertRefused(() -> a.port().attachVolume(a.resourceId(), a.instanceId(), "/dev/xvdf"),
+                CloudException.ZoneMismatch.class, "InvalidVolume.ZoneMismatch");
     }
 
     @Test
@@ -99,9 +95,8 @@ abstract class Ec2PortContract {
     void tagInstance_shouldBeNotFound_whenEc2DoesNotKnowTheInstance() {
         // EC2: CreateTags on an unknown instance id fails with InvalidInstanceID.NotFound (EC2_ERRORS).
         var a = unknownInstance();
-        var thrown = catchThrowable(() -> a.port().tagInstance(a.instanceId(), java.util.Map.of("k", "v")));
-        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("InvalidInstanceID.NotFound");
+        assertRefused(() -> a.port().tagInstance(a.instanceId(), java.util.Map.of("k", "v")),
+                CloudException.NotFound.class, "InvalidInstanceID.NotFound");
     }
 
     @Test
@@ -109,9 +104,8 @@ abstract class Ec2PortContract {
         // EC2: DetachNetworkInterface with an attachment id that no longer exists fails with
         // InvalidAttachmentID.NotFound (EC2_ERRORS): a second detach of the same slot is not a success.
         var a = detachedAttachment();
-        var thrown = catchThrowable(() -> a.port().detachEni(a.resourceId(), false));
-        assertThat(thrown).isInstanceOf(CloudException.NotFound.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("InvalidAttachmentID.NotFound");
+        assertRefused(() -> a.port().detachEni(a.resourceId(), false),
+                CloudException.NotFound.class, "InvalidAttachmentID.NotFound");
     }
 
     @Test
@@ -119,9 +113,8 @@ abstract class Ec2PortContract {
         // EC2: throttled calls fail with RequestLimitExceeded (EC2_ERRORS, "Request throttling"); the SDK retries,
         // what outlasts its retries reaches the port as Throttled and the launch backs off.
         var a = throttled("AttachNetworkInterface");
-        var thrown = catchThrowable(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1));
-        assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("RequestLimitExceeded");
+        assertRefused(() -> a.port().attachEni(a.resourceId(), a.instanceId(), 1),
+                CloudException.Throttled.class, "RequestLimitExceeded");
     }
 
     @Test

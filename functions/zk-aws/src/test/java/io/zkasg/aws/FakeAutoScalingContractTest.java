@@ -1,5 +1,6 @@
 package io.zkasg.aws;
 
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.ClusterTags;
@@ -9,6 +10,7 @@ import io.zkasg.testkit.FakeClock;
 import io.zkasg.testkit.FakeEc2;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
 /** The Auto Scaling contract against the Auto Scaling fake (over its own EC2): each case is arranged by
  * seeding it. */
@@ -21,37 +23,45 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
     final FakeAutoScaling autoScaling = new FakeAutoScaling(state, new FakeEc2(state)).group(GROUP, LAUNCH_HOOK,
             "zk-demo-terminate", Duration.ofSeconds(900));
 
-    /** The port under test, {@link #autoScaling}. */
-    AutoScalingPort port() {
-        return autoScaling;
+    final Stubbed.Side<AutoScalingPort> side = side(autoScaling);
+
+    /** The side under test: {@link #autoScaling} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<AutoScalingPort> side(FakeAutoScaling fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     @Override
     Arranged completedLaunch() {
-        var a = new Arranged(port(), autoScaling.launch("us-east-1a"));
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
         autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
         return a;
     }
 
     @Override
+    Waiting waitingLaunch() {
+        var event = autoScaling.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a", null, false);
+        return new Waiting(side.port(), new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
+    }
+
+    @Override
     Arranged unknownInstance() {
-        return new Arranged(port(), "i-0123456789abcdef0");
+        return new Arranged(side.port(), "i-0123456789abcdef0");
     }
 
     @Override
     Arranged groupWithoutSuspendedProcesses() {
-        return new Arranged(port(), null);
+        return new Arranged(side.port(), null);
     }
 
     @Override
     Arranged throttled(String operation) {
-        var a = new Arranged(port(), autoScaling.launch("us-east-1a"));
-        autoScaling.throttle(operation, attempts());
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
+        autoScaling.throttle(operation, side.attempts());
         return a;
     }
 }

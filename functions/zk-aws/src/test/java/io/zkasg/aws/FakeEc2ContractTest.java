@@ -6,6 +6,7 @@ import io.zkasg.testkit.FakeClock;
 import io.zkasg.testkit.FakeEc2;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
 /** The EC2 contract against the EC2 fake alone: each case is arranged by seeding it. */
 class FakeEc2ContractTest extends Ec2PortContract {
@@ -13,14 +14,16 @@ class FakeEc2ContractTest extends Ec2PortContract {
     final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T12:00:00Z"));
     final FakeEc2 ec2 = new FakeEc2(new CloudState(clock));
 
-    /** The port under test, {@link #ec2}. */
-    Ec2Port port() {
-        return ec2;
+    final Stubbed.Side<Ec2Port> side = side(ec2);
+
+    /** The side under test: {@link #ec2} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<Ec2Port> side(FakeEc2 fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     String slot(int nodeId, String az) {
@@ -43,7 +46,7 @@ class FakeEc2ContractTest extends Ec2PortContract {
     Arranged eniAttachedElsewhere() {
         var eni = slot(1, AZ);
         ec2.attachEni(eni, running(AZ), 1);
-        return new Arranged(port(), running(AZ), eni);
+        return new Arranged(side.port(), running(AZ), eni);
     }
 
     @Override
@@ -51,25 +54,25 @@ class FakeEc2ContractTest extends Ec2PortContract {
         slot(1, AZ);
         var volume = lastVolume();
         ec2.attachVolume(volume, running(AZ), "/dev/xvdf");
-        return new Arranged(port(), running(AZ), volume);
+        return new Arranged(side.port(), running(AZ), volume);
     }
 
     @Override
     Arranged pendingInstanceAndFreeEni() {
         var eni = slot(1, AZ);
         ec2.bootDelay(Duration.ofMinutes(5));
-        return new Arranged(port(), ec2.runInstance(AZ), eni);
+        return new Arranged(side.port(), ec2.runInstance(AZ), eni);
     }
 
     @Override
     Arranged volumeInOtherZone() {
         slot(2, OTHER_AZ);
-        return new Arranged(port(), running(AZ), lastVolume());
+        return new Arranged(side.port(), running(AZ), lastVolume());
     }
 
     @Override
     Arranged unknownInstance() {
-        return new Arranged(port(), "i-0123456789abcdef0", null);
+        return new Arranged(side.port(), "i-0123456789abcdef0", null);
     }
 
     @Override
@@ -78,15 +81,15 @@ class FakeEc2ContractTest extends Ec2PortContract {
         ec2.attachEni(eni, running(AZ), 1);
         var attachment = ec2.clusterEnis(CLUSTER).get(0).attachment().orElseThrow().attachmentId();
         ec2.detachEni(attachment, false);
-        return new Arranged(port(), null, attachment);
+        return new Arranged(side.port(), null, attachment);
     }
 
     @Override
     Arranged throttled(String operation) {
         var eni = slot(1, AZ);
         var instance = running(AZ);
-        ec2.throttle(operation, attempts());
-        return new Arranged(port(), instance, eni);
+        ec2.throttle(operation, side.attempts());
+        return new Arranged(side.port(), instance, eni);
     }
 
     @Override
@@ -94,6 +97,6 @@ class FakeEc2ContractTest extends Ec2PortContract {
         var eni = slot(1, AZ);
         var instance = running(AZ);
         ec2.staleReads(1);
-        return new Arranged(port(), instance, eni);
+        return new Arranged(side.port(), instance, eni);
     }
 }

@@ -7,6 +7,7 @@ import io.zkasg.testkit.FakeEc2;
 import io.zkasg.testkit.FakeSsm;
 import java.time.Duration;
 import java.time.Instant;
+import org.junit.jupiter.api.AfterEach;
 
 /** The SSM contract against the SSM fake (over its own EC2): each case is arranged by seeding them. */
 class FakeSsmContractTest extends SsmPortContract {
@@ -16,14 +17,16 @@ class FakeSsmContractTest extends SsmPortContract {
     final FakeEc2 ec2 = new FakeEc2(state);
     final FakeSsm ssm = new FakeSsm(state, ec2);
 
-    /** The port under test, {@link #ssm}. */
-    SsmPort port() {
-        return ssm;
+    final Stubbed.Side<SsmPort> side = side(ssm);
+
+    /** The side under test: {@link #ssm} itself; the wire test puts the adapter in front of it. */
+    Stubbed.Side<SsmPort> side(FakeSsm fake) {
+        return Stubbed.Side.memory(fake);
     }
 
-    /** How many answers a fault must last to reach the port (1 in memory; the SDK's attempts over the wire). */
-    int attempts() {
-        return 1;
+    @AfterEach
+    void close() throws Exception {
+        side.close();
     }
 
     private String running() {
@@ -35,25 +38,25 @@ class FakeSsmContractTest extends SsmPortContract {
     @Override
     Arranged agentNotRegistered() {
         ssm.agentRegistration(Duration.ofMinutes(5));
-        return new Arranged(port(), running());
+        return new Arranged(side.port(), running());
     }
 
     @Override
     Arranged agentConnectionLost() {
         var id = running();
         ssm.agentLost(id);
-        return new Arranged(port(), id);
+        return new Arranged(side.port(), id);
     }
 
     @Override
     Arranged agentOnline() {
-        return new Arranged(port(), running());
+        return new Arranged(side.port(), running());
     }
 
     @Override
     Arranged throttled(String operation) {
         var id = running();
-        ssm.throttle(operation, attempts());
-        return new Arranged(port(), id);
+        ssm.throttle(operation, side.attempts());
+        return new Arranged(side.port(), id);
     }
 }

@@ -1,7 +1,7 @@
 package io.zkasg.aws;
 
+import static io.zkasg.aws.ContractAssertions.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.port.CloudException;
@@ -50,10 +50,8 @@ abstract class SsmPortContract {
         // SSM: SendCommand to a node whose agent is not registered (or not running) fails with InvalidInstanceId
         // (SEND_COMMAND, Errors); the launch waits for the agent instead of failing.
         var a = agentNotRegistered();
-        var thrown = catchThrowable(() -> a.port().sendCommand(a.instanceId(), "zk-demo-bootstrap", Map.of(),
-                "test", Duration.ofMinutes(10)));
-        assertThat(thrown).isInstanceOf(CloudException.AgentNotReady.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("InvalidInstanceId");
+        assertRefused(() -> a.port().sendCommand(a.instanceId(), "zk-demo-bootstrap", Map.of(), "test",
+                Duration.ofMinutes(10)), CloudException.AgentNotReady.class, "InvalidInstanceId");
     }
 
     @Test
@@ -79,8 +77,7 @@ abstract class SsmPortContract {
         // SSM: throttled calls fail with ThrottlingException (SEND_COMMAND, Common Errors); what outlasts the SDK's
         // retries reaches the port as Throttled.
         var a = throttled("DescribeInstanceInformation");
-        var thrown = catchThrowable(() -> a.port().agentStatus(a.instanceId()));
-        assertThat(thrown).isInstanceOf(CloudException.Throttled.class);
-        assertThat(((CloudException) thrown).code()).isEqualTo("ThrottlingException");
+        assertRefused(() -> a.port().agentStatus(a.instanceId()),
+                CloudException.Throttled.class, "ThrottlingException");
     }
 }

@@ -2,6 +2,7 @@ package io.zkasg.aws;
 
 import io.zkasg.testkit.stub.AwsStubServer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -22,6 +23,29 @@ final class Stubbed implements AutoCloseable {
         var stubbed = new Stubbed();
         serve.accept(stubbed.stub);
         return stubbed;
+    }
+
+    /**
+     * Where the fake side of a contract runs: the fake itself (a fault lasts one answer), or the adapter over the wire
+     * to the same fake (a fault must outlast the SDK's attempts).
+     */
+    record Side<P>(P port, int attempts, AutoCloseable resources) implements AutoCloseable {
+
+        /** The fake in memory. */
+        static <P> Side<P> memory(P fake) {
+            return new Side<>(fake, 1, () -> { });
+        }
+
+        /** The adapter made by {@code adapter} from clients whose calls {@code serve} answers (the fake's endpoint). */
+        static <P> Side<P> wire(Consumer<AwsStubServer> serve, Function<AwsClients, P> adapter) {
+            var stubbed = serving(serve);
+            return new Side<>(adapter.apply(stubbed.clients), SDK_ATTEMPTS, stubbed);
+        }
+
+        @Override
+        public void close() throws Exception {
+            resources.close();
+        }
     }
 
     @Override

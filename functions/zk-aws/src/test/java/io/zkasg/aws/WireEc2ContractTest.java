@@ -1,8 +1,8 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.Ec2Port;
+import io.zkasg.testkit.FakeEc2;
 import io.zkasg.testkit.stub.FakeCloudEndpoint;
-import org.junit.jupiter.api.AfterEach;
 
 /**
  * The EC2 contract against the real adapter, the real SDK and the AWS wire protocol, with the EC2 fake answering
@@ -11,21 +11,8 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireEc2ContractTest extends FakeEc2ContractTest {
 
-    private final Stubbed wire = Stubbed.serving(stub -> FakeCloudEndpoint.serveEc2(stub, ec2, CLUSTER));
-    private final Ec2Port adapter = new AwsEc2(wire.clients.ec2());
-
     @Override
-    Ec2Port port() {
-        return adapter;
-    }
-
-    @Override
-    int attempts() {
-        return Stubbed.SDK_ATTEMPTS;
-    }
-
-    @AfterEach
-    void close() {
-        wire.close();
+    Stubbed.Side<Ec2Port> side(FakeEc2 fake) {
+        return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveEc2(stub, fake, CLUSTER), c -> new AwsEc2(c.ec2()));
     }
 }

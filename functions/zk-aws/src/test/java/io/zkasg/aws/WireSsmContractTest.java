@@ -1,8 +1,8 @@
 package io.zkasg.aws;
 
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.testkit.FakeSsm;
 import io.zkasg.testkit.stub.FakeCloudEndpoint;
-import org.junit.jupiter.api.AfterEach;
 
 /**
  * The SSM contract against the real adapter and SDK over the AWS wire protocol (JSON), the SSM fake answering behind
@@ -11,21 +11,8 @@ import org.junit.jupiter.api.AfterEach;
  */
 class WireSsmContractTest extends FakeSsmContractTest {
 
-    private final Stubbed wire = Stubbed.serving(stub -> FakeCloudEndpoint.serveSsm(stub, ssm));
-    private final SsmPort adapter = new AwsSsm(wire.clients.ssm());
-
     @Override
-    SsmPort port() {
-        return adapter;
-    }
-
-    @Override
-    int attempts() {
-        return Stubbed.SDK_ATTEMPTS;
-    }
-
-    @AfterEach
-    void close() {
-        wire.close();
+    Stubbed.Side<SsmPort> side(FakeSsm fake) {
+        return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveSsm(stub, fake), c -> new AwsSsm(c.ssm()));
     }
 }

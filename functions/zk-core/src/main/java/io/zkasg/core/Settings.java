@@ -25,7 +25,6 @@ public record Settings(
         Duration heartbeatTimeout,
         Duration launchMaxWait,
         Duration resumeDelay,
-        Duration attachSettle,
         Duration commandTimeout,
         Duration terminateMaxWait,
         Duration releaseForceAfter,
@@ -34,7 +33,8 @@ public record Settings(
         String zkDistUrl,
         String zkSha512,
         String stopLeaseTable,
-        Duration stopLeaseTtl) {
+        Duration stopLeaseTtl,
+        Duration resumeVisibilityTimeout) {
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     static final Pattern ASG_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,254}");
@@ -86,7 +86,6 @@ public record Settings(
                 r.seconds("HEARTBEAT_TIMEOUT_SECONDS", 900, 30, 7200),
                 r.seconds("LAUNCH_MAX_WAIT_SECONDS", 1800, 60, 172800),
                 r.seconds("RESUME_DELAY_SECONDS", 15, 1, 900),
-                r.seconds("ATTACH_SETTLE_SECONDS", 6, 0, 60),
                 r.seconds("COMMAND_TIMEOUT_SECONDS", 600, 30, 172800),
                 r.seconds("TERMINATE_MAX_WAIT_SECONDS", 3600, 0, 172800),
                 r.seconds("RELEASE_FORCE_AFTER_SECONDS", 120, 30, 3600),
@@ -95,7 +94,10 @@ public record Settings(
                 r.text("ZK_DIST_URL", "", Pattern.compile("|" + HTTPS_URL.pattern())),
                 r.text("ZK_SHA512", "", Pattern.compile("|" + SHA512.pattern())),
                 r.text("STOP_LEASE_TABLE", "", Pattern.compile("|" + TABLE.pattern())),
-                r.seconds("STOP_LEASE_SECONDS", 1800, 60, 172800));
+                r.seconds("STOP_LEASE_SECONDS", 1800, 60, 172800),
+                // The resume queue's VisibilityTimeout (template.yaml passes the same mapping value); SQS allows
+                // 0-43200 s.
+                r.seconds("RESUME_VISIBILITY_TIMEOUT_SECONDS", 720, 0, 43200));
         if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {
             throw new ConfigException("ZK_DIST_URL and ZK_SHA512 go together: set both or neither");
         }
@@ -123,9 +125,11 @@ public record Settings(
      * Refuses every combination where a wait could outlive the hook: a lifecycle action would then end by its
      * timeout (a launch ABANDONed, a terminate CONTINUEd with ZooKeeper running) instead of by the functions. A
      * deferral beats the hook so that its resume message plus the reconciler's reaction fit in one heartbeat timeout;
-     * a command is sent right after a heartbeat and its wait stamp ends after the command's timeout. A lost message,
-     * a crash or a redelivery after the queue's visibility timeout are all caught by the reconciler within that
-     * reaction, so the visibility timeout itself needs no bound here.
+     * a command is sent right after a heartbeat and its wait stamp ends after the command's timeout. Two waits are not
+     * stamped and are bounded here too: a resume message whose receive failed (a crash, a RetryLater) comes back only
+     * after the queue's visibility timeout, which must fall inside the heartbeat the deferral gave it; and the release
+     * phase of a terminate (it starts with a heartbeat when the stop ends) must reach its force-detach decision, even
+     * through a lost message, within that heartbeat, so a stuck detach is decided by a function.
      */
     private void checkWaitsFitTheHook() {
         var reaction = reconcileReaction();
@@ -143,6 +147,21 @@ public record Settings(
                     + "run) must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a lost command status lets the "
                     + "hook time out: lower COMMAND_TIMEOUT_SECONDS or RECONCILE_GRACE_SECONDS, or raise "
                     + "HEARTBEAT_TIMEOUT_SECONDS");
+        }
+        if (resumeDelay.plus(resumeVisibilityTimeout).compareTo(heartbeatTimeout) >= 0) {
+            throw new ConfigException("RESUME_VISIBILITY_TIMEOUT_SECONDS (" + resumeVisibilityTimeout.toSeconds()
+                    + ", the resume queue's VisibilityTimeout) + RESUME_DELAY_SECONDS (" + resumeDelay.toSeconds()
+                    + ") must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a resume message redelivered "
+                    + "after a failed receive comes back after the hook timed out: lower the queue's "
+                    + "VisibilityTimeout (RESUME_VISIBILITY_TIMEOUT_SECONDS) or raise HEARTBEAT_TIMEOUT_SECONDS");
+        }
+        if (releaseForceAfter.plus(resumeDelay).plus(reaction).compareTo(heartbeatTimeout) >= 0) {
+            throw new ConfigException("RELEASE_FORCE_AFTER_SECONDS (" + releaseForceAfter.toSeconds()
+                    + ") + RESUME_DELAY_SECONDS (" + resumeDelay.toSeconds() + ") + RECONCILE_GRACE_SECONDS ("
+                    + reconcileGrace.toSeconds() + ") + 120 s (health schedule and run) must stay below "
+                    + "HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a stuck detach outlives the heartbeat its release "
+                    + "phase starts with before it is forced or left to the termination: lower "
+                    + "RELEASE_FORCE_AFTER_SECONDS or raise HEARTBEAT_TIMEOUT_SECONDS");
         }
     }
 

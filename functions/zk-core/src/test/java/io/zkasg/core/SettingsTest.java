@@ -53,6 +53,9 @@ class SettingsTest {
         "COMMAND_TIMEOUT_SECONDS|720 |COMMAND_TIMEOUT_SECONDS (720) + RECONCILE_GRACE_SECONDS (60) + 120 s",
         "RECONCILE_GRACE_SECONDS|5   |RECONCILE_GRACE_SECONDS=5 is outside 10..3600",
         "RECONCILE_GRACE_SECONDS|200 |lower COMMAND_TIMEOUT_SECONDS or RECONCILE_GRACE_SECONDS",
+        "RESUME_VISIBILITY_TIMEOUT_SECONDS|50000|RESUME_VISIBILITY_TIMEOUT_SECONDS=50000 is outside 0..43200",
+        "RESUME_VISIBILITY_TIMEOUT_SECONDS|900|lower the queue's VisibilityTimeout",
+        "RELEASE_FORCE_AFTER_SECONDS|720|lower RELEASE_FORCE_AFTER_SECONDS",
     })
     void fromEnv_shouldFailNamingTheVariable_whenAValueIsBad(String name, String value, String message) {
         var env = minimal();
@@ -81,6 +84,9 @@ class SettingsTest {
         env.put("RESUME_DELAY_SECONDS", Integer.toString(delay));
         env.put("RECONCILE_GRACE_SECONDS", Integer.toString(grace));
         env.put("COMMAND_TIMEOUT_SECONDS", Integer.toString(command));
+        // Out of the way of the cases here (the case below covers them).
+        env.put("RESUME_VISIBILITY_TIMEOUT_SECONDS", "30");
+        env.put("RELEASE_FORCE_AFTER_SECONDS", "30");
 
         if (named.isEmpty()) {
             var settings = Settings.fromEnv(env);
@@ -88,6 +94,40 @@ class SettingsTest {
             assertThat(settings.resumeDelay().plus(settings.reconcileReaction()))
                     .isLessThan(settings.heartbeatTimeout());
             assertThat(settings.commandTimeout().plus(settings.reconcileReaction()))
+                    .isLessThan(settings.heartbeatTimeout());
+        } else {
+            assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith(named).hasMessageContaining("HEARTBEAT_TIMEOUT_SECONDS");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        // heartbeat, resume delay, visibility timeout, force-detach after, the variable the message names
+        "900, 15, 720, 120, ''",
+        "800, 15, 720, 120, ''",
+        "800, 15, 785, 120, RESUME_VISIBILITY_TIMEOUT_SECONDS",
+        "800, 20, 780, 120, RESUME_VISIBILITY_TIMEOUT_SECONDS",
+        "900, 15, 720, 705, RELEASE_FORCE_AFTER_SECONDS",
+        "900, 15, 720, 704, ''",
+    })
+    void fromEnv_shouldRefuseAVisibilityTimeoutOrForceDetachTimeThatOutlivesTheHook(int heartbeat, int delay,
+                                                                                    int visibility, int force,
+                                                                                    String named) {
+        var env = minimal();
+        env.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(heartbeat));
+        env.put("RESUME_DELAY_SECONDS", Integer.toString(delay));
+        env.put("RESUME_VISIBILITY_TIMEOUT_SECONDS", Integer.toString(visibility));
+        env.put("RELEASE_FORCE_AFTER_SECONDS", Integer.toString(force));
+        env.put("STOP_LEASE_SECONDS", "3600");
+
+        if (named.isEmpty()) {
+            var settings = Settings.fromEnv(env);
+            // What the check promises: a redelivered resume message, and the release phase's force decision even
+            // through a lost message, come while the heartbeat before them still runs.
+            assertThat(settings.resumeDelay().plus(settings.resumeVisibilityTimeout()))
+                    .isLessThan(settings.heartbeatTimeout());
+            assertThat(settings.releaseForceAfter().plus(settings.resumeDelay()).plus(settings.reconcileReaction()))
                     .isLessThan(settings.heartbeatTimeout());
         } else {
             assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)

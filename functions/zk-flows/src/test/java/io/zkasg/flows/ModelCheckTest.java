@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Test;
  * its timeout; at the end, every slot is vacant or held, ENI and volume together, by one live member, and the
  * ensemble serves again. Reproduce a failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with
  * -Dzkasg.models=10000 (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
- * the stop lease (issue 15, item 1) is what makes that safe.
+ * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
+ * its slots spread over the AZs as the template spreads them (issue 13).
  */
 class ModelCheckTest {
 
@@ -57,7 +58,10 @@ class ModelCheckTest {
     private static final int LAG = Integer.getInteger("zkasg.lag", 3);
     private static final boolean LAGGING_INSTANCES = Boolean.getBoolean("zkasg.lagInstances");
     private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 2);
-    private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
+    /** Ensemble size: {@code -Dzkasg.nodes=5} checks a five-node ensemble (slots 2+2+1 over the AZs). */
+    private static final int NODES = Integer.getInteger("zkasg.nodes", 3);
+    private static final List<String> IPS = java.util.stream.IntStream.rangeClosed(1, NODES)
+            .mapToObj(CloudDriver::demoIp).toList();
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
 
     /** A Lambda invocation that died right before or right after one of its calls (timeout, out of memory). */
@@ -132,8 +136,8 @@ class ModelCheckTest {
         var violations = new ArrayList<String>();
         double crashOdds = random.nextInt(3) * 0.01;
         var calls = new Calls(interleaver, random, crashOdds, stats);
-        var driver = CloudDriver.demo(seed, journal, env, 1,
-                Instant.parse("2026-11-25T12:00:00Z"), calls::around);
+        var driver = CloudDriver.ensemble(seed, journal, env, NODES, Instant.parse("2026-11-25T12:00:00Z"),
+                calls::around);
         var cloud = driver.cloud();
         calls.afterCall = () -> checkSlots(cloud, violations);
         var zk = driver.zk();
@@ -177,8 +181,8 @@ class ModelCheckTest {
         cloud.unknownAfterLaunch(Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(10) : 0));
         double lossOdds = random.nextInt(4) * 0.02;
 
-        for (var az : CloudDriver.DEMO_AZS) {
-            cloud.launch(az);
+        for (int node = 1; node <= NODES; node++) {
+            cloud.launch(CloudDriver.demoAz(node));
         }
         var retries = new ArrayList<Later>();
         var nextHealth = driver.clock().instant();
@@ -452,11 +456,14 @@ class ModelCheckTest {
     }
 
     /**
-     * What Auto Scaling does for a group of desired capacity 3: an instance that went (an abandoned launch, a
+     * What Auto Scaling does for a group of desired capacity NODES: an instance that went (an abandoned launch, a
      * terminated member) is replaced, in the AZ that lacks one.
      */
     private static void keepDesiredCapacity(FakeCloud cloud) {
-        var azs = new ArrayList<>(CloudDriver.DEMO_AZS);
+        var azs = new ArrayList<String>();
+        for (int node = 1; node <= NODES; node++) {
+            azs.add(CloudDriver.demoAz(node));
+        }
         for (var id : cloud.instanceIds()) {
             var state = cloud.lifecycleState(id);
             if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
