@@ -34,16 +34,19 @@ $(addprefix build-,$(FUNCTIONS)): $(JAR)
 test-java:
 	$(MVN) -q verify
 
-# cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions.
+# cfn-lint applies the SAM transform first, so it also checks the generated rules, aliases and permissions. Then each
+# EnsembleSize alone: TemplateTest writes the template with its size conditions decided (slots 4-7 present or gone).
 lint:
 	cfn-lint template.yaml
+	$(MVN) -q -pl functions/zk-stack -am test -Dtest=TemplateTest -Dsurefire.failIfNoSpecifiedTests=false
+	cfn-lint functions/zk-stack/target/templates/template-size-3.json functions/zk-stack/target/templates/template-size-5.json \
+	  functions/zk-stack/target/templates/template-size-7.json
 
 # ---------------------------------------------------------------------------------------------------------------
 # The two commands of the README.
 
-RUNNER_CP = $$(cat functions/zk-local/target/runtime-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
-# For the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK, Jackson, zk-core,
-# the adapters and the handlers on it.
+# For `make local` and the benchmarks: the shrunk zk-lambda.jar (the deployed artifact) is the only copy of the SDK,
+# Jackson, zk-core, the adapters and the handlers on it (E2eScenario and ColdPathBench check it: ShrunkArtifact).
 ARTIFACT_CP = $$(cat functions/zk-local/target/artifact-classpath.txt):functions/zk-local/target/zk-local-0.1.0-SNAPSHOT.jar
 
 .PHONY: local test tools
@@ -65,15 +68,16 @@ MAVEN_PROGRESS = awk '/^\[INFO\] Building [^ ]+ [0-9]/ { sub(/^\[INFO\] /, ""); 
 # The main job. As root: the end-to-end scenario (io.zkasg.local.e2e.E2eScenario: the real handlers over a local
 # cloud of network namespaces and loop devices, the real scripts, a real ZooKeeper ensemble and client); not root, it
 # says so and falls back to the in-memory replay. EVENTS="events/a.json ..." replays those files in memory.
+# SIZE=5 runs the five-node scenario instead (two crashes at once, a third failure below quorum; issue 13).
 local:
 	@bash scripts/test/install-deps $(LOCAL_TOOLS)
 	@echo "make local: building the functions and the local cloud with Maven, module by module"
 	@set -o pipefail; $(MVN) -B package -DskipTests 2>&1 | $(MAVEN_PROGRESS)
 	@echo "make local: built; $(if $(EVENTS),replaying $(EVENTS) in memory,running the end-to-end scenario)"
 	@if [ -n "$(EVENTS)" ]; then \
-	  java -cp "$(RUNNER_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
+	  java -cp "$(ARTIFACT_CP)" io.zkasg.local.LocalRunner $(EVENTS); \
 	else \
-	  java -cp "$(RUNNER_CP)" io.zkasg.local.e2e.E2eScenario; \
+	  java -cp "$(ARTIFACT_CP)" io.zkasg.local.e2e.E2eScenario $(if $(SIZE),--nodes $(SIZE)); \
 	fi
 
 # Every test: the Java build and its tests (unit, concurrency, HTTP-level adapters, template), then the scripts'
@@ -105,6 +109,14 @@ bench:
 	java -XX:TieredStopAtLevel=1 -cp "$(ARTIFACT_CP)" io.zkasg.local.ColdPathBench
 	@ls -l $(JAR) | awk '{printf "artifact: %s bytes zipped\n", $$5}'
 	@unzip -l $(JAR) | tail -n 1 | awk '{printf "artifact: %s bytes unzipped, %s entries\n", $$1, $$2}'
+
+# Benchmark: the orchestrator's overhead per launch hook under AWS's request throttling (token buckets per action,
+# optionally 30 % of the calls refused on top), 1, 10 and 50 launches at once, the real handlers over the real SDK on a
+# virtual clock (docs/benchmarks.md). BENCH_ARGS="--launches 10 --refused 0.3" runs a part.
+.PHONY: bench-hooks
+bench-hooks:
+	$(MVN) -q -B -ntp package -DskipTests
+	java -cp "$(RUNNER_CP)" io.zkasg.local.hooks.HookOverheadBench $(BENCH_ARGS)
 
 # Benchmark: each function started by the AWS Lambda Java runtime interface client against a local Runtime API and the
 # local AWS-shaped endpoint, beside a trivial handler: init, first and warm invoke, peak RSS.

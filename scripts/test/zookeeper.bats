@@ -58,6 +58,13 @@ zk_start() {
   grep -qx 'preAllocSize=1024' "${CFG}"
   grep -qx 'snapshotSizeFactor=1.0' "${CFG}"
   grep -qx 'commitLogCount=5000' "${CFG}"
+  grep -qx 'tickTime=250' "${CFG}"
+  grep -qx 'initLimit=80' "${CFG}"
+  grep -qx 'syncLimit=4' "${CFG}"
+  grep -qx 'connectToLearnerMasterLimit=8' "${CFG}"
+  grep -qx 'cnxTimeout=500' "${CFG}"
+  grep -qx 'minSessionTimeout=4000' "${CFG}"
+  grep -qx 'maxSessionTimeout=40000' "${CFG}"
   [[ "$(grep '^server\.' "${CFG}")" == "server.1=10.99.1.101:2888:3888
 server.2=10.99.1.102:2888:3888
 server.3=10.99.1.103:2888:3888" ]]

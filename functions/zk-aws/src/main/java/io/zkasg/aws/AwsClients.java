@@ -2,6 +2,7 @@ package io.zkasg.aws;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
@@ -12,7 +13,8 @@ import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.warmup.SdkWarmUp;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -76,9 +78,25 @@ public final class AwsClients implements AutoCloseable {
         }
     }
 
+    /**
+     * Attempts per call (the SDK's standard mode makes 3). A status event whose CompleteLifecycleAction is throttled
+     * three times fails its invocation, and Lambda retries it only a minute later; two more attempts (within the
+     * standard mode's backoff and retry quota) make that 8 times rarer under a 30 % refusal rate
+     * (docs/benchmarks.md, hook overhead under throttling).
+     */
+    public static final int MAX_ATTEMPTS = 5;
+
+    /**
+     * The retry strategy of production clients: the SDK's standard one (AWS's throttling and transient error codes,
+     * exponential backoff with jitter, 1 s base after a throttling error, the retry quota) with {@link #MAX_ATTEMPTS}.
+     */
+    public static RetryStrategy standardRetries() {
+        return AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(MAX_ATTEMPTS).build();
+    }
+
     /** Production: region, credentials and any endpoint override from the environment. */
     public static AwsClients fromEnvironment() {
-        return new AwsClients(new Settings(null, null, null, null));
+        return new AwsClients(new Settings(null, null, null, null, List.of()));
     }
 
     /** Tests and benchmarks: an explicit endpoint (e.g. the stub server), static credentials and region. */
@@ -89,9 +107,18 @@ public final class AwsClients implements AutoCloseable {
     /** As {@link #forEndpoint(URI, AwsCredentials, Region)}, with a retry strategy (e.g. short backoff in tests). */
     public static AwsClients forEndpoint(URI endpoint, AwsCredentials credentials, Region region,
                                          RetryStrategy retryStrategy) {
+        return forEndpoint(endpoint, credentials, region, retryStrategy, List.of());
+    }
+
+    /**
+     * As {@link #forEndpoint(URI, AwsCredentials, Region, RetryStrategy)}, with more interceptors on every client
+     * (e.g. a benchmark's model of each attempt's latency).
+     */
+    public static AwsClients forEndpoint(URI endpoint, AwsCredentials credentials, Region region,
+                                         RetryStrategy retryStrategy, List<ExecutionInterceptor> interceptors) {
         return new AwsClients(new Settings(Objects.requireNonNull(endpoint, "endpoint"),
                 StaticCredentialsProvider.create(Objects.requireNonNull(credentials, "credentials")),
-                Objects.requireNonNull(region, "region"), retryStrategy));
+                Objects.requireNonNull(region, "region"), retryStrategy, List.copyOf(interceptors)));
     }
 
     public Ec2Client ec2() {
@@ -194,11 +221,8 @@ public final class AwsClients implements AutoCloseable {
         // One override configuration: a second call would replace the first.
         builder.overrideConfiguration(o -> {
             o.addExecutionInterceptor(attempts);
-            if (settings.retryStrategy() != null) {
-                o.retryStrategy(settings.retryStrategy());
-            } else {
-                o.retryStrategy(RetryMode.STANDARD);
-            }
+            settings.interceptors().forEach(o::addExecutionInterceptor);
+            o.retryStrategy(settings.retryStrategy() != null ? settings.retryStrategy() : standardRetries());
         });
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
@@ -228,6 +252,6 @@ public final class AwsClients implements AutoCloseable {
     }
 
     private record Settings(URI endpoint, AwsCredentialsProvider credentials, Region region,
-                            RetryStrategy retryStrategy) {
+                            RetryStrategy retryStrategy, List<ExecutionInterceptor> interceptors) {
     }
 }

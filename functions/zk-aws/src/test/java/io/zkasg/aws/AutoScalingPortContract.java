@@ -42,6 +42,13 @@ abstract class AutoScalingPortContract {
     /** An instance whose launch action was completed once already (CONTINUE). */
     abstract Arranged completedLaunch();
 
+    /** An instance whose launch action waits, named with its token as a lifecycle event carries it. */
+    abstract Waiting waitingLaunch();
+
+    /** The port of one case and the waiting action it acts on. */
+    record Waiting(AutoScalingPort port, LifecycleRef action) {
+    }
+
     /** An instance id no group knows. */
     abstract Arranged unknownInstance();
 
@@ -60,6 +67,17 @@ abstract class AutoScalingPortContract {
         var thrown = assertRefused(() -> a.port().completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE),
                 CloudException.NoActiveLifecycleAction.class, "ValidationError");
         assertThat(thrown).hasMessageContaining("No active Lifecycle Action");
+    }
+
+    @Test
+    void completeLifecycleAction_shouldCompleteTheActionNamedByItsToken_once() {
+        // Auto Scaling: CompleteLifecycleAction names the action by its LifecycleActionToken or by the InstanceId
+        // (COMPLETE, Request Parameters); the adapter sends the token alone when the event carried one (lifecycle
+        // events do, SSM status events do not). The action completes, and a second completion is refused.
+        var w = waitingLaunch();
+        w.port().completeLifecycleAction(w.action(), LifecycleResult.CONTINUE);
+        var again = catchThrowable(() -> w.port().completeLifecycleAction(w.action(), LifecycleResult.CONTINUE));
+        assertThat(again).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
     }
 
     @Test

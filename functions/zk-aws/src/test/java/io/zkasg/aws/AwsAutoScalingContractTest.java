@@ -3,7 +3,9 @@ package io.zkasg.aws;
 import static io.zkasg.testkit.stub.AwsStubServer.error;
 import static io.zkasg.testkit.stub.AwsStubServer.reply;
 
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.testkit.stub.AwsShapes;
+import io.zkasg.testkit.stub.AwsStubServer;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +32,15 @@ class AwsAutoScalingContractTest extends AutoScalingPortContract {
         stubbed.stub.enqueue("CompleteLifecycleAction", over);
         stubbed.stub.enqueue("RecordLifecycleActionHeartbeat", over);
         return new Arranged(autoScaling, INSTANCE);
+    }
+
+    @Override
+    Waiting waitingLaunch() {
+        // The first completion answers the documented empty CompleteLifecycleActionResult, the second the refusal.
+        stubbed.stub.enqueue("CompleteLifecycleAction", AwsStubServer::ok, error("ValidationError",
+                "No active Lifecycle Action found with instance ID " + INSTANCE));
+        return new Waiting(autoScaling, new LifecycleRef(GROUP, LAUNCH_HOOK, INSTANCE,
+                "3b6b3c1e-6c1a-4f7e-9a55-1f0c2d4e5f60"));
     }
 
     @Override

@@ -1,9 +1,11 @@
 package io.zkasg.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.port.ClusterTags;
+import io.zkasg.testkit.stub.AwsStubServer;
 import io.zkasg.testkit.stub.AwsStubServer.Request;
 import io.zkasg.testkit.stub.AwsStubServer.Service;
 import java.io.IOException;
@@ -39,8 +41,8 @@ class AwsClientsTest extends AgainstStub {
                     .containsExactly("DescribeInstances", "RecordLifecycleActionHeartbeat");
             assertThat(stub.requests().get(0).header("Authorization"))
                     .contains("Credential=AKIDFROMPROPERTIES/").contains("/eu-west-1/ec2/aws4_request");
-            // standard retry mode: 3 attempts in all (legacy mode would announce max=4)
-            assertThat(stub.requests().get(0).header("amz-sdk-request")).isEqualTo("attempt=1; max=3");
+            // the standard retry strategy with AwsClients.MAX_ATTEMPTS attempts in all (legacy mode would announce 4)
+            assertThat(stub.requests().get(0).header("amz-sdk-request")).isEqualTo("attempt=1; max=5");
         } finally {
             setProperties(saved);
         }
@@ -77,6 +79,22 @@ class AwsClientsTest extends AgainstStub {
         assertThat(stub.requests()).extracting(Request::operation)
                 .allMatch(op -> op.startsWith("Describe") || op.startsWith("Get"));
         assertEveryDescribeIsFiltered(stub.requests());
+    }
+
+    @Test
+    void forEndpoint_shouldTryFiveTimes_withTheProductionRetries_whenAwsKeepsFailing() {
+        // GIVEN: production retries (standard mode, 5 attempts) and an endpoint that answers 500 five times
+        for (int i = 0; i < AwsClients.MAX_ATTEMPTS; i++) {
+            stub.enqueue("DescribeAutoScalingInstances", AwsStubServer.error("InternalFailure", "try again", 500));
+        }
+        try (AwsClients production = AwsClients.forEndpoint(stub.endpoint(), TEST_CREDENTIALS, Region.US_EAST_1)) {
+            // WHEN
+            var thrown = catchThrowable(() -> new AwsAutoScaling(production.autoScaling()).members(List.of("i-1")));
+
+            // THEN: five attempts, then the error
+            assertThat(thrown).isNotNull();
+            assertThat(stub.requests("DescribeAutoScalingInstances")).hasSize(5);
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.zkasg.aws;
 
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.ClusterTags;
@@ -39,6 +40,12 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
         var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
         autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
         return a;
+    }
+
+    @Override
+    Waiting waitingLaunch() {
+        var event = autoScaling.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a", null, false);
+        return new Waiting(side.port(), new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
     }
 
     @Override

@@ -1,8 +1,14 @@
 package io.zkasg.aws;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
 import io.zkasg.testkit.FakeAutoScaling;
 import io.zkasg.testkit.stub.FakeCloudEndpoint;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Auto Scaling contract against the real adapter and SDK over the AWS wire protocol, its fake answering
@@ -15,5 +21,19 @@ class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
     Stubbed.Side<AutoScalingPort> side(FakeAutoScaling fake) {
         return Stubbed.Side.wire(stub -> FakeCloudEndpoint.serveAutoScaling(stub, fake),
                 c -> new AwsAutoScaling(c.autoScaling()));
+    }
+
+    @Test
+    void recordHeartbeat_shouldFindTheAction_whenTheCallNamesItByItsTokenAlone() {
+        // Auto Scaling: a heartbeat names its action by the token or by the instance id (HOOKS); the adapter sends
+        // the token alone when it has one, so the fake's endpoint must find the action from the token.
+        var event = autoScaling.launch("i-0123456789abcdef0", "us-east-1a", null, true);
+
+        side.port().recordHeartbeat(new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()));
+        var unknown = catchThrowable(() -> side.port().recordHeartbeat(new LifecycleRef(GROUP, LAUNCH_HOOK,
+                event.instanceId(), "00000000-0000-4000-8000-000000000000")));
+
+        assertThat(autoScaling.lifecycleState(event.instanceId())).isEqualTo("Pending:Wait");
+        assertThat(unknown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
     }
 }

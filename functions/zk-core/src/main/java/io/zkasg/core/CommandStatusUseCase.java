@@ -20,6 +20,11 @@ public final class CommandStatusUseCase {
     static final Set<String> FAILED = Set.of("Failed", "TimedOut", "DeliveryTimedOut", "ExecutionTimedOut",
             "Cancelled", "Undeliverable", "Terminated", "InvalidPlatform", "AccessDenied");
 
+    /** Whether a command with this status has ended (Success or one of {@link #FAILED}). */
+    public static boolean ended(String status) {
+        return "Success".equals(status) || FAILED.contains(status);
+    }
+
     private final Settings settings;
     private final Ec2Port ec2;
     private final Journal journal;

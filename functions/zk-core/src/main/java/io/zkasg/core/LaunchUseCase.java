@@ -2,7 +2,6 @@ package io.zkasg.core;
 
 import static io.zkasg.core.JournalFields.fields;
 
-import io.zkasg.core.model.AgentStatus;
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.model.Slot;
@@ -10,7 +9,6 @@ import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
-import io.zkasg.core.port.Pauser;
 import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
 import java.time.Clock;
@@ -24,13 +22,11 @@ import java.util.random.RandomGenerator;
 
 /**
  * Advances one launch lifecycle action as far as it can go without waiting: find the instance's AZ, hold or claim a
- * slot there (the attach call is the lock), attach its volume, let the attachments settle, send the bootstrap command.
+ * slot there (the attach call is the lock), attach its volume, send the bootstrap command.
  * Every advance starts from what EC2 shows, so a redelivered, duplicated or resumed event continues where the launch
  * is and never claims a second slot. Waits longer than a short poll go through the {@link ResumeScheduler}.
  */
 public final class LaunchUseCase {
-
-    private static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
 
     private final Settings settings;
     private final Ec2Port ec2;
@@ -38,22 +34,20 @@ public final class LaunchUseCase {
     private final SsmPort ssm;
     private final Journal journal;
     private final Clock clock;
-    private final Pauser pauser;
     private final RandomGenerator random;
     private final ScriptBundle bundle;
     private final SlotRelease release;
     private final Deferral deferral;
 
     public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
-                         ResumeScheduler scheduler, Journal journal, Clock clock, Pauser pauser,
-                         RandomGenerator random, ScriptBundle bundle) {
+                         ResumeScheduler scheduler, Journal journal, Clock clock, RandomGenerator random,
+                         ScriptBundle bundle) {
         this.settings = settings;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.ssm = ssm;
         this.journal = journal;
         this.clock = clock;
-        this.pauser = pauser;
         this.random = random;
         this.bundle = bundle;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
@@ -143,7 +137,7 @@ public final class LaunchUseCase {
         if (volumeStep.isPresent()) {
             return volumeStep.get();
         }
-        return configure(ticket, slot.get(), catalog);
+        return configure(ticket, instance, slot.get(), catalog);
     }
 
     private record Claim(int nodeId, Optional<HookOutcome> outcome) {
@@ -235,21 +229,22 @@ public final class LaunchUseCase {
         }
     }
 
-    /** Waits briefly for both attachments, keeps the ENI on termination, then sends the bootstrap command. */
-    private HookOutcome configure(HookTicket ticket, Slot slot, SlotCatalog catalog) {
+    /**
+     * Keeps the ENI on termination when the instance's view shows an attachment that would delete it, then sends the
+     * bootstrap command. No poll for the attachments to settle and no agent check first: both attaches were accepted
+     * (in this call or an earlier one) and EC2 completes an accepted attach to this instance or fails it, and the
+     * bootstrap waits (bounded) for the NIC and the volume's device itself, failing (the hook is then abandoned and
+     * the slot released) if one never shows; an agent that has not registered yet makes SendCommand answer
+     * InvalidInstanceId, and the launch waits as it does for a pending instance.
+     */
+    private HookOutcome configure(HookTicket ticket, InstanceView instance, Slot slot, SlotCatalog catalog) {
         var id = ticket.instanceId();
-        var settled = settled(id, slot);
-        if (settled.isEmpty()) {
-            return defer(ticket, "attachments of node " + slot.nodeId() + " are still settling");
-        }
-        var nic = settled.get().nic(slot.eni().eniId()).orElseThrow();
-        if (nic.deleteOnTermination()) {
-            ec2.keepEniOnTermination(slot.eni().eniId(), nic.attachmentId());
+        var nic = instance.nic(slot.eni().eniId());
+        if (nic.filter(InstanceView.NicAttachment::deleteOnTermination).isPresent()) {
+            // Seen on a resumed launch (the attach was made by an earlier call); a fresh attach is not described
+            // again here, and the health check repairs what it finds (HealthUseCase, DeleteOnTermination).
+            ec2.keepEniOnTermination(slot.eni().eniId(), nic.get().attachmentId());
             journal.record("eni-kept-on-termination", fields(id, "eniId", slot.eni().eniId()));
-        }
-        var agent = ssm.agentStatus(id);
-        if (agent != AgentStatus.ONLINE) {
-            return defer(ticket, "SSM agent is " + agent);
         }
         Map<String, String> parameters;
         try {
@@ -266,6 +261,7 @@ public final class LaunchUseCase {
             commandId = ssm.sendCommand(id, settings.bootstrapDocument(), parameters,
                     "zkasg bootstrap node " + slot.nodeId(), settings.commandTimeout());
         } catch (CloudException.AgentNotReady e) {
+            // The agent has not registered yet (20-90 s after boot): wait as for a pending instance.
             return defer(ticket, "SSM does not know the instance yet (" + e.code() + ")");
         }
         var tags = new LinkedHashMap<String, String>();
@@ -279,25 +275,6 @@ public final class LaunchUseCase {
                 "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
         return new HookOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
                 logged);
-    }
-
-    /** Polls (a few seconds at most) until the ENI and the volume are both attached to the instance. */
-    private Optional<InstanceView> settled(String id, Slot slot) {
-        var deadline = clock.instant().plus(settings.attachSettle());
-        while (true) {
-            var instance = ec2.describeInstance(id);
-            if (instance.isPresent()
-                    && instance.get().nic(slot.eni().eniId()).filter(InstanceView.NicAttachment::isAttached)
-                    .isPresent()
-                    && instance.get().volume(slot.volume().volumeId())
-                    .filter(InstanceView.VolumeAttachment::isAttached).isPresent()) {
-                return instance;
-            }
-            if (!clock.instant().plus(POLL_INTERVAL).isBefore(deadline)) {
-                return Optional.empty();
-            }
-            pauser.pause(POLL_INTERVAL);
-        }
     }
 
     /** How long a launch waits for EC2 to show its instance before it drops the event. */

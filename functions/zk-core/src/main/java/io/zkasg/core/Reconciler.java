@@ -8,6 +8,8 @@ import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.Metrics;
+import io.zkasg.core.port.Metrics.Metric;
 import io.zkasg.core.port.ResumeScheduler;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,6 +32,10 @@ import java.util.random.RandomGenerator;
  *
  * <p>Tag reads lag behind writes: a stamp seen old may have been renewed a moment ago. Re-driving a live chain is
  * harmless: the use cases start from what EC2 shows, and the chain tag lets only one line of resumptions go on.
+ *
+ * <p>Each pass publishes what it found (cluster dimension): WaitingActions (actions in a wait), UnstampedWaits (first
+ * seen without a stamp, marked now), StaleWaits (past their stamp and the grace), WaitsRedriven, ReconcileErrors
+ * (an AWS call failed for one action); a pass that finds no action waiting publishes nothing.
  */
 public final class Reconciler {
 
@@ -43,10 +49,20 @@ public final class Reconciler {
     private final Journal journal;
     private final Clock clock;
     private final Deferral deferral;
+    private final Metrics metrics;
+
+    /** What one pass found, for its metrics. */
+    private static final class Tally {
+        int waiting;
+        int unstamped;
+        int stale;
+        int errors;
+    }
 
     public Reconciler(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, ResumeScheduler scheduler,
-                      Journal journal, Clock clock, RandomGenerator random) {
+                      Journal journal, Metrics metrics, Clock clock, RandomGenerator random) {
         this.settings = settings;
+        this.metrics = metrics;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.journal = journal;
@@ -57,17 +73,29 @@ public final class Reconciler {
     /** One pass over the group's waiting actions; returns those re-driven. A failure on one does not stop the rest. */
     public List<Redrive> reconcile() {
         var redriven = new ArrayList<Redrive>();
+        var tally = new Tally();
         for (var member : autoScaling.groupMembers(settings.groupName())) {
             var hook = hookOf(member);
             if (hook.isEmpty()) {
                 continue;
             }
+            tally.waiting++;
             try {
-                reconcile(member.instanceId(), hook).ifPresent(redriven::add);
+                reconcile(member.instanceId(), hook, tally).ifPresent(redriven::add);
             } catch (CloudException e) {
+                tally.errors++;
                 journal.record("reconcile-failed", fields(member.instanceId(), "hook", hook, "code", e.code()));
             }
         }
+        if (tally.waiting == 0) {
+            return List.of(); // nothing waits: no metric-hours for a quiet ensemble
+        }
+        metrics.publish(Map.of(), List.of(
+                Metric.count("WaitingActions", tally.waiting),
+                Metric.count("UnstampedWaits", tally.unstamped),
+                Metric.count("StaleWaits", tally.stale),
+                Metric.count("WaitsRedriven", redriven.size()),
+                Metric.count("ReconcileErrors", tally.errors)), Map.of());
         return List.copyOf(redriven);
     }
 
@@ -79,7 +107,7 @@ public final class Reconciler {
         };
     }
 
-    private Optional<Redrive> reconcile(String instanceId, String hook) {
+    private Optional<Redrive> reconcile(String instanceId, String hook, Tally tally) {
         var now = clock.instant();
         var found = ec2.describeInstance(instanceId);
         if (found.isEmpty()) {
@@ -97,6 +125,7 @@ public final class Reconciler {
             if (seen.isEmpty()) {
                 ec2.tagInstance(instanceId, Map.of(InstanceTags.WAIT_SEEN, WaitStamp.seen(now, hook)));
                 journal.record("wait-seen", fields(instanceId, "hook", hook));
+                tally.unstamped++;
                 return Optional.empty();
             }
             staleAfter = seen.get().plus(settings.reconcileGrace());
@@ -105,6 +134,7 @@ public final class Reconciler {
         if (now.isBefore(staleAfter)) {
             return Optional.empty();
         }
+        tally.stale++;
         var why = stamp.isPresent()
                 ? "its wait ended " + Duration.between(stamp.get().until(), now).toSeconds() + " s ago"
                 : "it waits without any stamp (its event was lost)";

@@ -69,17 +69,26 @@ public final class CloudDriver {
     /** Like {@link #demo(long, PrintStream, Map, int)} with the clock starting at {@code start}. */
     public static CloudDriver demo(long seed, PrintStream log, Map<String, String> env, int slotsPerAz,
                                    Instant start) {
+        return ensemble(seed, log, env, slotsPerAz * DEMO_AZS.size(), start);
+    }
+
+    /**
+     * A driver over the demo cluster with {@code nodes} slots spread over the three AZs as template.yaml spreads
+     * them (node n in AZ ((n-1) mod 3)+1: 5 = 2+2+1, 7 = 3+2+2), at {@link #demoIp(int)}.
+     */
+    public static CloudDriver ensemble(long seed, PrintStream log, Map<String, String> env, int nodes) {
+        return ensemble(seed, log, env, nodes, Instant.parse("2026-11-25T12:00:00Z"));
+    }
+
+    private static CloudDriver ensemble(long seed, PrintStream log, Map<String, String> env, int nodes,
+                                        Instant start) {
         var clock = new FakeClock(start);
         var settings = Settings.fromEnv(env);
         var cloud = new FakeCloud(clock).group(settings.groupName(), settings.launchHookName(),
                 settings.terminateHookName(), settings.heartbeatTimeout());
-        int node = 1;
-        for (int round = 0; round < slotsPerAz; round++) {
-            for (int az = 0; az < DEMO_AZS.size(); az++) {
-                cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
-                        settings.nodeIdTagKey(), node, DEMO_AZS.get(az), "10.0." + (az + 1) + "." + (10 + round));
-                node++;
-            }
+        for (int node = 1; node <= nodes; node++) {
+            cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
+                    settings.nodeIdTagKey(), node, demoAz(node), demoIp(node));
         }
         // Every server answers as a follower, node 1 as the leader: a good ensemble, for the quorum guard and the
         // health function alike.
@@ -90,6 +99,16 @@ public final class CloudDriver {
                 cloud::advance, new SplittableRandom(seed), testBundle(), log)
                 .withHealth(zk, HealthSettings.defaults());
         return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));
+    }
+
+    /** The AZ of the demo cluster's node {@code node}: the slots go round the three AZs. */
+    public static String demoAz(int node) {
+        return DEMO_AZS.get((node - 1) % DEMO_AZS.size());
+    }
+
+    /** The static address of the demo cluster's node {@code node}: 10.0.&lt;AZ&gt;.&lt;10 + round&gt;. */
+    public static String demoIp(int node) {
+        return "10.0." + ((node - 1) % DEMO_AZS.size() + 1) + "." + (10 + (node - 1) / DEMO_AZS.size());
     }
 
     /** A small stand-in for the scripts bundle where no instance runs the scripts. */

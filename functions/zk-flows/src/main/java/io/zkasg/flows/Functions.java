@@ -48,6 +48,13 @@ public final class Functions {
         return resume.resume(messageId, body);
     }
 
+    /** An SQS batch of resume messages, as Lambda's runtime hands it over; the JSON answer (batchItemFailures). */
+    public String resumeBatch(byte[] batch) throws java.io.IOException {
+        var out = new java.io.ByteArrayOutputStream();
+        resume.handleRequest(new java.io.ByteArrayInputStream(batch), out, null);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** A command invocation status event. */
     public Map<String, Object> commandStatus(byte[] event) {
         return commandStatus.handle(event);

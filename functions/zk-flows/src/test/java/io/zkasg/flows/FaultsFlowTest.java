@@ -88,6 +88,9 @@ class FaultsFlowTest {
         // THEN the reconciler re-drove it: still waiting in the guard, node 2 not stopped, the hook alive
         assertThat(driver.transcript()).anyMatch(l -> l.endsWith("-> LOST"));
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-redriven");
+        // ... and said so on the dashboard: a pass that found the wait stale and re-drove it
+        assertThat(log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("\"WaitsRedriven\":1.0")))
+                .isNotEmpty().allMatch(l -> l.contains("\"StaleWaits\":1.0") && l.contains("\"WaitingActions\":1.0"));
         assertThat(stops(I2)).isZero();
         assertThat(cloud.lifecycleState(I2)).isEqualTo("Terminating:Wait");
         assertThat(cloud.timedOutActions()).isEmpty();

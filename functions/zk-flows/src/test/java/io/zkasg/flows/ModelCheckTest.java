@@ -33,14 +33,18 @@ import org.junit.jupiter.api.Test;
  * its timeout; at the end, every slot is vacant or held, ENI and volume together, by one live member, and the
  * ensemble serves again. Reproduce a failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with
  * -Dzkasg.models=10000 (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
- * the stop lease (issue 15, item 1) is what makes that safe.
+ * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
+ * its slots spread over the AZs as the template spreads them (issue 13).
  */
 class ModelCheckTest {
 
     private static final long BASE_SEED = Long.getLong("zkasg.seed", 20261130L);
     private static final int RUNS = Integer.getInteger("zkasg.models", 100);
     private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 1);
-    private static final List<String> IPS = List.of("10.0.1.10", "10.0.2.10", "10.0.3.10");
+    /** Ensemble size: {@code -Dzkasg.nodes=5} checks a five-node ensemble (slots 2+2+1 over the AZs). */
+    private static final int NODES = Integer.getInteger("zkasg.nodes", 3);
+    private static final List<String> IPS = java.util.stream.IntStream.rangeClosed(1, NODES)
+            .mapToObj(CloudDriver::demoIp).toList();
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
 
     /** A Lambda invocation that died before one of its AWS calls (timeout, out of memory, a crash). */
@@ -77,7 +81,7 @@ class ModelCheckTest {
         var env = new HashMap<>(CloudDriver.DEMO_ENV);
         env.put("TERMINATE_MAX_WAIT_SECONDS", "172800"); // the guard never gives up within a run
         var journal = new ConcurrencyTest.TailBuffer();
-        var driver = CloudDriver.demo(seed, new PrintStream(journal, true, StandardCharsets.UTF_8), env, 1);
+        var driver = CloudDriver.ensemble(seed, new PrintStream(journal, true, StandardCharsets.UTF_8), env, NODES);
         var cloud = driver.cloud();
         var zk = driver.zk();
         var violations = Collections.synchronizedList(new ArrayList<String>());
@@ -126,8 +130,8 @@ class ModelCheckTest {
         double lossOdds = random.nextInt(4) * 0.02;
 
         var members = new ArrayList<String>();
-        for (var az : CloudDriver.DEMO_AZS) {
-            members.add(cloud.launch(az));
+        for (int node = 1; node <= NODES; node++) {
+            members.add(cloud.launch(CloudDriver.demoAz(node)));
         }
         var retries = new ArrayList<Retry>();
         int[] counts = new int[4];
@@ -262,11 +266,14 @@ class ModelCheckTest {
     }
 
     /**
-     * What Auto Scaling does for a group of desired capacity 3: an instance that went (an abandoned launch, a
+     * What Auto Scaling does for a group of desired capacity NODES: an instance that went (an abandoned launch, a
      * terminated member) is replaced, in the AZ that lacks one.
      */
     private static void keepDesiredCapacity(FakeCloud cloud) {
-        var azs = new ArrayList<>(CloudDriver.DEMO_AZS);
+        var azs = new ArrayList<String>();
+        for (int node = 1; node <= NODES; node++) {
+            azs.add(CloudDriver.demoAz(node));
+        }
         for (var id : cloud.instanceIds()) {
             var state = cloud.lifecycleState(id);
             if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {

@@ -9,11 +9,11 @@ import io.zkasg.core.port.ClusterTags;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.FakeCloud;
-import io.zkasg.testkit.stub.AwsShapes;
 import io.zkasg.testkit.stub.AwsStubServer;
 import io.zkasg.testkit.stub.AwsStubServer.Request;
 import io.zkasg.testkit.stub.AwsStubServer.Response;
 import io.zkasg.testkit.stub.FakeCloudEndpoint;
+import io.zkasg.testkit.stub.OperatorEndpoint;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -254,80 +252,9 @@ class RestoreCommandTest {
         }
     }
 
-    /** EC2, Auto Scaling and SSM operations the restore command uses beyond those of the functions. */
+    /** The operator's operations; a status the CLI reads is the one delivered so far (the stack's rule skips it). */
     private void serveRestoreOperations() {
-        stub.on("DescribeVolumes", r -> {
-            var ids = indexed(r, "VolumeId.");
-            return AwsShapes.describeVolumes(cloud.allVolumes().stream()
-                    .filter(v -> ids.isEmpty() || ids.contains(v.volumeId()))
-                    .filter(v -> filtersMatch(r, v.tags(), Map.of("availability-zone", v.availabilityZone())))
-                    .toList(), null);
-        });
-        stub.on("DescribeNetworkInterfaces", r -> AwsShapes.describeNetworkInterfaces(cloud.ec2().clusterEnis(cluster)
-                .stream().filter(e -> filtersMatch(r, e.tags(), Map.of())).toList(), null));
-        stub.on("DescribeSnapshots", r -> {
-            var ids = indexed(r, "SnapshotId.");
-            var items = new StringBuilder();
-            for (var s : cloud.snapshots()) {
-                if ((ids.isEmpty() || ids.contains(s.snapshotId()))
-                        && filtersMatch(r, s.tags(), Map.of("status", "completed"))) {
-                    items.append("<item><snapshotId>").append(s.snapshotId()).append("</snapshotId><volumeId>")
-                            .append(s.volumeId()).append("</volumeId><status>completed</status><startTime>")
-                            .append(s.startTime()).append("</startTime><progress>100%</progress>")
-                            .append("<ownerId>123456789012</ownerId><volumeSize>20</volumeSize>")
-                            .append("<encrypted>true</encrypted><tagSet>").append(tags(s.tags()))
-                            .append("</tagSet></item>");
-                }
-            }
-            if (!ids.isEmpty() && items.isEmpty()) {
-                return AwsStubServer.errorResponse(r.service(), "InvalidSnapshot.NotFound",
-                        "The snapshot '" + ids.get(0) + "' does not exist.", 400);
-            }
-            return ec2(r, "<snapshotSet>" + items + "</snapshotSet>");
-        });
-        stub.on("CreateVolume", r -> {
-            var tags = new LinkedHashMap<String, String>();
-            for (int i = 1; r.param("TagSpecification.1.Tag." + i + ".Key") != null; i++) {
-                tags.put(r.param("TagSpecification.1.Tag." + i + ".Key"),
-                        r.param("TagSpecification.1.Tag." + i + ".Value"));
-            }
-            var id = cloud.createVolume(r.param("SnapshotId"), r.param("AvailabilityZone"), tags);
-            return ec2(r, "<volumeId>" + id + "</volumeId><size>20</size><snapshotId>" + r.param("SnapshotId")
-                    + "</snapshotId><availabilityZone>" + r.param("AvailabilityZone") + "</availabilityZone>"
-                    + "<status>creating</status><createTime>" + Instant.now() + "</createTime>"
-                    + "<volumeType>gp3</volumeType><encrypted>true</encrypted>");
-        });
-        stub.on("CreateTags", r -> {
-            var resource = r.param("ResourceId.1");
-            var tags = new LinkedHashMap<String, String>();
-            for (int i = 1; r.param("Tag." + i + ".Key") != null; i++) {
-                tags.put(r.param("Tag." + i + ".Key"), r.param("Tag." + i + ".Value"));
-            }
-            if (resource.startsWith("vol-")) {
-                cloud.retagVolume(resource, tags, List.of());
-            } else {
-                cloud.ec2().tagInstance(resource, tags);
-            }
-            return ec2(r, "<return>true</return>");
-        });
-        stub.on("DeleteTags", r -> {
-            var keys = new ArrayList<String>();
-            for (int i = 1; r.param("Tag." + i + ".Key") != null; i++) {
-                keys.add(r.param("Tag." + i + ".Key"));
-            }
-            cloud.retagVolume(r.param("ResourceId.1"), Map.of(), keys);
-            return ec2(r, "<return>true</return>");
-        });
-        stub.on("TerminateInstanceInAutoScalingGroup", r -> {
-            cloud.terminate(r.param("InstanceId"));
-            return new Response(200, "<TerminateInstanceInAutoScalingGroupResponse xmlns=\"http://autoscaling"
-                    + ".amazonaws.com/doc/2011-01-01/\"><TerminateInstanceInAutoScalingGroupResult><Activity>"
-                    + "<ActivityId>a-1</ActivityId><AutoScalingGroupName>zk-demo-asg</AutoScalingGroupName>"
-                    + "<Cause>operator</Cause><StartTime>" + Instant.now() + "</StartTime><StatusCode>InProgress"
-                    + "</StatusCode><Progress>0</Progress></Activity></TerminateInstanceInAutoScalingGroupResult>"
-                    + "<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>"
-                    + "</TerminateInstanceInAutoScalingGroupResponse>");
-        });
+        OperatorEndpoint.serve(stub, cloud, cluster);
         stub.on("GetCommandInvocation", r -> {
             var body = r.json();
             var status = commandStatus.getOrDefault(body.get("CommandId") + "/" + body.get("InstanceId"),
@@ -335,44 +262,6 @@ class RestoreCommandTest {
             return new Response(200, "{\"CommandId\":\"" + body.get("CommandId") + "\",\"InstanceId\":\""
                     + body.get("InstanceId") + "\",\"Status\":\"" + status + "\"}");
         });
-    }
-
-    private static Response ec2(Request r, String result) {
-        return new Response(200, "<" + r.operation() + "Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
-                + "<requestId>r-1</requestId>" + result + "</" + r.operation() + "Response>");
-    }
-
-    private static String tags(Map<String, String> tags) {
-        return tags.entrySet().stream().map(t -> "<item><key>" + AwsStubServer.xml(t.getKey()) + "</key><value>"
-                + AwsStubServer.xml(t.getValue()) + "</value></item>").collect(Collectors.joining());
-    }
-
-    private static List<String> indexed(Request r, String prefix) {
-        var out = new ArrayList<String>();
-        for (int i = 1; r.param(prefix + i) != null; i++) {
-            out.add(r.param(prefix + i));
-        }
-        return out;
-    }
-
-    /** EC2's Filter.N: tag:KEY against the tags, other names against {@code fields}; unknown names match all. */
-    private static boolean filtersMatch(Request r, Map<String, String> tags, Map<String, String> fields) {
-        for (int i = 1; r.param("Filter." + i + ".Name") != null; i++) {
-            var name = r.param("Filter." + i + ".Name");
-            var values = indexed(r, "Filter." + i + ".Value.");
-            String actual;
-            if (name.startsWith("tag:")) {
-                actual = tags.get(name.substring(4));
-            } else if (fields.containsKey(name)) {
-                actual = fields.get(name);
-            } else {
-                continue;
-            }
-            if (actual == null || !values.contains(actual)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------------------------------------- helpers

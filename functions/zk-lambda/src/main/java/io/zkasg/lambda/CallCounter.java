@@ -15,6 +15,8 @@ final class CallCounter {
     static final class Tally {
         int calls;
         int throttles;
+        /** Command statuses read from SSM that had ended: status events a re-driven wait recovered. */
+        int recoveredStatuses;
     }
 
     private final ThreadLocal<Tally> tally = ThreadLocal.withInitial(Tally::new);

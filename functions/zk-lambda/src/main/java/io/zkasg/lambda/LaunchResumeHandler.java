@@ -1,23 +1,35 @@
 package io.zkasg.lambda;
 
 import com.amazonaws.services.lambda.runtime.Context;
-import com.amazonaws.services.lambda.runtime.RequestHandler;
-import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
-import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.core.HookOutcome;
 import io.zkasg.core.HookTicket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
  * Resume queue (SQS) → advance a launch or terminate action that was waiting on AWS or on another instance. The
- * skeleton runs once per message; a message whose action failed is reported back for SQS to deliver again.
+ * skeleton runs once per message; a message whose action failed is reported back for SQS to deliver again
+ * (ReportBatchItemFailures).
+ *
+ * <p>A stream handler like the others: it reads the batch's {@code Records[].messageId} and {@code body} with the
+ * functions' Jackson and answers {@code {"batchItemFailures":[{"itemIdentifier":...}]}}. Typed as
+ * {@code RequestHandler<SQSEvent, SQSBatchResponse>}, the runtime interface client would deserialize the batch with
+ * its own event serializers, whose set-up loads {@code org.joda.time.DateTime} from the function's jar for every
+ * aws-lambda-java-events type (SQS's included): without Joda-Time in the jar every batch failed with
+ * ClassNotFoundException before reaching this code (found by {@code make bench-runtime}).
  */
 public final class LaunchResumeHandler extends Handler<LaunchResumeHandler.Resumed, LaunchResumeHandler.Advanced>
-        implements RequestHandler<SQSEvent, SQSBatchResponse> {
+        implements RequestStreamHandler {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The answer's outcome when the action failed and the message should be retried. */
     static final String FAILED = "Failed";
@@ -39,17 +51,26 @@ public final class LaunchResumeHandler extends Handler<LaunchResumeHandler.Resum
     }
 
     @Override
-    public final SQSBatchResponse handleRequest(SQSEvent event, Context context) {
-        var failures = new ArrayList<SQSBatchResponse.BatchItemFailure>();
-        var records = event == null || event.getRecords() == null ? List.<SQSEvent.SQSMessage>of()
-                : event.getRecords();
-        for (var message : records) {
-            if (!resume(message.getMessageId(), message.getBody())) {
-                failures.add(SQSBatchResponse.BatchItemFailure.builder()
-                        .withItemIdentifier(message.getMessageId()).build());
+    public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
+        JsonNode batch;
+        try {
+            batch = JSON.readTree(input.readAllBytes());
+        } catch (IOException e) {
+            // Not an SQS batch: no message to name, nothing to advance. The invocation fails (logged by Lambda).
+            throw new IOException("the resume function's input is not an SQS batch: " + e.getMessage(), e);
+        }
+        var failures = new ArrayList<Map<String, Object>>();
+        var records = batch == null ? null : batch.path("Records");
+        if (records != null && records.isArray()) {
+            for (var message : records) {
+                var messageId = message.path("messageId").asText("");
+                var body = message.path("body");
+                if (!resume(messageId, body.isTextual() ? body.asText() : "")) {
+                    failures.add(Map.of("itemIdentifier", messageId));
+                }
             }
         }
-        return SQSBatchResponse.builder().withBatchItemFailures(failures).build();
+        Outcomes.write(output, Map.of("batchItemFailures", failures));
     }
 
     /** The JSON form of a ticket, as the resume queue carries it (what this handler reads back). */

@@ -12,7 +12,8 @@ import java.util.function.LongSupplier;
 /**
  * Per-invocation metrics of the hook functions: how long the action took, how many AWS calls it made and how many of
  * them were throttled past the SDK's retries (dimension Action), and each lifecycle hook it completed with CONTINUE or
- * ABANDON (HookContinued / HookAbandoned, per cluster: the ABANDON alarm watches the latter).
+ * ABANDON (HookContinued / HookAbandoned, per cluster: the ABANDON alarm watches the latter), and each command status
+ * a re-driven wait read from SSM because its event was lost (CommandStatusRecovered, per cluster).
  */
 final class Telemetry {
 
@@ -67,6 +68,11 @@ final class Telemetry {
             var name = done.result() == LifecycleResult.ABANDON ? "HookAbandoned" : "HookContinued";
             metrics.publish(Map.of(), List.of(Metric.count(name, 1)), Map.of("action", action,
                     "reason", done.reason()));
+        }
+        var recovered = counter.current().recoveredStatuses;
+        if (recovered > 0) {
+            metrics.publish(Map.of(), List.of(Metric.count("CommandStatusRecovered", recovered)),
+                    Map.of("action", action));
         }
     }
 }

@@ -85,9 +85,17 @@ public final class Wiring {
         this.scheduler = scheduler;
         this.clock = clock;
         this.random = random;
-        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, journal, clock, pauser, random,
-                bundle);
-        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, journal, clock,
+        // A re-driven wait that reads from SSM how its command ended recovers a lost status event
+        // (CommandStatusRecovered).
+        io.zkasg.core.port.Journal hooks = (step, fields) -> {
+            journal.record(step, fields);
+            if ("command-status-read".equals(step)
+                    && CommandStatusUseCase.ended(String.valueOf(fields.get("status")))) {
+                calls.current().recoveredStatuses++;
+            }
+        };
+        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, hooks, clock, random, bundle);
+        this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, hooks, clock,
                 random, bundle);
         this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, terminate);
     }
@@ -99,7 +107,7 @@ public final class Wiring {
     public Wiring withHealth(ZkProbe probe, HealthSettings healthSettings) {
         this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, lease, metrics, journal,
                 pauser);
-        this.reconciler = new Reconciler(settings, ec2, autoScaling, scheduler, journal, clock, random);
+        this.reconciler = new Reconciler(settings, ec2, autoScaling, scheduler, journal, metrics, clock, random);
         return this;
     }
 

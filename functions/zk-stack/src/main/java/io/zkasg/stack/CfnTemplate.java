@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -73,6 +74,12 @@ public final class CfnTemplate {
         return map(root.get("Resources"));
     }
 
+    /** Does the resource exist for these parameter values (no {@code Condition}, or one that holds)? */
+    public boolean exists(String logicalId) {
+        var condition = resource(logicalId).get("Condition");
+        return condition == null || condition(String.valueOf(condition));
+    }
+
     public Map<String, Object> resource(String logicalId) {
         var resource = map(resources().get(logicalId));
         if (resource.isEmpty()) {
@@ -81,11 +88,11 @@ public final class CfnTemplate {
         return resource;
     }
 
-    /** Logical ids of the resources of one type, in template order. */
+    /** Logical ids of the resources of one type that exist for these parameter values, in template order. */
     public List<String> resourcesOfType(String type) {
         var ids = new ArrayList<String>();
         resources().forEach((id, body) -> {
-            if (type.equals(map(body).get("Type"))) {
+            if (type.equals(map(body).get("Type")) && exists(id)) {
                 ids.add(id);
             }
         });
@@ -151,6 +158,99 @@ public final class CfnTemplate {
         });
         return out;
     }
+
+    /**
+     * The template with {@code conditions} decided for these parameter values and everything else left as written:
+     * resources and outputs under a false one are gone, {@code Fn::If} on them is replaced by its branch, and they
+     * leave the Conditions section with every condition only they used. What cfn-lint reads to check one ensemble
+     * size alone.
+     */
+    public Map<String, Object> folded(Set<String> conditions) {
+        var out = new LinkedHashMap<String, Object>();
+        root.forEach((section, body) -> {
+            if (section.equals("Conditions")) {
+                var kept = new LinkedHashMap<String, Object>(map(body));
+                kept.keySet().removeAll(conditions);
+                out.put(section, kept);
+            } else if (section.equals("Resources") || section.equals("Outputs")) {
+                var kept = new LinkedHashMap<String, Object>();
+                map(body).forEach((id, entry) -> {
+                    var on = map(entry).get("Condition");
+                    if (on == null || !conditions.contains(String.valueOf(on))) {
+                        kept.put(id, fold(entry, conditions));
+                    } else if (condition(String.valueOf(on))) {
+                        var copy = new LinkedHashMap<String, Object>(map(fold(entry, conditions)));
+                        copy.remove("Condition");
+                        kept.put(id, copy);
+                    }
+                });
+                out.put(section, kept);
+            } else {
+                out.put(section, fold(body, conditions));
+            }
+        });
+        var kept = map(out.get("Conditions"));
+        for (int before = -1; before != kept.size(); ) {
+            before = kept.size();
+            var used = new java.util.HashSet<String>();
+            usedConditions(out, used);
+            kept.keySet().retainAll(used);
+        }
+        return out;
+    }
+
+    /** Names used as a resource's or output's Condition, as the first argument of Fn::If, or by another condition. */
+    private static void usedConditions(Object node, Set<String> out) {
+        if (node instanceof List<?> items) {
+            items.forEach(item -> usedConditions(item, out));
+        } else if (node instanceof Map<?, ?> raw) {
+            map(raw).forEach((k, v) -> {
+                if (k.equals("Condition") && v instanceof String name) {
+                    out.add(name);
+                } else if (k.equals("Fn::If")) {
+                    out.add(String.valueOf(list(v).get(0)));
+                }
+                usedConditions(v, out);
+            });
+        }
+    }
+
+    private Object fold(Object node, Set<String> conditions) {
+        if (node instanceof List<?> items) {
+            var out = new ArrayList<Object>();
+            for (var item : items) {
+                var value = fold(item, conditions);
+                if (value != FOLDED_AWAY) {
+                    out.add(value);
+                }
+            }
+            return out;
+        }
+        if (!(node instanceof Map<?, ?> raw)) {
+            return node;
+        }
+        var m = map(raw);
+        if (m.size() == 1 && m.containsKey("Fn::If")) {
+            var parts = list(m.get("Fn::If"));
+            var name = String.valueOf(parts.get(0));
+            if (conditions.contains(name)) {
+                var branch = condition(name) ? parts.get(1) : parts.get(2);
+                return NO_VALUE_REF.equals(branch) ? FOLDED_AWAY : fold(branch, conditions);
+            }
+        }
+        var out = new LinkedHashMap<String, Object>();
+        m.forEach((k, v) -> {
+            var value = fold(v, conditions);
+            if (value != FOLDED_AWAY) {
+                out.put(k, value);
+            }
+        });
+        return out;
+    }
+
+    private static final Map<String, Object> NO_VALUE_REF = Map.of("Ref", "AWS::NoValue");
+    /** What a folded {@code Fn::If} that chose {@code AWS::NoValue} leaves: nothing, not even its key. */
+    private static final Object FOLDED_AWAY = new Object();
 
     public String resolveString(Object node) {
         return String.valueOf(resolve(node));

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * dimensions and their values) is one the functions publish. The published set is not a list kept here: it is read
  * from the embedded-metric-format lines the real handlers write while a scenario runs on the fake cloud (launches,
  * an ABANDONed launch, a terminate held by the quorum guard and resumed, a replacement waiting for its slot, health
- * checks with mntr figures).
+ * checks with mntr figures, a stop whose status event is lost and which the reconciler re-drives).
  */
 class DashboardTest {
 
@@ -66,7 +66,7 @@ class DashboardTest {
         dashboardMetrics().forEach(m -> names.add(m.split(" ")[1]));
         assertThat(names).contains("Serving", "Leader", "OutstandingRequests", "AvgLatency", "ZnodeCount",
                 "HookContinued", "HookAbandoned", "Duration", "AwsCalls", "Throttles", "SdkRetries", "ServingNodes",
-                "BelowQuorum");
+                "BelowQuorum", "WaitingActions", "StaleWaits", "WaitsRedriven", "CommandStatusRecovered");
         // Each per-node figure for every node of the stack, each per-invocation figure for every action published.
         var actions = new TreeSet<String>();
         emitted.stream().filter(m -> m.contains("Action=")).forEach(m -> actions.add(m.replaceAll(".*Action=", "")
@@ -178,6 +178,13 @@ class DashboardTest {
         zk.serving("10.0.3.10", "follower");
         driver.runUntilQuiet(Duration.ofMinutes(10));
         health(functions, 2);
+        // Node 3 leaves and its stop command's status event is lost: the reconciler (in the health function) finds
+        // the wait stale and re-drives it, and the resumption reads from SSM how the stop ended.
+        cloud.terminate(I3);
+        var lost = new java.util.concurrent.atomic.AtomicBoolean();
+        driver.runWithHealth(Duration.ofMinutes(15), d -> d instanceof io.zkasg.testkit.Delivery.CommandStatus s
+                && s.instanceId().equals(I3) && !s.status().equals("InProgress") && lost.compareAndSet(false, true));
+        assertThat(lost).as("the stop's status event was dropped").isTrue();
 
         var metrics = new TreeSet<String>();
         for (var line : log.toString(StandardCharsets.UTF_8).split("\n")) {

@@ -6,10 +6,15 @@ import io.zkasg.aws.AwsClients;
 import io.zkasg.testkit.stub.AwsStubServer;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -33,6 +38,20 @@ class ShrunkArtifactIT {
         // An operation no code calls: its model classes were removed by the shrinker.
         assertThat(getClass().getClassLoader()
                 .getResource("software/amazon/awssdk/services/ec2/model/DescribeVpcsRequest.class")).isNull();
+    }
+
+    @Test
+    void theArtifactHoldsOnlyTheDomainTheAdaptersAndTheHandlers() throws Exception {
+        // Nothing test-only ships: no fake cloud, no flow driver, no local runner; only these packages of ours.
+        var jar = Path.of(Ec2Client.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        try (var zip = new ZipFile(jar.toFile())) {
+            var packages = zip.stream().map(ZipEntry::getName)
+                    .filter(n -> n.startsWith("io/zkasg/") && n.endsWith(".class"))
+                    .map(n -> n.substring(0, n.lastIndexOf('/')))
+                    .collect(Collectors.toCollection(TreeSet::new));
+            assertThat(packages).containsExactlyInAnyOrder("io/zkasg/core", "io/zkasg/core/model",
+                    "io/zkasg/core/port", "io/zkasg/aws", "io/zkasg/lambda");
+        }
     }
 
     @Test

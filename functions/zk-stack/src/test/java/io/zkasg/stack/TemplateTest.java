@@ -24,15 +24,25 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Keeps template.yaml, events/ and the Java code honest with each other: handlers exist, every rule matches its
  * sample events and nothing else, IAM grants exactly the operations the adapters call, no wildcard action, and the
- * SSM documents validate parameters with the same patterns as the Java side.
+ * SSM documents validate parameters with the same patterns as the Java side. All of it for each ensemble size, with
+ * the slots, the group and the connect string of that size; each size is also written out alone (its conditions
+ * decided) for cfn-lint ({@code make lint}).
  */
+@ParameterizedClass(name = "EnsembleSize {0}")
+@ValueSource(strings = {"3", "5", "7"})
 class TemplateTest {
+
+    /** The size conditions: slots 4 and 5, slots 6 and 7. */
+    private static final Set<String> SIZE_CONDITIONS = Set.of("HasFiveSlots", "HasSevenSlots");
 
     /** Sample parameters: with these, the template names things exactly as the files in events/ do. */
     private static final Map<String, String> SAMPLE = Map.of(
@@ -58,11 +68,92 @@ class TemplateTest {
     private static CfnTemplate template;
     private static Path events;
 
-    @BeforeAll
-    static void load() throws IOException {
+    @Parameter
+    String ensembleSize;
+
+    @BeforeParameterizedClassInvocation
+    static void load(String ensembleSize) throws IOException {
         var file = CfnTemplate.locate();
-        template = CfnTemplate.load(file, SAMPLE);
+        var parameters = new HashMap<>(SAMPLE);
+        parameters.put("EnsembleSize", ensembleSize);
+        template = CfnTemplate.load(file, parameters);
         events = file.resolveSibling("events");
+    }
+
+    // ------------------------------------------------------------------------------------------- (0) the size
+
+    @Test
+    void slots_shouldBeSpreadOverTheThreeZones_andTheGroupAndConnectStringFollowTheSize() {
+        int size = Integer.parseInt(ensembleSize);
+        var perZone = new int[3];
+        for (int node = 1; node <= 7; node++) {
+            var eni = "NodeEni" + node;
+            var volume = "NodeVolume" + node;
+            assertThat(template.exists(eni)).as(eni).isEqualTo(node <= size);
+            assertThat(template.exists(volume)).as(volume).isEqualTo(node <= size);
+            var output = map(map(template.root().get("Outputs")).get("Node" + node + "Address"));
+            assertThat(output).as("output of node " + node).isNotEmpty();
+            assertThat(output.get("Condition")).as("output of node " + node)
+                    .isEqualTo(template.resource(eni).get("Condition"));
+            if (node > size) {
+                continue;
+            }
+            int zone = (node - 1) % 3 + 1;
+            perZone[zone - 1]++;
+            var eniProps = map(template.resolve(template.properties(eni)));
+            var volumeProps = map(template.resolve(template.properties(volume)));
+            assertThat(eniProps.get("SubnetId")).as(eni).isEqualTo(SAMPLE.get("Subnet" + zone + "Id"));
+            assertThat(volumeProps.get("AvailabilityZone")).as(volume).isEqualTo(SAMPLE.get("AZ" + zone));
+            var tag = Map.of("Key", "zkasg:node-id", "Value", Integer.toString(node));
+            assertThat(list(eniProps.get("Tags"))).as(eni).contains(tag);
+            assertThat(list(volumeProps.get("Tags"))).as(volume).contains(tag);
+            assertThat(template.resource(volume).get("DeletionPolicy")).as(volume).isEqualTo("Snapshot");
+        }
+        assertThat(perZone).as("slots per zone").containsExactly(switch (size) {
+            case 3 -> new int[] {1, 1, 1};
+            case 5 -> new int[] {2, 2, 1};
+            default -> new int[] {3, 2, 2};
+        });
+        assertThat(template.resourcesOfType("AWS::EC2::NetworkInterface")).hasSize(size);
+        assertThat(template.resourcesOfType("AWS::EC2::Volume")).hasSize(size);
+
+        var group = template.properties("NodeGroup");
+        for (var key : List.of("MinSize", "MaxSize", "DesiredCapacity")) {
+            assertThat(template.resolveString(group.get(key))).as(key).isEqualTo(ensembleSize);
+        }
+        // The group waits for every slot of the size, and only those exist to wait for.
+        assertThat(list(template.resource("NodeGroup").get("DependsOn"))).contains("SlotsCreated");
+        var awaited = new TreeSet<String>();
+        collectRefs(template.resolve(template.resource("SlotsCreated").get("Metadata")), awaited);
+        var slots = new TreeSet<String>(template.resourcesOfType("AWS::EC2::NetworkInterface"));
+        slots.addAll(template.resourcesOfType("AWS::EC2::Volume"));
+        assertThat(awaited).isEqualTo(slots);
+
+        var connect = template.resolveString(template.properties("ConnectStringParameter").get("Value"));
+        var expected = new ArrayList<String>();
+        for (int node = 1; node <= size; node++) {
+            expected.add("<NodeEni" + node + ".PrimaryPrivateIpAddress>:2181");
+        }
+        assertThat(connect).isEqualTo(String.join(",", expected));
+    }
+
+    @Test
+    void sizeConditions_shouldFoldAway_forCfnLintToCheckThisSizeAlone() throws IOException {
+        var folded = template.folded(SIZE_CONDITIONS);
+        var text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(folded);
+        for (var condition : SIZE_CONDITIONS) {
+            assertThat(text).as("no trace of " + condition).doesNotContain("\"" + condition + "\"");
+        }
+        assertThat(map(folded.get("Resources")).keySet().stream().filter(id -> id.startsWith("NodeEni")))
+                .hasSize(Integer.parseInt(ensembleSize));
+        var parameters = map(folded.get("Parameters"));
+        var size = new LinkedHashMap<String, Object>(map(parameters.get("EnsembleSize")));
+        size.put("Default", ensembleSize);
+        size.put("AllowedValues", List.of(ensembleSize));
+        parameters.put("EnsembleSize", size);
+        var out = Path.of("target", "templates", "template-size-" + ensembleSize + ".json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(folded));
     }
 
     // ------------------------------------------------------------------------------------------------ (a) handlers
@@ -397,6 +488,17 @@ class TemplateTest {
     }
 
     // ------------------------------------------------------------------------------------------------- helpers
+
+    /** The resource names {@code Ref}'d anywhere in an already resolved node ("&lt;Name&gt;" placeholders). */
+    private static void collectRefs(Object node, Set<String> out) {
+        if (node instanceof Map<?, ?> m) {
+            m.values().forEach(v -> collectRefs(v, out));
+        } else if (node instanceof List<?> l) {
+            l.forEach(v -> collectRefs(v, out));
+        } else if (node instanceof String s && s.startsWith("<") && s.endsWith(">") && !s.contains(".")) {
+            out.add(s.substring(1, s.length() - 1));
+        }
+    }
 
     private static List<String> functions() {
         return template.resourcesOfType("AWS::Serverless::Function");

@@ -54,6 +54,14 @@ public final class CloudState {
         /** A command was accepted; with an outcome function that answers null, it runs until the function answers. */
         default void onCommandSent(CommandInfo command) {
         }
+
+        /** A snapshot of the volume was taken (its point in time is now). */
+        default void onSnapshotCreated(String snapshotId, String volumeId) {
+        }
+
+        /** A volume was created from the snapshot. */
+        default void onVolumeCreated(String volumeId, String snapshotId) {
+        }
     }
 
     /** A command as it was sent. */

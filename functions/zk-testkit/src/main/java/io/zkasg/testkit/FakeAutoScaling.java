@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -114,6 +115,18 @@ public final class FakeAutoScaling implements AutoScalingPort {
     }
 
     // ---------------------------------------------------------------- the group's state, for tests
+
+    /**
+     * The instance whose lifecycle action carries {@code token}, if any: Auto Scaling identifies an action by its
+     * token or by the instance id (CompleteLifecycleAction, RecordLifecycleActionHeartbeat), and the wire may carry
+     * the token alone.
+     */
+    public Optional<String> instanceOfToken(String token) {
+        synchronized (state) {
+            return state.actions.values().stream().filter(a -> a.token.equals(token)).map(a -> a.instanceId)
+                    .findFirst();
+        }
+    }
 
     /** Each completion that Auto Scaling accepted, as {@code instanceId/hook=RESULT}. */
     public List<String> completions() {

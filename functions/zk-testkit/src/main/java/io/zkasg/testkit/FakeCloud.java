@@ -357,6 +357,10 @@ public final class FakeCloud {
         return ec2.snapshotVolume(volumeId);
     }
 
+    public String snapshotVolume(String volumeId, Map<String, String> tags) {
+        return ec2.snapshotVolume(volumeId, tags);
+    }
+
     public List<EbsSnapshot> snapshots() {
         return ec2.snapshots();
     }

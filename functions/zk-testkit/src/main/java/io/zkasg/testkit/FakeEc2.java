@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * EC2 in memory, over the shared {@link CloudState}, with the rules this project depends on (held to them by
@@ -42,9 +43,9 @@ public final class FakeEc2 implements Ec2Port {
 
     private final CloudState state;
     private final ArrayDeque<Generation> history = new ArrayDeque<>();
-    private Duration attachLatency = Duration.ZERO;
+    private Function<String, Duration> attachLatency = id -> Duration.ZERO;
     private Duration detachLatency = Duration.ZERO;
-    private Duration bootDelay = Duration.ZERO;
+    private Function<String, Duration> bootDelay = id -> Duration.ZERO;
     private int describeLag;
     private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
@@ -59,7 +60,7 @@ public final class FakeEc2 implements Ec2Port {
     /** How long an attach stays "attaching" and a detach "detaching". */
     public FakeEc2 latencies(Duration attach, Duration detach) {
         synchronized (state) {
-            this.attachLatency = attach;
+            this.attachLatency = id -> attach;
             this.detachLatency = detach;
         }
         return this;
@@ -68,7 +69,23 @@ public final class FakeEc2 implements Ec2Port {
     /** How long a pending instance takes to run. */
     public FakeEc2 bootDelay(Duration pendingToRunning) {
         synchronized (state) {
+            this.bootDelay = id -> pendingToRunning;
+        }
+        return this;
+    }
+
+    /** Like {@link #bootDelay(Duration)}, per instance id (the function must answer the same for one id). */
+    public FakeEc2 bootDelay(Function<String, Duration> pendingToRunning) {
+        synchronized (state) {
             this.bootDelay = pendingToRunning;
+        }
+        return this;
+    }
+
+    /** How long each attach stays "attaching", per ENI or volume id (the same answer for one id). */
+    public FakeEc2 attachLatency(Function<String, Duration> perResource) {
+        synchronized (state) {
+            this.attachLatency = perResource;
         }
         return this;
     }
@@ -211,7 +228,8 @@ public final class FakeEc2 implements Ec2Port {
     /** Pending instances whose boot time passed run. The caller holds the lock. */
     void boot(Instant now) {
         for (var instance : List.copyOf(state.instances.values())) {
-            if ("pending".equals(instance.state) && !now.isBefore(instance.launchedAt.plus(bootDelay))) {
+            if ("pending".equals(instance.state)
+                    && !now.isBefore(instance.launchedAt.plus(bootDelay.apply(instance.id)))) {
                 instance.state = "running";
             }
         }
@@ -242,7 +260,7 @@ public final class FakeEc2 implements Ec2Port {
     /** Whether the instance is running and past {@code delay} after its boot (for SSM's agent registration). */
     boolean runningFor(Instance instance, Duration delay) {
         return "running".equals(instance.state)
-                && !state.clock.instant().isBefore(instance.launchedAt.plus(bootDelay).plus(delay));
+                && !state.clock.instant().isBefore(instance.launchedAt.plus(bootDelay.apply(instance.id)).plus(delay));
     }
 
     /** Sets the DeleteOnTermination flag of an attached ENI, as a console or CLI change would. */
@@ -531,27 +549,41 @@ public final class FakeEc2 implements Ec2Port {
 
     /** Snapshots the volume now, copying its tags (what the stack's DLM policy does); returns the snapshot id. */
     public String snapshotVolume(String volumeId) {
+        return snapshotVolume(volumeId, null);
+    }
+
+    /** CreateSnapshot of the volume now with these tags (null: the volume's, as DLM copies them). */
+    public String snapshotVolume(String volumeId, Map<String, String> tags) {
+        String id;
         synchronized (state) {
             var volume = existingVolume(volumeId);
-            var id = String.format("snap-%017x", 0x5000L + state.nextSequence());
-            state.snapshots.put(id, new EbsSnapshot(id, volumeId, state.clock.instant(), Map.copyOf(volume.tags)));
-            return id;
+            id = String.format("snap-%017x", 0x5000L + state.nextSequence());
+            state.snapshots.put(id, new EbsSnapshot(id, volumeId, state.clock.instant(),
+                    Map.copyOf(tags == null ? volume.tags : tags)));
+            var snapshotId = id;
+            state.notice(l -> l.onSnapshotCreated(snapshotId, volumeId));
         }
+        state.flushNotices();
+        return id;
     }
 
     /** CreateVolume from a snapshot, in {@code az}, with these tags: available at once. Returns the volume id. */
     public String createVolume(String snapshotId, String az, Map<String, String> tags) {
+        String id;
         synchronized (state) {
             if (!state.snapshots.containsKey(snapshotId)) {
                 throw new CloudException.NotFound("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId
                         + "' does not exist.");
             }
-            var id = String.format("vol-%017x", 0xd000L + state.nextSequence());
+            id = String.format("vol-%017x", 0xd000L + state.nextSequence());
             state.volumes.put(id, new Volume(id, az, new LinkedHashMap<>(tags)));
             state.restoredFrom.put(id, snapshotId);
             mutated();
-            return id;
+            var volumeId = id;
+            state.notice(l -> l.onVolumeCreated(volumeId, snapshotId));
         }
+        state.flushNotices();
+        return id;
     }
 
     /** CreateTags / DeleteTags on a volume. */
@@ -661,7 +693,7 @@ public final class FakeEc2 implements Ec2Port {
         for (var eni : state.enis.values()) {
             if (eni.attachment != null && eni.attachment.heldBy(instance.id)) {
                 nics.add(new InstanceView.NicAttachment(eni.id, eni.attachment.attachmentId,
-                        eni.attachment.deviceIndex, eni.attachment.status(now, attachLatency),
+                        eni.attachment.deviceIndex, eni.attachment.status(now, attachLatency.apply(eni.id)),
                         eni.attachment.deleteOnTermination));
             }
         }
@@ -669,7 +701,7 @@ public final class FakeEc2 implements Ec2Port {
         for (var volume : state.volumes.values()) {
             if (volume.attachment != null && volume.attachment.heldBy(instance.id)) {
                 vols.add(new InstanceView.VolumeAttachment(volume.id, volume.attachment.device,
-                        volume.attachment.status(now, attachLatency)));
+                        volume.attachment.status(now, attachLatency.apply(volume.id))));
             }
         }
         return new InstanceView(instance.id, instance.az, instance.subnet, instance.state, instance.tags, nics, vols);
@@ -681,7 +713,7 @@ public final class FakeEc2 implements Ec2Port {
         if (a == null) {
             return new EniView(eni.id, eni.az, eni.subnet, eni.ip, eni.mac, "available", eni.tags, Optional.empty());
         }
-        var status = a.status(state.clock.instant(), attachLatency);
+        var status = a.status(state.clock.instant(), attachLatency.apply(eni.id));
         return new EniView(eni.id, eni.az, eni.subnet, eni.ip, eni.mac,
                 "attaching".equals(status) ? "attaching" : "in-use", eni.tags,
                 Optional.of(new EniView.Attachment(a.attachmentId, a.instanceId, a.deviceIndex, status,
@@ -696,6 +728,6 @@ public final class FakeEc2 implements Ec2Port {
         }
         return new VolumeView(volume.id, volume.az, "in-use", volume.tags,
                 List.of(new VolumeView.Attachment(a.instanceId, a.device, a.status(state.clock.instant(),
-                        attachLatency))));
+                        attachLatency.apply(volume.id)))));
     }
 }

@@ -28,7 +28,7 @@ public final class FakeSsm implements SsmPort {
 
     private final CloudState state;
     private final FakeEc2 ec2;
-    private Duration agentDelay = Duration.ZERO;
+    private Function<String, Duration> agentDelay = id -> Duration.ZERO;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
 
     /** SSM over {@code state}, reading from {@code ec2} when an instance runs. */
@@ -39,6 +39,14 @@ public final class FakeSsm implements SsmPort {
 
     /** How long after it runs an instance's SSM agent registers. */
     public FakeSsm agentRegistration(Duration delay) {
+        synchronized (state) {
+            this.agentDelay = id -> delay;
+        }
+        return this;
+    }
+
+    /** Like {@link #agentRegistration(Duration)}, per instance id (the same answer for one id). */
+    public FakeSsm agentRegistration(Function<String, Duration> delay) {
         synchronized (state) {
             this.agentDelay = delay;
         }
@@ -152,6 +160,6 @@ public final class FakeSsm implements SsmPort {
     }
 
     private boolean agentOnline(Instance instance) {
-        return instance.agentRegistered || ec2.runningFor(instance, agentDelay);
+        return instance.agentRegistered || ec2.runningFor(instance, agentDelay.apply(instance.id));
     }
 }

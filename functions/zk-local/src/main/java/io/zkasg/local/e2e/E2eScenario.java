@@ -8,6 +8,7 @@ import io.zkasg.flows.CloudDriver;
 import io.zkasg.flows.Functions;
 import io.zkasg.lambda.Wiring;
 import io.zkasg.local.LocalRunner;
+import io.zkasg.local.ShrunkArtifact;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeStopLease;
@@ -55,7 +56,6 @@ public final class E2eScenario {
 
     static {
         ENV.put("RESUME_DELAY_SECONDS", "1");
-        ENV.put("ATTACH_SETTLE_SECONDS", "6");
         // The health function's judgement, with a shorter probe: each word 1 s (netcat's -w has whole seconds), a
         // second attempt 1.5 s after a failed one; marked after the third failed check (the default).
         ENV.put("HEALTH_FAILURES_TO_REPLACE", "3");
@@ -162,9 +162,19 @@ public final class E2eScenario {
     /** Draws the replacement under way (issue 14: a picture of each replacement), null between replacements. */
     private volatile ReplacementRecorder recorder;
     private int checksUntilMarked = -1;
+    /** The client's session timeout (ms); the leader-loss trials and the soak can set another. */
+    private int clientSessionMs = 10_000;
+    /** How many client sessions write in the leader-loss trials and the soak. */
+    private int clientSessions = 1;
+    /** The ensemble size: 3, or 5 for the five-node scenario ({@link #fiveNodes()}). */
+    private final int nodes;
 
     E2eScenario(PrintStream out) {
         this(out, false);
+    }
+
+    E2eScenario(PrintStream out, boolean hostCrash) {
+        this(out, hostCrash, 3);
     }
 
     /**
@@ -172,9 +182,10 @@ public final class E2eScenario {
      * instance gone. True: the host dies first (ENI and volume fall off at once, no FIN reaches the peers), then its
      * processes; the peers keep half-open connections to the old address.
      */
-    E2eScenario(PrintStream out, boolean hostCrash) {
+    E2eScenario(PrintStream out, boolean hostCrash, int nodes) {
         this.out = out;
         this.hostCrash = hostCrash;
+        this.nodes = nodes;
     }
 
     public static void main(String[] args) throws Exception {
@@ -183,10 +194,34 @@ public final class E2eScenario {
             System.out.println("falling back to the in-memory cloud (LocalRunner). Run `sudo make local` for the "
                     + "end-to-end scenario.");
             System.out.println();
-            LocalRunner.main(args);
+            LocalRunner.main(FiveNodes.withoutSizeOption(args));
             return;
         }
+        if (java.util.Arrays.asList(args).contains("--restore")) {
+            var restored = new E2eScenario(System.out).runRestore();
+            System.out.println();
+            restored.failures().forEach(f -> System.out.println("e2e restore: FAILED: " + f));
+            System.out.println(restored.failures().isEmpty() ? "e2e restore: all checks passed" : "");
+            System.exit(restored.failures().isEmpty() ? 0 : 1);
+        }
+        if (args.length > 0 && (args[0].equals("--leader-loss") || args[0].equals("--soak"))) {
+            System.exit(leaderLossMain(args));
+        }
         var hostCrash = java.util.Arrays.asList(args).contains("--host-crash");
+        // make local runs on target/artifact-classpath.txt: the shrunk jar is the only copy of the functions' code.
+        ShrunkArtifact.require(E2eScenario.class.getClassLoader(), true);
+        var size = FiveNodes.sizeOption(args);
+        if (size == 5) {
+            var five = new E2eScenario(System.out, hostCrash, 5).runFive();
+            var failures = FiveNodes.failures(five);
+            FiveNodes.print(System.out, five);
+            System.out.println();
+            if (failures.isEmpty()) {
+                System.out.println("e2e (5 nodes): all checks passed");
+            }
+            failures.forEach(f -> System.out.println("e2e (5 nodes): FAILED: " + f));
+            System.exit(failures.isEmpty() ? 0 : 1);
+        }
         var result = new E2eScenario(System.out, hostCrash).run();
         var failures = failures(result);
         System.out.println();
@@ -208,9 +243,11 @@ public final class E2eScenario {
     }
 
     /**
-     * The longest client write gap a replacement may cause while quorum holds: when the leader leaves, the survivors'
-     * election waits up to ZooKeeper's 5 s connect timeout for the gone address, plus the 200 ms finalize wait, and
-     * the client reconnects after up to 1 s; a longer stall reaches the 10 s session timeout, where sessions expire.
+     * The longest client write gap a replacement may cause while quorum holds: when the leader leaves, the followers
+     * notice within syncLimit x tickTime (1 s with the scripts' zoo.cfg), the election gives up on the gone address
+     * after cnxTimeout (0.5 s) and waits its 200 ms finalize wait; the client waits up to 1 s before each reconnect,
+     * and a connect attempt to the gone address costs it a third of its session timeout. A longer stall reaches the
+     * 10 s session timeout, where sessions expire.
      */
     static final long GAP_BOUND_MS = 10_000;
 
@@ -289,6 +326,23 @@ public final class E2eScenario {
     // ---------------------------------------------------------------- the run
 
     Result run() throws Exception {
+        return run(this::scenario);
+    }
+
+    /** The restore mode ({@code --restore}, {@link RestoreSteps}): scripts/ops/zk-restore on the local cloud. */
+    RestoreSteps.Result runRestore() throws Exception {
+        return run(() -> new RestoreSteps(this).run());
+    }
+
+    /** The five-node scenario (issue 13), in the same local cloud. */
+    FiveNodes.Result runFive() throws Exception {
+        return run(this::fiveNodes);
+    }
+
+    /** Builds the local cloud and its handlers, runs {@code body} on it, and removes it all. */
+    <T> T run(java.util.concurrent.Callable<T> body) throws Exception {
+        // The handlers run from the deployed artifact (under Maven: zk-lambda's packaged jar, first on the path).
+        tl("functions from " + ShrunkArtifact.require(E2eScenario.class.getClassLoader(), false));
         var swept = LocalCloud.sweepLeftovers();
         if (!swept.isEmpty()) {
             tl("removed leftovers of crashed runs: " + swept);
@@ -327,7 +381,7 @@ public final class E2eScenario {
                     sleep(500);
                 }
             });
-            return scenario();
+            return body.call();
         } finally {
             stopping = true;
             if (clientProcess != null) {
@@ -348,9 +402,11 @@ public final class E2eScenario {
 
     private void seedSlots(Settings settings) throws IOException {
         var cluster = settings.cluster();
-        for (int n = 1; n <= 3; n++) {
-            var az = LocalCloud.AZS.get(n - 1);
-            var ip = "10.0." + n + ".10";
+        var addresses = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            var az = CloudDriver.demoAz(n);
+            var ip = CloudDriver.demoIp(n);
+            addresses.add(ip + ":2181");
             var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az,
                     ip);
             var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
@@ -361,7 +417,7 @@ public final class E2eScenario {
                     + " (128 MiB, blank)");
         }
         cloud.clearCalls();
-        connect = "10.0.1.10:2181,10.0.2.10:2181,10.0.3.10:2181";
+        connect = String.join(",", addresses);
     }
 
     /** Delivers the cloud's events to the real handlers in real time. */
@@ -385,30 +441,17 @@ public final class E2eScenario {
         }
     }
 
+    FakeCloud cloud() {
+        return cloud;
+    }
+
+    LocalCloud local() {
+        return local;
+    }
+
     private Result scenario() throws Exception {
         refusedDownload();
-        // 1. Launch the group.
-        tl("== 1. launch a 3-node group (us-east-1a, b, c)");
-        var ids = new ArrayList<String>();
-        for (var az : LocalCloud.AZS) {
-            ids.add(cloud.launch(az));
-        }
-        var launches = new ArrayList<Launch>();
-        for (var id : ids) {
-            await(Duration.ofSeconds(180), () -> inService.containsKey(id) || "Terminated".equals(
-                    cloud.lifecycleState(id)), id + " in service");
-            if (!inService.containsKey(id)) {
-                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
-            }
-            launches.add(launchFigures(id));
-        }
-        await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
-        mirrorAway("the first three launches are done");
-        for (var id : ids) {
-            var node = local.node(id);
-            tl("  " + id + " node " + nodeIdOf(id) + " mode " + mode(node) + ", imok after "
-                    + secs(node.commandSentAt, node.commandDoneAt) + " s of scripts");
-        }
+        var launches = launchGroup();
 
         // 2. The client.
         tl("== 2. client in netns " + local.clientNetns() + " on " + connect);
@@ -419,10 +462,12 @@ public final class E2eScenario {
         sleep(1000);
 
         var replacements = new ArrayList<Replacement>();
-        // 3. + 4. Crash of node 2, replacement on the kept volume.
-        tl("== 3. node 2 crashes (" + (hostCrash ? "its host dies" : "ZooKeeper SIGKILLed, then the instance")
-                + ", no hook); the group replaces it");
-        replacements.add(replace("crash", 2, false));
+        // 3. + 4. Crash of node 2, replacement on the kept volume. A dying host is the leader's (make local draws it
+        // for the README): the survivors find out only by their timeouts, with no FIN from the dead address.
+        var crashed = hostCrash ? nodeIdOf(leader().orElseThrow().instanceId) : 2;
+        tl("== 3. node " + crashed + " crashes (" + (hostCrash ? "the leader's host dies"
+                : "ZooKeeper SIGKILLed, then the instance") + ", no hook); the group replaces it");
+        replacements.add(replace("crash", crashed, false));
         // 5. Graceful terminate of node 3 through the terminate path.
         tl("== 5. node 3 is terminated through the terminate hook (stop document, release); the group replaces it");
         replacements.add(replace("terminate", 3, false));
@@ -460,6 +505,32 @@ public final class E2eScenario {
                 pairs);
         printFigures(result);
         return result;
+    }
+
+    /** Step 1: launches a 3-node group (one instance per AZ) and waits for its leader. */
+    List<Launch> launchGroup() {
+        tl("== 1. launch a 3-node group (us-east-1a, b, c)");
+        var ids = new ArrayList<String>();
+        for (var az : LocalCloud.AZS) {
+            ids.add(cloud.launch(az));
+        }
+        var launches = new ArrayList<Launch>();
+        for (var id : ids) {
+            await(Duration.ofSeconds(180), () -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)), id + " in service");
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+            launches.add(launchFigures(id));
+        }
+        await(Duration.ofSeconds(60), () -> leader().isPresent(), "a leader");
+        mirrorAway("the first three launches are done");
+        for (var id : ids) {
+            var node = local.node(id);
+            tl("  " + id + " node " + nodeIdOf(id) + " mode " + mode(node) + ", imok after "
+                    + secs(node.commandSentAt, node.commandDoneAt) + " s of scripts");
+        }
+        return launches;
     }
 
     /**
@@ -527,6 +598,7 @@ public final class E2eScenario {
                     old + " terminated through its hook");
         } else if (hostCrash) {
             tl("  host of " + old + " dies: network and volume gone at once, then its processes");
+            local.cutNetwork(old);
             cloud.crash(old);
         } else {
             var pid = Files.readString(oldNode.root().resolve("var/lib/zkasg/state/zookeeper.pid")).strip();
@@ -675,6 +747,184 @@ public final class E2eScenario {
                 pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
                 pair.secondStopS(), pair.maxGapMs(), expected));
         return pair;
+    }
+
+    // ---------------------------------------------------------------- five nodes (issue 13)
+
+    /**
+     * Five nodes (slots 2+2+1 over the AZs, the mirror up throughout): two followers crash at the same moment and
+     * the client's writes go on; a third follower's ZooKeeper is frozen before the group's replacements come (below
+     * quorum): the health function runs and neither marks nor stops anyone; then the group launches what is
+     * missing, as Auto Scaling does, until all five serve: the two replacements rejoin from their kept volumes
+     * (DIFF), quorum comes back, and only then is the frozen member marked and replaced.
+     */
+    private FiveNodes.Result fiveNodes() throws Exception {
+        tl("== 1. launch a 5-node group (us-east-1a: nodes 1 and 4, us-east-1b: 2 and 5, us-east-1c: 3)");
+        var ids = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            ids.add(cloud.launch(CloudDriver.demoAz(n)));
+        }
+        var launches = new ArrayList<Launch>();
+        for (var id : ids) {
+            await(Duration.ofSeconds(240), () -> inService.containsKey(id) || "Terminated".equals(
+                    cloud.lifecycleState(id)), id + " in service");
+            if (!inService.containsKey(id)) {
+                throw new IllegalStateException(id + " was abandoned: " + tail(local.node(id).log()));
+            }
+            launches.add(launchFigures(id));
+        }
+        awaitSynced(4);
+
+        tl("== 2. client in netns " + local.clientNetns() + " on " + connect);
+        startClient();
+        tl("  " + ask("write " + PRE_ZNODES) + " ms (" + PRE_ZNODES + " znodes of 1 KiB)");
+        ask("bg start");
+        sleep(1000);
+
+        var followers = new ArrayList<LocalCloud.Node>();
+        for (int n = 1; n <= nodes; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
+            if ("follower".equals(mode(local.node(holder)))) {
+                followers.add(local.node(holder));
+            }
+        }
+        var a = followers.get(0);
+        var b = followers.get(1);
+        int nodeA = nodeIdOf(a.instanceId);
+        int nodeB = nodeIdOf(b.instanceId);
+        tl("== 3. nodes " + nodeA + " and " + nodeB + " (followers) crash at the same moment (ZooKeeper SIGKILLed, "
+                + "then the instances, no hook)");
+        ask("gap");
+        var pids = List.of(zkPid(a), zkPid(b));
+        Sh.run("kill", "-KILL", pids.get(0), pids.get(1));
+        await(Duration.ofSeconds(10), () -> gone(pids.get(0)) && gone(pids.get(1)), "both ZooKeepers to exit");
+        cloud.crash(a.instanceId);
+        cloud.crash(b.instanceId);
+        awaitSynced(2);
+        var away = ask("write " + AWAY_ZNODES + " away");
+        var crashGap = Long.parseLong(ask("gap").split(" ")[1]);
+        var crashes = new FiveNodes.TwoCrashes(nodeA, nodeB, away.startsWith("written " + AWAY_ZNODES + " "),
+                Long.parseLong(away.split(" ")[2]), crashGap);
+        tl("  three of five serve: " + away + " ms with both away; longest write gap " + crashGap + " ms");
+
+        var c = followers.get(2);
+        int nodeC = nodeIdOf(c.instanceId);
+        tl("== 4. node " + nodeC + " (follower) is frozen (SIGSTOP) while nodes " + nodeA + " and " + nodeB
+                + " are away: two of five serve, below quorum; the health function runs");
+        var pidC = zkPid(c);
+        Sh.run("kill", "-STOP", pidC);
+        var stopDocument = ENV.get("STOP_DOCUMENT");
+        int stopsBefore = (int) cloud.commandsSent().stream().filter(x -> x.documentName().equals(stopDocument))
+                .count();
+        var marked = new ArrayList<String>();
+        int maxServing = 0;
+        int checks = healthSettings.failuresToReplace() + 2;
+        for (int check = 1; check <= checks; check++) {
+            var report = healthRun();
+            var serving = report.get("serving") instanceof Integer i ? i : -1;
+            maxServing = Math.max(maxServing, serving);
+            if (!"".equals(report.get("markedUnhealthy")) && report.get("markedUnhealthy") != null) {
+                marked.add(String.valueOf(report.get("markedUnhealthy")));
+            }
+            tl("  health check " + check + ": serving " + serving + ", node " + nodeC + " "
+                    + stateOf(report, nodeC) + " with " + failuresOf(report, nodeC) + " failures, marked: "
+                    + report.get("markedUnhealthy") + ", problems: " + report.get("problems"));
+        }
+        var stops = cloud.commandsSent().stream().filter(x -> x.documentName().equals(stopDocument))
+                .skip(stopsBefore).map(x -> x.instanceId()).toList();
+        var third = new FiveNodes.ThirdFailure(nodeC, checks, maxServing, marked, stops);
+
+        tl("== 5. the group launches what is missing (as Auto Scaling does) and the health function runs, until "
+                + "all five serve");
+        var windowEnd = Instant.now();
+        var desired = new ArrayList<String>();
+        for (int n = 1; n <= nodes; n++) {
+            desired.add(CloudDriver.demoAz(n));
+        }
+        var reasons = new LinkedHashMap<String, String>();
+        Instant quorumBack = null;
+        Instant frozenMarked = null;
+        var deadline = Instant.now().plus(Duration.ofSeconds(600));
+        while (true) {
+            var missing = new ArrayList<>(desired);
+            for (var id : cloud.instanceIds()) {
+                var state = cloud.lifecycleState(id);
+                if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
+                    missing.remove(cloud.instanceAz(id));
+                }
+            }
+            for (var az : missing) {
+                var id = cloud.launch(az);
+                reasons.put(id, az);
+                tl("  launched " + id + " in " + az);
+            }
+            if (quorumBack == null && leader().isPresent()) {
+                quorumBack = Instant.now();
+                tl("  quorum is back: " + leader().get().instanceId + " leads");
+            }
+            var report = healthRun();
+            if (c.instanceId.equals(report.get("markedUnhealthy"))) {
+                frozenMarked = Instant.now();
+                tl("  node " + nodeC + " marked unhealthy (serving " + report.get("serving") + ")");
+            }
+            boolean whole = reasons.size() >= 3 && reasons.keySet().stream().allMatch(inService::containsKey)
+                    && leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0").equals("4")).orElse(false);
+            if (whole) {
+                break;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("the ensemble was not whole again after 600 s: " + reasons);
+            }
+            sleep(2000);
+        }
+        Sh.quiet("kill", "-CONT", pidC);
+        var rejoins = new ArrayList<FiveNodes.Rejoin>();
+        for (var id : reasons.keySet()) {
+            int node = nodeIdOf(id);
+            var reason = node == nodeA || node == nodeB ? "crash"
+                    : node == nodeC ? "frozen" : "marked after the window";
+            rejoins.add(new FiveNodes.Rejoin(node, id, reason, syncLogged(local.node(id)),
+                    secs(windowEnd, inService.get(id))));
+        }
+        rejoins.forEach(j -> tl("  node " + j.nodeId() + " (" + j.reason() + "): " + j.instanceId()
+                + " in service " + j.inServiceS() + " s after the window, rejoin " + j.sync()));
+
+        sleep(1000);
+        var stopped = ask("bg stop");
+        var gapLine = ask("gap").split(" ");
+        var verify = new ArrayList<String>();
+        var complete = true;
+        for (int n = 1; n <= nodes; n++) {
+            var v = ask("verify " + CloudDriver.demoIp(n) + ":2181");
+            tl("  " + v);
+            verify.add(v);
+            complete &= v.contains(" missing=0 ");
+        }
+        var connectNow = ask("connect");
+        ask("quit");
+        return new FiveNodes.Result(launches, crashes, third, rejoins, secs(windowEnd, quorumBack),
+                secs(windowEnd, frozenMarked), Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]),
+                Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", verify),
+                complete, peakRss.get());
+    }
+
+    /** Waits for a leader with {@code followers} synced followers. */
+    private void awaitSynced(int followers) {
+        await(Duration.ofSeconds(90), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals(Integer.toString(followers))).orElse(false),
+                "a leader with " + followers + " synced followers");
+    }
+
+    /** How this instance's ZooKeeper synced with the leader, as its log says (Learner.syncWithLeader). */
+    private static String syncLogged(LocalCloud.Node node) {
+        try {
+            var log = Files.readString(node.root().resolve("var/lib/zkasg/state/zookeeper.log"));
+            return log.contains("Getting a snapshot from leader") ? "SNAP"
+                    : log.contains("Getting a diff from the leader") ? "DIFF"
+                    : log.contains("Truncating log to get in sync with the leader") ? "TRUNC" : "unknown";
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     // ---------------------------------------------------------------- the install path
@@ -885,7 +1135,7 @@ public final class E2eScenario {
     }
 
     private LocalCloud.Node follower() {
-        for (int n = 1; n <= 3; n++) {
+        for (int n = 1; n <= nodes; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
             if (holder.isPresent() && "follower".equals(mode(local.node(holder.get())))) {
                 return local.node(holder.get());
@@ -942,7 +1192,7 @@ public final class E2eScenario {
     }
 
     private int nodeIdOf(String instanceId) {
-        for (int n = 1; n <= 3; n++) {
+        for (int n = 1; n <= nodes; n++) {
             if (cloud.eniHolder(local.slot(n).eniId()).map(instanceId::equals).orElse(false)) {
                 return n;
             }
@@ -1011,10 +1261,295 @@ public final class E2eScenario {
                 r.peakRssKib() / 1024.0);
     }
 
+    // ---------------------------------------------------------------- leader loss: trials and soak (issue 12)
+
+    /**
+     * {@code --leader-loss N [--session-ms MS] [--clients K]}: N times, the leader's host goes silent under steady
+     * writes (the router's ends of its NICs go down: no FIN, no RST, nothing in or out, as when an EC2 host dies),
+     * and after the trial its network comes back and it rejoins as a follower (no replacement: a trial takes seconds,
+     * not a JVM start). K client sessions (own ZooKeeper handles on the three addresses, session timeout MS) each
+     * write one znode every 10 ms. Per trial: when a survivor first served as leader (a {@code srvr} probe every
+     * 10 ms, independent of any client's reconnect logic: the ensemble's write unavailability), each session's longest
+     * write gap and whether it was on the dead leader or a survivor, the survivors' ZooKeeper log events, the load
+     * average. {@code --soak SECONDS [--stop-ms MS] [--starve-ms MS] [--starve-pct P] [--session-ms MS]}: steady
+     * writes while one node at a time (leader and follower in turn) is starved: SIGSTOP for MS, or held to P % of one
+     * CPU (a cgroup v1 CFS quota) for MS; counts leader elections (epoch changes). Returns the exit status: 0 when the
+     * run completed; the figures are judged in docs/benchmarks.md.
+     */
+    static int leaderLossMain(String[] args) throws Exception {
+        var opts = new HashMap<String, String>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            opts.put(args[i], args[i + 1]);
+        }
+        var e2e = new E2eScenario(System.out, true);
+        e2e.clientSessionMs = Integer.parseInt(opts.getOrDefault("--session-ms", "10000"));
+        e2e.clientSessions = Integer.parseInt(opts.getOrDefault("--clients", "3"));
+        if (opts.containsKey("--leader-loss")) {
+            int trials = Integer.parseInt(opts.get("--leader-loss"));
+            e2e.run(() -> e2e.leaderLossTrials(trials));
+        } else {
+            long seconds = Long.parseLong(opts.get("--soak"));
+            long stopMs = Long.parseLong(opts.getOrDefault("--stop-ms", "1000"));
+            long starveMs = Long.parseLong(opts.getOrDefault("--starve-ms", "4000"));
+            int starvePct = Integer.parseInt(opts.getOrDefault("--starve-pct", "10"));
+            e2e.run(() -> e2e.soak(seconds, stopMs, starveMs, starvePct));
+        }
+        return 0;
+    }
+
+    /** The group, client sessions each writing one znode every 10 ms, and the ZooKeeper settings in force. */
+    private void steadyLoad() throws Exception {
+        launchGroup();
+        startClient();
+        ask("write 200");
+        ask("bg start " + clientSessions);
+        sleep(2000);
+        var conf = local.fourLetter(leader().orElseThrow(), "conf");
+        tl("  client sessions on " + ask("servers") + ", " + ask("server") + "; server settings: " + conf.lines()
+                .filter(l -> l.matches("(tickTime|initLimit|syncLimit|minSessionTimeout|maxSessionTimeout)=.*"))
+                .toList() + "; zoo.cfg: " + Files.readAllLines(leader().orElseThrow().root()
+                .resolve("etc/zkasg/zoo.cfg")).stream().filter(l -> !l.startsWith("#") && !l.startsWith("server."))
+                .toList());
+    }
+
+    private Void leaderLossTrials(int trials) throws Exception {
+        steadyLoad();
+        var ensemble = new ArrayList<Long>();
+        var onSurvivor = new ArrayList<Long>();
+        var onLeader = new ArrayList<Long>();
+        var worstOnSurvivor = new ArrayList<Long>();
+        var loads = new ArrayList<String>();
+        for (int t = 1; t <= trials; t++) {
+            var lead = leader().orElseThrow();
+            int nodeId = nodeIdOf(lead.instanceId);
+            var deadAddress = local.slot(nodeId).ip() + ":2181";
+            var survivors = new ArrayList<String>();
+            for (int n = 1; n <= 3; n++) {
+                if (n != nodeId) {
+                    survivors.add(local.slot(n).ip() + ":2181");
+                }
+            }
+            var servers = ask("servers").split(" ")[1].split(",");
+            var load = Files.readString(Path.of("/proc/loadavg")).strip();
+            loads.add(load.split(" ")[0]);
+            ask("gap"); // resets the longest gaps
+            ask("probe " + String.join(",", survivors));
+            long crashAt = System.currentTimeMillis();
+            local.isolate(lead.instanceId, true);
+            var seen = ask("count").split(" ")[2].split(",");
+            try {
+                await(Duration.ofSeconds(60), () -> resumedAll(seen), "every session writing after the crash");
+            } catch (IllegalStateException e) {
+                tl("  trial " + t + ": " + e.getMessage() + "; probe " + ask("probed") + "; client: " + ask("gap")
+                        + " (gap, writes, expirations, per session); survivors' log: " + logEvents(lead, crashAt));
+                local.isolate(lead.instanceId, false);
+                break;
+            }
+            sleep(200);
+            long served = Long.parseLong(ask("probed").split(" ")[1]);
+            var gapLine = ask("gap").split(" ");
+            var gaps = gapLine[4].split(",");
+            var where = new ArrayList<String>();
+            long worst = -1;
+            for (int w = 0; w < gaps.length; w++) {
+                long g = Long.parseLong(gaps[w]);
+                boolean wasOnLeader = servers[w].equals(deadAddress);
+                (wasOnLeader ? onLeader : onSurvivor).add(g);
+                if (!wasOnLeader) {
+                    worst = Math.max(worst, g);
+                }
+                where.add(g + " ms (" + (wasOnLeader ? "on the dead leader" : "on a survivor") + ")");
+            }
+            if (worst >= 0) {
+                worstOnSurvivor.add(worst);
+            }
+            long unavailable = served < 0 ? -1 : served - crashAt;
+            ensemble.add(unavailable);
+            tl(String.format("  trial %d (load %s): leader node %d's host went silent; a survivor served as leader "
+                            + "after %d ms; longest write gap per session: %s; expirations %s", t, load, nodeId,
+                    unavailable, String.join(", ", where), gapLine[3]));
+            tl("    survivors' log: " + logEvents(lead, crashAt));
+            local.isolate(lead.instanceId, false);
+            await(Duration.ofSeconds(60), this::fullySynced, "three-node ensemble synced");
+            sleep(1000);
+        }
+        var expirations = ask("gap").split(" ")[3];
+        ask("bg stop");
+        out.printf("%nleader host loss, %d of %d trials, %d client sessions, session timeout %d ms, load average "
+                        + "(1 min) %s:%n  ensemble write unavailability (crash to a survivor serving as leader): %s%n"
+                        + "  client sessions on a survivor (%d): %s%n  worst session on a survivor, per trial (%d): "
+                        + "%s%n  client sessions on the dead leader (%d): %s%n  session expirations %s%n",
+                ensemble.size(), trials, clientSessions, clientSessionMs, loads, percentiles(ensemble),
+                onSurvivor.size(), percentiles(onSurvivor), worstOnSurvivor.size(), percentiles(worstOnSurvivor),
+                onLeader.size(), percentiles(onLeader), expirations);
+        out.println("ensemble (ms): " + ensemble);
+        out.println("worst session on a survivor (ms): " + worstOnSurvivor);
+        return null;
+    }
+
+    /** Whether a leader serves with both followers synced. */
+    private boolean fullySynced() {
+        return leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0").equals("2")).orElse(false);
+    }
+
+    /** Whether every session acknowledged more than 10 writes since the counts {@code before}. */
+    private boolean resumedAll(String[] before) {
+        try {
+            var now = ask("count").split(" ")[2].split(",");
+            for (int w = 0; w < before.length; w++) {
+                if (Long.parseLong(now[w]) <= Long.parseLong(before[w]) + 10) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final java.util.regex.Pattern LOG_EVENT = java.util.regex.Pattern.compile(
+            "^(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) .*?(Exception when following the leader|Peer state changed: \\S+"
+                    + "|ELECTION TOOK - \\d+|Not sufficient followers synced|Getting a (diff|snapshot)"
+                    + "|Synchronizing with Leader|fsync-ing the write ahead log.*?took \\d+ms"
+                    + "|Cannot open channel to \\d+|connectToLearnerMasterLimit|Notification time out: \\d+"
+                    + "|GOODBYE \\S+|Unexpected exception causing shutdown.*|Read timed out).*");
+
+    /**
+     * The ZooKeeper log lines of interest of every node but {@code dead} (null: all) since {@code sinceMs} (epoch
+     * ms), each as "+ms node: event":
+     * when they dropped the leader, elected, synced (their log's HH:mm:ss.SSS timestamps are UTC, as this JVM's).
+     */
+    private String logEvents(LocalCloud.Node dead, long sinceMs) {
+        var events = new java.util.TreeMap<Long, String>();
+        long day = sinceMs - sinceMs % 86_400_000L;
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId());
+            if (holder.isEmpty() || dead != null && holder.get().equals(dead.instanceId)) {
+                continue;
+            }
+            try {
+                for (var line : Files.readAllLines(local.node(holder.get()).root()
+                        .resolve("var/lib/zkasg/state/zookeeper.log"), StandardCharsets.ISO_8859_1)) {
+                    var m = LOG_EVENT.matcher(line);
+                    if (!m.matches()) {
+                        continue;
+                    }
+                    long at = day + ((Long.parseLong(m.group(1)) * 60 + Long.parseLong(m.group(2))) * 60
+                            + Long.parseLong(m.group(3))) * 1000 + Long.parseLong(m.group(4));
+                    if (at >= sinceMs - 50 && at <= sinceMs + 60_000) {
+                        var key = at * 10 + n;
+                        events.put(key, "+" + (at - sinceMs) + " node " + n + ": " + m.group(5));
+                    }
+                }
+            } catch (IOException e) {
+                return "(log unreadable: " + e.getMessage() + ")";
+            }
+        }
+        return events.isEmpty() ? "(none)" : String.join("; ", events.values());
+    }
+
+    /** p50 / p90 / p99 / max by nearest rank. */
+    static String percentiles(List<Long> values) {
+        if (values.isEmpty()) {
+            return "-";
+        }
+        var sorted = values.stream().sorted().toList();
+        java.util.function.IntFunction<Long> rank = p -> sorted.get(Math.max(0,
+                (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+        return String.format("p50 %d ms, p90 %d ms, p99 %d ms, max %d ms", rank.apply(50), rank.apply(90),
+                rank.apply(99), sorted.get(sorted.size() - 1));
+    }
+
+    /** The leader's epoch (the high 32 bits of its zxid, one more at each election); -1 without a leader. */
+    private long epoch() {
+        return leader().map(l -> local.fourLetter(l, "srvr").lines().filter(x -> x.startsWith("Zxid: 0x"))
+                .map(x -> Long.parseLong(x.substring(8).strip(), 16) >>> 32).findFirst().orElse(-1L)).orElse(-1L);
+    }
+
+    private Void soak(long seconds, long stopMs, long starveMs, int starvePct) throws Exception {
+        steadyLoad();
+        var cgroup = Path.of("/sys/fs/cgroup/cpu", local.prefix() + "-starve");
+        var rootProcs = Path.of("/sys/fs/cgroup/cpu/cgroup.procs");
+        Files.createDirectory(cgroup);
+        long epoch = epoch();
+        tl("== soak for " + seconds + " s: leader epoch " + epoch);
+        var end = Instant.now().plusSeconds(seconds);
+        int round = 0;
+        int elections = 0;
+        int drops = 0;
+        long roundAt = System.currentTimeMillis();
+        long maxGap = 0;
+        var loads = new ArrayList<Double>();
+        ask("gap");
+        try {
+            Files.writeString(cgroup.resolve("cpu.cfs_period_us"), "100000");
+            Files.writeString(cgroup.resolve("cpu.cfs_quota_us"), Integer.toString(1000 * starvePct));
+            while (Instant.now().isBefore(end)) {
+                round++;
+                // One node at a time: a round starts only with both followers synced (a follower dropped by the
+                // round before is counted, and waited for, so that it and the next target are not starved together).
+                if (!fullySynced()) {
+                    drops++;
+                    tl("  before round " + round + ": a follower is not synced; nodes' log since the last round: "
+                            + logEvents(null, roundAt));
+                    await(Duration.ofSeconds(120), this::fullySynced, "three-node ensemble synced");
+                    epoch = epoch();
+                }
+                roundAt = System.currentTimeMillis();
+                var target = round % 2 == 1 ? leader().orElseThrow() : follower();
+                var role = round % 2 == 1 ? "leader" : "follower";
+                var pid = zkPid(target);
+                String what;
+                if ((round + 1) / 2 % 2 == 1) {
+                    Sh.run("kill", "-STOP", pid);
+                    sleep(stopMs);
+                    Sh.run("kill", "-CONT", pid);
+                    what = "SIGSTOP " + stopMs + " ms";
+                } else {
+                    Files.writeString(cgroup.resolve("cgroup.procs"), pid);
+                    sleep(starveMs);
+                    Files.writeString(rootProcs, pid);
+                    what = starvePct + " % of a CPU for " + starveMs + " ms";
+                }
+                sleep(3000);
+                long gap = Long.parseLong(ask("gap").split(" ")[1]);
+                maxGap = Math.max(maxGap, gap);
+                long now = epoch();
+                if (now != epoch) {
+                    elections++;
+                    tl("  round " + round + ": leader epoch " + epoch + " -> " + now + "; nodes' log: "
+                            + logEvents(null, roundAt));
+                    await(Duration.ofSeconds(120), this::fullySynced, "three-node ensemble synced");
+                    now = epoch();
+                }
+                var load = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+                loads.add(Double.parseDouble(load));
+                tl(String.format("  round %d (load %s): %s node %d %s; longest write gap %d ms; leader epoch %d%s",
+                        round, load, role, nodeIdOf(target.instanceId), what, gap, now,
+                        now != epoch ? " (ELECTION)" : ""));
+                epoch = now;
+            }
+        } finally {
+            for (var pid : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+                Files.writeString(rootProcs, pid);
+            }
+            Files.delete(cgroup);
+        }
+        ask("bg stop");
+        var expirations = ask("gap").split(" ")[3];
+        out.printf("%nsoak %d s, %d rounds (leader and a follower in turn; SIGSTOP %d ms or %d %% of a CPU for %d ms), "
+                        + "%d client sessions of %d ms, load average (1 min) %.1f-%.1f: leader elections %d; rounds "
+                        + "that left a follower dropped %d; longest write gap %d ms; session expirations %s%n", seconds,
+                round, stopMs, starvePct, starveMs, clientSessions, clientSessionMs,
+                loads.stream().mapToDouble(d -> d).min().orElse(0), loads.stream().mapToDouble(d -> d).max()
+                        .orElse(0), elections, drops, maxGap, expirations);
+        return null;
+    }
+
     // ---------------------------------------------------------------- ZooKeeper observations
 
-    private java.util.Optional<LocalCloud.Node> leader() {
-        for (int n = 1; n <= 3; n++) {
+    java.util.Optional<LocalCloud.Node> leader() {
+        for (int n = 1; n <= nodes; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId());
             if (holder.isEmpty() || !"InService".equals(cloud.lifecycleState(holder.get()))) {
                 continue;
@@ -1032,7 +1567,7 @@ public final class E2eScenario {
                 .findFirst().orElse("down");
     }
 
-    private Map<String, String> mntr(LocalCloud.Node node) {
+    Map<String, String> mntr(LocalCloud.Node node) {
         var map = new LinkedHashMap<String, String>();
         for (var line : local.fourLetter(node, "mntr").split("\n")) {
             var kv = line.split("\t");
@@ -1043,7 +1578,7 @@ public final class E2eScenario {
         return map;
     }
 
-    private static long count(Map<String, String> mntr, String key) {
+    static long count(Map<String, String> mntr, String key) {
         try {
             return Long.parseLong(mntr.getOrDefault(key, "0"));
         } catch (NumberFormatException e) {
@@ -1053,19 +1588,19 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- the client process
 
-    private void startClient() throws IOException {
+    void startClient() throws IOException {
         var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         clientProcess = new ProcessBuilder("nsenter", "--net=/run/netns/" + local.clientNetns(), "--", java,
                 "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 // No SASL: the client would look up the server's name in a DNS the namespace cannot reach.
-                "-Dzookeeper.sasl.client=false", "-cp",
+                "-Dzookeeper.sasl.client=false", "-Dzkasg.sessionMs=" + clientSessionMs, "-cp",
                 System.getProperty("java.class.path"), ZkClientMain.class.getName(), connect)
                 .redirectError(local.runDir().resolve("client.log").toFile()).start();
         clientIn = new BufferedWriter(new OutputStreamWriter(clientProcess.getOutputStream(), StandardCharsets.UTF_8));
         clientOut = new BufferedReader(new InputStreamReader(clientProcess.getInputStream(), StandardCharsets.UTF_8));
     }
 
-    private synchronized String ask(String command) throws IOException {
+    synchronized String ask(String command) throws IOException {
         clientIn.write(command);
         clientIn.newLine();
         clientIn.flush();
@@ -1084,7 +1619,7 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- helpers
 
-    private void await(Duration limit, BooleanSupplier condition, String what) {
+    void await(Duration limit, BooleanSupplier condition, String what) {
         var end = Instant.now().plus(limit);
         while (!condition.getAsBoolean()) {
             if (Instant.now().isAfter(end)) {
@@ -1109,7 +1644,7 @@ public final class E2eScenario {
         return t;
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
@@ -1127,7 +1662,7 @@ public final class E2eScenario {
         }
     }
 
-    private static double secs(Instant from, Instant to) {
+    static double secs(Instant from, Instant to) {
         return from == null || to == null ? Double.NaN : Duration.between(from, to).toMillis() / 1000.0;
     }
 

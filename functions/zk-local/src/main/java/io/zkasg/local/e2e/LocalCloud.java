@@ -34,6 +34,8 @@ import java.util.function.Consumer;
 public final class LocalCloud implements CloudState.Listener, AutoCloseable {
 
     static final Path STATE_ROOT = Path.of("/tmp/zkasg-e2e");
+    /** The AWS-owned document an operator sends shell commands with. */
+    static final String RUN_SHELL_SCRIPT = "AWS-RunShellScript";
     static final List<String> AZS = List.of("us-east-1a", "us-east-1b", "us-east-1c");
 
     /** One slot's real objects. */
@@ -54,6 +56,8 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         /** The ENI's NIC and its receive counter when it arrived (a NIC keeps its counters across namespaces). */
         volatile String eniNic = "";
         volatile long eniRxAtAttach;
+        /** The router's end of the primary NIC (a port of the AZ's bridge). */
+        volatile String routerPort = "";
 
         Node(String instanceId, String az, String netns, String primaryIp, Path dir, Instant launchedAt) {
             this.instanceId = instanceId;
@@ -82,7 +86,9 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
     private final String parking;
     private final String client;
     private final Map<String, SlotObjects> slotsByEni = new LinkedHashMap<>();
-    private final Map<String, SlotObjects> slotsByVolume = new LinkedHashMap<>();
+    private final Map<String, SlotObjects> slotsByVolume = new ConcurrentHashMap<>();
+    /** The slot (and volume) each snapshot was taken of; its image is snapshots/SNAPSHOT.img. */
+    private final Map<String, SlotObjects> snapshotSources = new LinkedHashMap<>();
     private final Map<String, Node> nodes = new ConcurrentHashMap<>();
     private final Map<String, String> commandResults = new ConcurrentHashMap<>();
     private final AtomicInteger instanceCounter = new AtomicInteger();
@@ -257,7 +263,9 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        nodes.put(instanceId, new Node(instanceId, az, ns, primary, dir, Instant.now()));
+        var node = new Node(instanceId, az, ns, primary, dir, Instant.now());
+        node.routerPort = "p" + n;
+        nodes.put(instanceId, node);
         timeline.accept("cloud: instance " + instanceId + " runs in " + az + " (netns " + ns + ", primary " + primary
                 + ")");
     }
@@ -275,6 +283,37 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         node.eniNic = slot.eniNic();
         ip(parking, "link", "set", slot.eniNic(), "netns", node.netns);
         timeline.accept("cloud: ENI " + eniId + " (" + ip + ", " + mac + ") attached to " + instanceId);
+    }
+
+    /**
+     * The host dies: every NIC of the instance (primary and ENI) goes down at once, so nothing it still sends leaves
+     * (its processes live on for a moment; a dead host sends nothing, not even from its primary address).
+     */
+    public void cutNetwork(String instanceId) {
+        var node = nodes.get(instanceId);
+        for (var nic : List.of("eth0", node.eniNic)) {
+            if (!nic.isEmpty()) {
+                Sh.quiet("ip", "-n", node.netns, "link", "set", "dev", nic, "down");
+            }
+        }
+    }
+
+    /**
+     * Isolates an instance as a dead host would be, or ends that: the router's ends of its NICs (primary and ENI) go
+     * down, so nothing reaches it and nothing it sends leaves (no FIN, no RST), while its own NICs, addresses and
+     * routes stay as they are; bringing them up again heals it. The router's neighbour entries for its addresses
+     * only fail after seconds (ARP's delay and probes), so senders get no early ICMP error, as in a VPC.
+     */
+    public void isolate(String instanceId, boolean isolated) {
+        var node = nodes.get(instanceId);
+        var ports = new ArrayList<>(List.of(node.routerPort));
+        synchronized (this) {
+            slotsByEni.values().stream().filter(s -> s.eniNic().equals(node.eniNic)).findFirst()
+                    .ifPresent(s -> ports.add("e" + s.nodeId()));
+        }
+        for (var port : ports) {
+            ip(router, "link", "set", "dev", port, isolated ? "down" : "up");
+        }
     }
 
     @Override
@@ -360,6 +399,63 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         return commandResults.get(command.commandId());
     }
 
+    // ---------------------------------------------------------------- snapshots (operator restore)
+
+    /**
+     * A snapshot is a copy of the volume's image, taken while the filesystem on it (if mounted) is frozen: a point
+     * in time, as an EBS snapshot's, with everything written before it and nothing after.
+     */
+    @Override
+    public void onSnapshotCreated(String snapshotId, String volumeId) {
+        if (closed.get()) {
+            return;
+        }
+        var slot = slotsByVolume.get(volumeId);
+        var copy = runDir.resolve("snapshots/" + snapshotId + ".img");
+        var frozen = new ArrayList<String>();
+        try {
+            Files.createDirectories(copy.getParent());
+            for (var target : Sh.quiet("findmnt", "-rn", "-o", "TARGET", "--source", slot.loop()).out().lines()
+                    .filter(t -> !t.isBlank()).toList()) {
+                if (Sh.quiet("fsfreeze", "-f", target).ok()) {
+                    frozen.add(target);
+                }
+            }
+            Sh.run("cp", "--sparse=always", slot.image().toString(), copy.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            frozen.forEach(t -> Sh.quiet("fsfreeze", "-u", t));
+        }
+        synchronized (this) {
+            snapshotSources.put(snapshotId, slot);
+        }
+        timeline.accept("cloud: snapshot " + snapshotId + " of " + volumeId + " (node " + slot.nodeId() + ", "
+                + (frozen.isEmpty() ? "not mounted" : "filesystem frozen meanwhile") + ")");
+    }
+
+    /** A volume from a snapshot: a copy of the snapshot's image on a loop device of its own. */
+    @Override
+    public void onVolumeCreated(String volumeId, String snapshotId) {
+        if (closed.get()) {
+            return;
+        }
+        SlotObjects source;
+        synchronized (this) {
+            source = snapshotSources.get(snapshotId);
+        }
+        var image = runDir.resolve("images/" + volumeId + ".img");
+        Sh.run("cp", "--sparse=always", runDir.resolve("snapshots/" + snapshotId + ".img").toString(),
+                image.toString());
+        var loop = Sh.run("losetup", "-f", "--show", image.toString()).strip();
+        var volume = new SlotObjects(source.nodeId(), source.az(), source.eniId(), source.mac(), source.ip(),
+                volumeId, source.eniNic(), image, loop);
+        synchronized (this) {
+            slotsByVolume.put(volumeId, volume);
+        }
+        timeline.accept("cloud: volume " + volumeId + " from " + snapshotId + " on " + loop);
+    }
+
     // ---------------------------------------------------------------- Run Command
 
     /**
@@ -372,11 +468,21 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         var node = nodes.get(command.instanceId());
         String status = "Failed";
         try {
-            var steps = documents.render(command.documentName(), command.parameters());
+            var env = nodeEnv(node);
+            List<SsmDocuments.Step> steps;
+            if (command.documentName().equals(RUN_SHELL_SCRIPT)) {
+                // AWS's own document: its commands as one step. The instance's systemctl stops its pidfile-mode
+                // ZooKeeper (what an operator's "systemctl stop zkasg-zookeeper.service" does on EC2).
+                steps = List.of(new SsmDocuments.Step("0.aws:runShellScript",
+                        List.of(command.parameters().getOrDefault("commands", "")), java.time.Duration.ofHours(1)));
+                env.put("PATH", repo.resolve("scripts/test/stubs/pidfile") + ":" + System.getenv("PATH"));
+            } else {
+                steps = documents.render(command.documentName(), command.parameters());
+            }
             var orchestration = node.dir.resolve("ssm/" + command.commandId());
             status = "Success";
             for (var step : steps) {
-                var result = RunShellScript.run(step, orchestration, nodeEnv(node),
+                var result = RunShellScript.run(step, orchestration, env,
                         List.of("nsenter", "--net=/run/netns/" + node.netns, "--"));
                 // The whole output (the agent keeps it on the instance too; the API returns only its start).
                 var stepDir = orchestration.resolve(step.name());
@@ -418,7 +524,9 @@ public final class LocalCloud implements CloudState.Listener, AutoCloseable {
         env.put("ZKASG_SERVICE_MODE", "pidfile");
         env.put("ZKASG_NETUTILS_UNIT", node.dir.resolve("no-net-utils").toString());
         env.put("ZKASG_POLL_INTERVAL", "0.2");
-        env.put("ZKASG_JVM_OPTS", "-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto");
+        // Timestamps in Debian's slf4j-simple log lines (a release's logback ignores these properties).
+        env.put("ZKASG_JVM_OPTS", "-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto"
+                + " -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
         env.put("ZKASG_START_TIMEOUT", "90");
         // A frozen (SIGSTOPped) ZooKeeper never acts on zk-stop's SIGTERM: it is SIGKILLed after this many seconds
         // (60 by default; a healthy one stops in about a second).

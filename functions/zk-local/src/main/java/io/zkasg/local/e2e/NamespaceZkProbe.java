@@ -39,10 +39,20 @@ final class NamespaceZkProbe implements ZkProbe {
         return new ServerHealth(ip, true, "", -1, "srvr: " + srvr.out().strip());
     }
 
+    /**
+     * The server's answer to {@code word}; "refused" when the host refused the connection (OpenBSD netcat says so
+     * only with -v, whose other lines are dropped here).
+     */
     private Sh.Result ask(String ip, int port, String word, Duration timeout) {
         long seconds = Math.max(1, timeout.toSeconds());
         // The values are ours (slot IPs and ports validated by the core), never user input.
-        return Sh.exec(java.util.List.of("nsenter", "--net=/run/netns/" + netns, "bash", "-c",
-                "printf %s " + word + " | nc -N -w " + seconds + " " + ip + " " + port));
+        var r = Sh.exec(java.util.List.of("nsenter", "--net=/run/netns/" + netns, "bash", "-c",
+                "printf %s " + word + " | nc -v -N -w " + seconds + " " + ip + " " + port));
+        if (r.out().contains("Connection refused")) {
+            return new Sh.Result(r.code(), "refused");
+        }
+        var answer = r.out().lines().filter(l -> !l.startsWith("Connection to ") && !l.startsWith("nc: "))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        return new Sh.Result(r.code(), answer);
     }
 }

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +36,7 @@ import java.util.function.Function;
  * the same run as the baseline. A benchmark program, not a test: {@code make bench-runtime}.
  *
  * <p>Arguments: the artifact jar, the file holding the runtime interface client's class path, optionally the number
- * of warm invokes (default 20).
+ * of warm invokes per run (default 20) and of runs of every function (default 5, interleaved).
  */
 public final class RuntimeBench {
 
@@ -47,7 +48,8 @@ public final class RuntimeBench {
     private record Fn(String name, String handler, Function<Scene, byte[]> event, String expect) {
     }
 
-    private record Figures(String name, double initMs, double firstMs, double warmMs, long rssKib, String first) {
+    private record Figures(String name, double initMs, double firstMs, double warmMs, long rssKib, String first,
+                           double firstFromMs, double firstToMs) {
     }
 
     /** One fresh fake cloud behind the stub, per invoke. */
@@ -61,6 +63,7 @@ public final class RuntimeBench {
         var jar = Path.of(args[0]).toAbsolutePath();
         var ricClasspath = Files.readString(Path.of(args[1])).trim();
         int warm = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+        int reps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         var figuresOut = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                 StandardCharsets.UTF_8);
         var work = Files.createTempDirectory("zk-runtime-bench");
@@ -87,8 +90,10 @@ public final class RuntimeBench {
                 new Fn("HealthCheckFunction", "io.zkasg.lambda.HealthCheckHandler", s -> scheduledEvent(),
                         "outcome"));
 
-        var results = new ArrayList<Figures>();
+        var runs = new LinkedHashMap<String, List<Figures>>();
+        var profiles = new LinkedHashMap<String, ClassLoads>();
         var logs = new ArrayList<Path>();
+        var loadBefore = loadAverage();
         try (var stub = AwsStubServer.start()) {
             var env = new HashMap<>(CloudDriver.DEMO_ENV);
             env.put("RESUME_QUEUE_URL", stub.endpoint() + "/" + ACCOUNT + "/zk-demo-resume");
@@ -102,40 +107,93 @@ public final class RuntimeBench {
             System.setOut(new PrintStream(OutputStream.nullOutputStream()));
             var local = new Functions(Wiring.production(env));
             System.setOut(quiet);
+            // Repetitions interleave the functions, so that a burst of load elsewhere hits all of them alike.
+            for (int rep = 1; rep <= reps; rep++) {
+                for (var fn : functions) {
+                    var task = fn.name().equals("trivial") ? trivialTask : appTask;
+                    var log = work.resolve(fn.name() + "-" + rep + ".log");
+                    logs.add(log);
+                    var figures = run(fn, task, ricClasspath, log, warm, new Scene(stub, null, local, env), null);
+                    runs.computeIfAbsent(fn.name(), k -> new ArrayList<>()).add(figures);
+                    figuresOut.printf(Locale.ROOT, "run %d %-22s init %5.0f ms, first %6.1f ms, warm p50 %6.2f ms, "
+                            + "RSS %4.0f MiB%n", rep, fn.name(), figures.initMs(), figures.firstMs(),
+                            figures.warmMs(), figures.rssKib() / 1024.0);
+                }
+            }
+            // Where the time goes: one more run of each with the JVM's class-load log (slower; not in the figures).
             for (var fn : functions) {
                 var task = fn.name().equals("trivial") ? trivialTask : appTask;
-                var log = work.resolve(fn.name() + ".log");
-                logs.add(log);
-                results.add(run(fn, task, ricClasspath, log, warm, new Scene(stub, null, local, env)));
+                var classLog = work.resolve(fn.name() + ".classes");
+                var figures = run(fn, task, ricClasspath, work.resolve(fn.name() + "-classes.log"), 1,
+                        new Scene(stub, null, local, env), classLog);
+                profiles.put(fn.name(), ClassLoads.read(classLog, figures.initMs(), figures.firstFromMs(),
+                        figures.firstToMs()));
             }
         }
 
-        var trivial = results.get(0);
-        figuresOut.printf("%-22s %9s %7s %9s %10s %9s %9s%n", "function", "init ms", "x triv", "first ms",
+        figuresOut.printf("%nmedian of %d runs (min-max); warm = median of %d invokes per run%n", reps, warm);
+        figuresOut.printf("%-22s %15s %7s %17s %9s %8s %7s%n", "function", "init ms", "x triv", "first ms",
                 "warm ms", "RSS MiB", "x triv");
-        for (var r : results) {
-            figuresOut.printf(Locale.ROOT, "%-22s %9.0f %7.2f %9.1f %10.2f %9.0f %9.2f%n", r.name(), r.initMs(),
-                    r.initMs() / trivial.initMs(), r.firstMs(), r.warmMs(), r.rssKib() / 1024.0,
-                    (double) r.rssKib() / trivial.rssKib());
+        var trivial = runs.get("trivial");
+        double trivialInit = median(trivial, Figures::initMs);
+        double trivialRss = median(trivial, f -> f.rssKib());
+        for (var entry : runs.entrySet()) {
+            var r = entry.getValue();
+            figuresOut.printf(Locale.ROOT, "%-22s %5.0f (%3.0f-%4.0f) %7.2f %6.1f (%3.0f-%4.0f) %9.2f %8.0f %7.2f%n",
+                    entry.getKey(), median(r, Figures::initMs), min(r, Figures::initMs), max(r, Figures::initMs),
+                    median(r, Figures::initMs) / trivialInit, median(r, Figures::firstMs), min(r, Figures::firstMs),
+                    max(r, Figures::firstMs), median(r, Figures::warmMs), median(r, f -> f.rssKib()) / 1024.0,
+                    median(r, f -> f.rssKib()) / trivialRss);
         }
+        figuresOut.printf("%nclasses loaded (class-load log run): during init / during the first invoke, by origin%n");
+        profiles.forEach((name, loads) -> figuresOut.printf("%-22s init %s%n%-22s first %s%n", name, loads.init(), "",
+                loads.first()));
         long slf4j = 0;
         for (var log : logs) {
             slf4j += Files.readAllLines(log).stream().filter(l -> l.contains("SLF4J")).count();
         }
         figuresOut.printf("artifact %s: %d bytes; SLF4J lines in the runtimes' output: %d; JVM %s %s; logs in %s%n",
                 jar.getFileName(), Files.size(jar), slf4j, System.getProperty("java.version"), JVM_FLAGS, work);
-        for (var r : results) {
-            figuresOut.printf("first response of %s: %s%n", r.name(),
-                    r.first().length() > 160 ? r.first().substring(0, 160) + "..." : r.first());
+        figuresOut.printf("load average before: %s; after: %s; %d cores%n", loadBefore, loadAverage(),
+                java.lang.Runtime.getRuntime().availableProcessors());
+        for (var entry : runs.entrySet()) {
+            var first = entry.getValue().get(0).first();
+            figuresOut.printf("first response of %s: %s%n", entry.getKey(),
+                    first.length() > 160 ? first.substring(0, 160) + "..." : first);
         }
     }
 
-    private static Figures run(Fn fn, Path task, String ricClasspath, Path log, int warm, Scene base)
-            throws Exception {
+    private static double median(List<Figures> runs, java.util.function.ToDoubleFunction<Figures> value) {
+        var sorted = runs.stream().mapToDouble(value).sorted().toArray();
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    private static double min(List<Figures> runs, java.util.function.ToDoubleFunction<Figures> value) {
+        return runs.stream().mapToDouble(value).min().orElse(Double.NaN);
+    }
+
+    private static double max(List<Figures> runs, java.util.function.ToDoubleFunction<Figures> value) {
+        return runs.stream().mapToDouble(value).max().orElse(Double.NaN);
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static Figures run(Fn fn, Path task, String ricClasspath, Path log, int warm, Scene base,
+                               Path classLog) throws Exception {
         try (var api = new LocalRuntimeApi()) {
             var command = new ArrayList<String>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(JVM_FLAGS);
+            if (classLog != null) {
+                command.add("-Xlog:class+load=info:file=" + classLog + ":uptimemillis");
+            }
             command.addAll(List.of("-cp", ricClasspath, "com.amazonaws.services.lambda.runtime.api.client.AWSLambda",
                     fn.handler() + "::handleRequest"));
             // The runtime interface client loads the function from its working directory (task root) and lib/*.jar.
@@ -168,7 +226,7 @@ public final class RuntimeBench {
                     throw new IllegalStateException(fn.name() + " answered " + first.body() + "; see " + log);
                 }
                 return new Figures(fn.name(), (initEnd - start) / 1e6, first.ms(), times.get(times.size() / 2), rss,
-                        first.body());
+                        first.body(), (first.sentNanos() - start) / 1e6, (first.endNanos() - start) / 1e6);
             } finally {
                 process.destroy();
                 process.waitFor();
@@ -176,7 +234,7 @@ public final class RuntimeBench {
         }
     }
 
-    private record Timed(String body, double ms) {
+    private record Timed(String body, double ms, long sentNanos, long endNanos) {
     }
 
     private static Timed invoke(LocalRuntimeApi api, Fn fn, Scene base) throws Exception {
@@ -188,7 +246,10 @@ public final class RuntimeBench {
         if (outcome.error()) {
             throw new IllegalStateException(fn.name() + " failed: " + outcome.body());
         }
-        return new Timed(outcome.body(), (outcome.atNanos() - sent) / 1e6);
+        if (fn.name().equals("LaunchResumeFunction") && scene.cloud().commandsSent().isEmpty()) {
+            throw new IllegalStateException("the resumed launch sent no bootstrap: " + outcome.body());
+        }
+        return new Timed(outcome.body(), (outcome.atNanos() - sent) / 1e6, sent, outcome.atNanos());
     }
 
     private static FakeCloud seed(AwsStubServer stub, Map<String, String> env) {
@@ -233,8 +294,10 @@ public final class RuntimeBench {
     private static byte[] resumeEvent(Scene scene) {
         var event = scene.cloud().launch(nextInstanceId(), "us-east-1a", null, false);
         scene.cloud().tick();
-        var ticket = HookTicket.first(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
-                event.token()), Instant.now());
+        // A resume message as Deferral sends it: the second attempt of a chain (the first event was deferred).
+        var ticket = new HookTicket(new LifecycleRef(event.groupName(), event.hookName(), event.instanceId(),
+                event.token()), Instant.now(), Instant.now(), 2,
+                "0123456789abcdef");
         var body = scene.local().encode(ticket);
         var record = Map.of("messageId", java.util.UUID.randomUUID().toString(), "receiptHandle", "rh",
                 "body", body, "attributes", Map.of("ApproximateReceiveCount", "1"),

@@ -128,6 +128,7 @@ public final class AwsStubServer implements AutoCloseable {
     private final Map<String, Function<Request, Response>> handlers = new ConcurrentHashMap<>();
     private final Map<String, Deque<Function<Request, Response>>> queued = new ConcurrentHashMap<>();
     private final DynamoDbTables dynamo = new DynamoDbTables();
+    private volatile Function<Request, Response> gate = request -> null;
 
     private AwsStubServer(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -185,8 +186,18 @@ public final class AwsStubServer implements AutoCloseable {
      */
     public AwsStubServer throttle(String operation, int times) {
         for (int i = 0; i < times; i++) {
-            enqueue(operation, AwsStubServer::throttled);
+            enqueue(operation, AwsStubServer::throttledReply);
         }
+        return this;
+    }
+
+    /**
+     * Runs {@code gate} on every request before it is answered (after it is recorded); a reply from it answers the
+     * request instead (e.g. {@link #throttledReply} from a token bucket), null lets the request through. For models of
+     * what AWS does to every call alike: request throttling, latency.
+     */
+    public AwsStubServer gate(Function<Request, Response> value) {
+        this.gate = Objects.requireNonNull(value);
         return this;
     }
 
@@ -279,7 +290,14 @@ public final class AwsStubServer implements AutoCloseable {
         return UUID.randomUUID().toString();
     }
 
+    private static final Map<String, String> TEMPLATES = new ConcurrentHashMap<>();
+
+    /** A template's text, read once (a describe renders one template per tag and attachment). */
     private static String load(String template) {
+        return TEMPLATES.computeIfAbsent(template, AwsStubServer::read);
+    }
+
+    private static String read(String template) {
         try (InputStream in = AwsStubServer.class.getResourceAsStream(template)) {
             if (in == null) {
                 throw new IllegalArgumentException("no template " + template);
@@ -290,7 +308,8 @@ public final class AwsStubServer implements AutoCloseable {
         }
     }
 
-    private static Response throttled(Request request) {
+    /** The service's own refusal of a throttled request (the codes and statuses of {@link #throttle}). */
+    public static Response throttledReply(Request request) {
         return switch (request.service()) {
             case EC2 -> errorResponse(Service.EC2, "RequestLimitExceeded", "Request limit exceeded.", 503);
             case AUTOSCALING -> errorResponse(Service.AUTOSCALING, "Throttling", "Rate exceeded", 400);
@@ -330,7 +349,8 @@ public final class AwsStubServer implements AutoCloseable {
                         body, Collections.unmodifiableMap(headers));
             }
             requests.add(request);
-            send(exchange, request.service(), respond(request));
+            Response refused = gate.apply(request);
+            send(exchange, request.service(), refused != null ? refused : respond(request));
         } catch (RuntimeException e) {
             // A broken handler should fail the test loudly, not hang the client.
             byte[] bytes = ("stub failure: " + e).getBytes(StandardCharsets.UTF_8);

@@ -78,11 +78,11 @@ public final class FakeCloudEndpoint {
     /** Programs {@code stub} to answer the Auto Scaling operations the adapter uses from {@code cloud}. */
     public static void serveAutoScaling(AwsStubServer stub, FakeAutoScaling cloud) {
         on(stub, "CompleteLifecycleAction", r -> {
-            cloud.completeLifecycleAction(ref(r), LifecycleResult.valueOf(r.param("LifecycleActionResult")));
+            cloud.completeLifecycleAction(ref(r, cloud), LifecycleResult.valueOf(r.param("LifecycleActionResult")));
             return AwsStubServer.ok(r);
         });
         on(stub, "RecordLifecycleActionHeartbeat", r -> {
-            cloud.recordHeartbeat(ref(r));
+            cloud.recordHeartbeat(ref(r, cloud));
             return AwsStubServer.ok(r);
         });
         on(stub, "DescribeAutoScalingInstances", r -> {
@@ -159,9 +159,12 @@ public final class FakeCloudEndpoint {
         });
     }
 
-    private static LifecycleRef ref(Request r) {
-        return new LifecycleRef(r.param("AutoScalingGroupName"), r.param("LifecycleHookName"), r.param("InstanceId"),
-                r.param("LifecycleActionToken"));
+    /** The action a request names: by instance id, or by its token alone (the adapter sends the token if known). */
+    private static LifecycleRef ref(Request r, FakeAutoScaling cloud) {
+        var token = r.param("LifecycleActionToken");
+        var instanceId = r.param("InstanceId") != null ? r.param("InstanceId")
+                : token == null ? "" : cloud.instanceOfToken(token).orElse("");
+        return new LifecycleRef(r.param("AutoScalingGroupName"), r.param("LifecycleHookName"), instanceId, token);
     }
 
     private static Optional<String> filter(Request r, String name) {
