@@ -44,10 +44,13 @@
 #                         same instance to finish (900)
 #
 # Exit codes: 0 ok, 1 usage/validation, 2 not ready yet (a bounded wait ran
-# out), 3 refused for safety. Messages go to stderr, one line, "zkasg: ...".
+# out), 3 refused for safety, 4 a stop from a stale stop lease holder (its
+# fencing counter is below one already acted on; TerminateUseCase
+# EXIT_STALE_FENCE, PatternsAgreeTest). Messages go to stderr, one line,
+# "zkasg: ...".
 
 # shellcheck disable=SC2034 # the exit codes are used by the scripts that source this file
-readonly EXIT_USAGE=1 EXIT_NOT_READY=2 EXIT_REFUSED=3
+readonly EXIT_USAGE=1 EXIT_NOT_READY=2 EXIT_REFUSED=3 EXIT_STALE=4
 
 ZKASG_ROOT="${ZKASG_ROOT:-}"
 ZKASG_CONF_DIR="${ZKASG_CONF_DIR:-${ZKASG_ROOT}/etc/zkasg}"
@@ -150,6 +153,7 @@ readonly ZKASG_RE_DEVICE='/dev/(sd|xvd)[f-p]'
 readonly ZKASG_RE_PORT='([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])'
 readonly ZKASG_RE_SHA512='[0-9a-f]{128}'
 readonly ZKASG_RE_HTTPS_URL='https://[A-Za-z0-9._~:/?#@&+,=%-]{1,512}'
+readonly ZKASG_RE_FENCE='[1-9][0-9]{0,17}'
 
 is_uint_in() { # <value> <min> <max>
   local v="$1"
@@ -177,6 +181,10 @@ is_volume_id() { [[ "$1" =~ ^${ZKASG_RE_VOLUME_ID}$ ]]; }
 is_device() { [[ "$1" =~ ^${ZKASG_RE_DEVICE}$ ]]; }
 
 is_sha512() { [[ "$1" =~ ^${ZKASG_RE_SHA512}$ ]]; }
+
+# The stop lease's fencing counter: at most 18 digits, inside bash's 64-bit
+# arithmetic.
+is_fence() { [[ "$1" =~ ^${ZKASG_RE_FENCE}$ ]]; }
 
 # https only in production (the document's pattern); file:// with the same
 # characters serves the tests' local tarballs.

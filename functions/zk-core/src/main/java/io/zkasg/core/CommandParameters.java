@@ -29,6 +29,12 @@ public final class CommandParameters {
     static final Pattern PORT = Pattern.compile(
             "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])");
 
+    /**
+     * The stop lease's fencing counter: 1 and up, at most 18 digits (a long on this side, a 64-bit integer in bash's
+     * arithmetic on the instance, which compares it with the highest one it has acted on).
+     */
+    static final Pattern FENCE = Pattern.compile("[1-9][0-9]{0,17}");
+
     private CommandParameters() {
     }
 
@@ -60,10 +66,14 @@ public final class CommandParameters {
         return p;
     }
 
-    /** Parameters of the stop document. */
-    public static Map<String, String> stop(String volumeId, ScriptBundle bundle) {
+    /**
+     * Parameters of the stop document; {@code fence} is the counter of the stop lease the sender holds: the instance
+     * refuses a stop whose counter is below one it has already acted on (a stale lease holder).
+     */
+    public static Map<String, String> stop(String volumeId, long fence, ScriptBundle bundle) {
         var p = new LinkedHashMap<String, String>();
         put(p, "VolumeId", volumeId, VOLUME_ID);
+        put(p, "Fence", Long.toString(fence), FENCE);
         p.put("BundleSha256", bundle.sha256());
         p.put("Bundle", bundle.base64());
         return p;

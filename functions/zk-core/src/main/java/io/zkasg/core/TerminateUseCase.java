@@ -33,6 +33,12 @@ import java.util.random.RandomGenerator;
  */
 public final class TerminateUseCase {
 
+    /**
+     * zk-stop's exit code for a stop whose lease counter is below one the instance has already acted on (a stale
+     * lease holder): scripts/lib/common.sh EXIT_STALE, checked by PatternsAgreeTest. SSM reports it as Failed.
+     */
+    public static final int EXIT_STALE_FENCE = 4;
+
     private final Settings settings;
     private final Ec2Port ec2;
     private final AutoScalingPort autoScaling;
@@ -106,7 +112,8 @@ public final class TerminateUseCase {
             return release.complete(ref, LifecycleResult.CONTINUE, "instance holds no slot");
         }
         int nodeId = held.get();
-        var unsafe = quorumGuard(ticket, instance, nodeId, catalog);
+        var guard = quorumGuard(ticket, instance, nodeId, catalog);
+        var unsafe = guard.unsafe();
         if (unsafe.isPresent()) {
             // Never stopped while that would cost the majority, however long it waits: a terminate hook's result does
             // not matter (CONTINUE and ABANDON both terminate the instance), only heartbeats keep it alive. Past
@@ -126,12 +133,13 @@ public final class TerminateUseCase {
             }
             try {
                 var commandId = ssm.sendCommand(id, settings.stopDocument(),
-                        CommandParameters.stop(volume.get().volumeId(), bundle), "zkasg stop node " + nodeId,
+                        CommandParameters.stop(volume.get().volumeId(), guard.counter(), bundle),
+                        "zkasg stop node " + nodeId,
                         settings.commandTimeout());
                 ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId,
                         InstanceTags.WAIT, deferral.commandStamp(ticket)));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
-                        "commandId", commandId));
+                        "commandId", commandId, "leaseCounter", guard.counter()));
                 return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
                         volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
             } catch (CloudException.AgentNotReady e) {
@@ -220,7 +228,7 @@ public final class TerminateUseCase {
      * serving, since nobody else can stop while this node holds the lease ({@link QuorumPolicy#mayStop}). When that is
      * not a majority, the lease is given back at once.
      */
-    private Optional<String> quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
+    private Guard quorumGuard(HookTicket ticket, InstanceView instance, int nodeId, SlotCatalog catalog) {
         var id = instance.instanceId();
         var servers = catalog.servers();
         var cluster = settings.cluster().clusterName();
@@ -230,7 +238,7 @@ public final class TerminateUseCase {
             journal.record("stop-lease-refused", fields(id, "nodeId", nodeId, "holder", holder.instanceId(),
                     "holderNodeId", holder.nodeId(), "expiresAt", holder.expiresAt().toString(),
                     "attempt", ticket.attempt()));
-            return Optional.of("the stop lease is held by " + holder.instanceId() + " (node " + holder.nodeId()
+            return Guard.wait("the stop lease is held by " + holder.instanceId() + " (node " + holder.nodeId()
                     + ") until its replacement serves, at most until " + holder.expiresAt());
         }
         long counter = ((StopLease.Grant.Granted) grant).counter();
@@ -238,7 +246,7 @@ public final class TerminateUseCase {
         if (self.knownNotServing()) {
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "leaseCounter", counter));
-            return Optional.empty();
+            return new Guard(Optional.empty(), counter);
         }
         // The final probe, under the lease.
         var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
@@ -254,10 +262,18 @@ public final class TerminateUseCase {
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
                 "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
-            return Optional.empty();
+            return new Guard(Optional.empty(), counter);
         }
         lease.release(cluster, id, counter);
-        return Optional.of(verdict.reason());
+        return Guard.wait(verdict.reason());
+    }
+
+    /** The guard's answer: why the stop must wait (empty: it may go now), and the lease counter the stop holds. */
+    private record Guard(Optional<String> unsafe, long counter) {
+
+        static Guard wait(String reason) {
+            return new Guard(Optional.of(reason), 0);
+        }
     }
 
     private Map<String, GroupMember> otherMembers(SlotCatalog catalog, int nodeId) {
@@ -304,11 +320,23 @@ public final class TerminateUseCase {
         return health.knownNotServing() ? QuorumPolicy.NodeState.DOWN : QuorumPolicy.NodeState.STALLED;
     }
 
-    /** The stop command ended (any terminal status): release the slot, then let the termination go on. */
+    /**
+     * The stop command ended (any terminal status): release the slot, then let the termination go on. A stop that is
+     * not the instance's tagged one speaks for nothing: a second send (a retry after a lost answer, a re-drive whose
+     * tag read lagged) or a stale lease holder's stop, which the instance refuses ({@code zk-stop} exits
+     * {@value #EXIT_STALE_FENCE}, SSM says Failed) once it has acted on a newer counter. Its status must not end the
+     * release phase of the stop that counts. When the tag does not show yet (a lagging read), the status goes on as
+     * before.
+     */
     public HookOutcome onStopEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.terminateHookName(), instanceId, null);
         journal.record("stop-ended", fields(instanceId, "commandId", commandId, "status", status));
         try {
+            var tagged = ec2.describeInstance(instanceId).flatMap(i -> i.tag(InstanceTags.STOP_COMMAND));
+            if (tagged.isPresent() && !tagged.get().equals(commandId)) {
+                return ignored(instanceId, "stop " + commandId + " ended " + status + " but " + tagged.get()
+                        + " is the instance's stop command");
+            }
             ec2.tagInstance(instanceId, Map.of(InstanceTags.STOP_ENDED, status));
             return finishRelease(releaseTicket(ref));
         } catch (CloudException.NotFound e) {

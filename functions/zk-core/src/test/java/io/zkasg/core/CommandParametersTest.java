@@ -66,4 +66,19 @@ class CommandParametersTest {
         assertThatThrownBy(() -> CommandParameters.bootstrap(settings, slot("10.0.1.10", "0a:1b:2c:3d:4e:5f",
                 "vol-0123456789abcdef0"), servers, BUNDLE)).hasMessageContaining("server list");
     }
+
+    @Test
+    void stop_shouldCarryTheVolumeAndTheLeasesFencingCounter() {
+        var p = CommandParameters.stop("vol-0123456789abcdef0", 42L, new ScriptBundle("dGVzdA==", "a".repeat(64)));
+
+        assertThat(p).containsEntry("VolumeId", "vol-0123456789abcdef0").containsEntry("Fence", "42");
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0L, -1L, Long.MAX_VALUE})
+    void stop_shouldRefuse_whenTheCounterIsOutsideWhatTheInstanceCompares(long fence) {
+        assertThatThrownBy(() -> CommandParameters.stop("vol-0123456789abcdef0", fence,
+                new ScriptBundle("dGVzdA==", "a".repeat(64)))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("Fence");
+    }
 }

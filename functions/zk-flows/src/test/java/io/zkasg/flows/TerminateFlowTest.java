@@ -396,4 +396,44 @@ class TerminateFlowTest {
         assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb2")).containsEntry("zkasg:node-id", "2");
         assertThat(cloud.instanceTags("i-0ccccccccccccccc3")).containsEntry("zkasg:node-id", "3");
     }
+
+    @Test
+    void stop_shouldCarryTheStopLeasesFencingCounter_toTheInstance() {
+        // GIVEN node 3 left and came back (a grant counted), then node 2 leaves
+        cloud.terminate("i-0ccccccccccccccc3");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        cloud.launch("i-0ccccccccccccccc5", "us-east-1c");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+
+        // WHEN node 2 is terminated
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+
+        // THEN each stop command carried the counter of the grant its sender held (zk-stop refuses a lower one)
+        var fences = cloud.commandsSent().stream().filter(c -> c.documentName().equals("zk-demo-stop"))
+                .map(c -> c.instanceId() + "#" + c.parameters().get("Fence")).toList();
+        assertThat(fences).containsExactly("i-0ccccccccccccccc3#1", "i-0bbbbbbbbbbbbbbb2#2");
+        assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0ccccccccccccccc3#1",
+                "zk-demo/i-0bbbbbbbbbbbbbbb2#2");
+    }
+
+    @Test
+    void stopStatus_shouldNotEndTheRelease_whenItIsNotTheInstancesTaggedStop() {
+        // GIVEN node 2's stop is sent and still runs (its status has not come)
+        cloud.commandOutcome(c -> c.documentName().equals("zk-demo-stop") ? "InProgress" : "Success");
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofSeconds(30));
+        var tagged = cloud.instanceTags("i-0bbbbbbbbbbbbbbb2").get("zkasg:stop-command");
+        assertThat(tagged).isNotNull();
+
+        // WHEN another stop of that instance ends Failed (a stale lease holder's stop, which zk-stop refuses with
+        // exit 4, or a second send)
+        var result = driver.deliver(new Delivery.CommandStatus("0b7c2c6e-0000-4000-8000-000000000099",
+                "i-0bbbbbbbbbbbbbbb2", "zk-demo-stop", "Failed", driver.clock().instant()));
+
+        // THEN it is ignored: the slot stays until the tagged stop ends
+        assertThat(String.valueOf(result)).contains("Ignored");
+        assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb2")).doesNotContainKey("zkasg:stop-ended");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
+    }
 }

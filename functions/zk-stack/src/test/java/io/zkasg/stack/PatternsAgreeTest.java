@@ -46,7 +46,8 @@ class PatternsAgreeTest {
             new Kind("SHA512", "Settings", "SHA512", "is_sha512",
                     List.of("?BootstrapDocument.ZkSha512", "ZooKeeperSha512")),
             new Kind("HTTPS_URL", "Settings", "HTTPS_URL", "is_url",
-                    List.of("?BootstrapDocument.ZkDistUrl", "?ZooKeeperDistUrl")));
+                    List.of("?BootstrapDocument.ZkDistUrl", "?ZooKeeperDistUrl")),
+            new Kind("FENCE", "CommandParameters", "FENCE", "is_fence", List.of("StopDocument.Fence")));
 
     /** Values each validator is asked about: good ones, near misses and hostile ones. */
     private static final Map<String, List<String>> SAMPLES = Map.of(
@@ -64,6 +65,8 @@ class PatternsAgreeTest {
                     "65500", "65529", "65530", "65535", "0", "65536", "70000", "99999", "02181", "21 81"),
             "SHA512", List.of("a".repeat(128), "0123456789abcdef".repeat(8), "A".repeat(128), "a".repeat(127),
                     "a".repeat(129), "g".repeat(128)),
+            "FENCE", List.of("1", "9", "10", "42", "123456789012345678", "999999999999999999", "0", "01", "-1",
+                    "1234567890123456789", "9223372036854775808", "1 ", "1;id", "1e3", "0x10"),
             "HTTPS_URL", List.of("https://archive.apache.org/dist/zookeeper/zookeeper-3.9.3/"
                             + "apache-zookeeper-3.9.3-bin.tar.gz",
                     "https://b.s3.us-east-1.amazonaws.com/zk.tgz?X-Amz-Credential=a%2Fb&X-Amz-Signature=0f,1",
@@ -167,5 +170,13 @@ class PatternsAgreeTest {
 
     private static String printable(String value) {
         return value.replace("\n", "\\n");
+    }
+
+    @Test
+    void staleFenceExitCode_shouldBeTheSameInTheScriptsAndJava() throws Exception {
+        var exit = Pattern.compile("EXIT_STALE=([0-9]+)").matcher(Files.readString(common()));
+        assertThat(exit.find()).as("EXIT_STALE in scripts/lib/common.sh").isTrue();
+        assertThat(Integer.parseInt(exit.group(1))).isEqualTo(
+                Class.forName("io.zkasg.core.TerminateUseCase").getField("EXIT_STALE_FENCE").getInt(null));
     }
 }

@@ -382,6 +382,7 @@ class TemplateTest {
 
         var stop = new LinkedHashMap<String, String>();
         stop.put("VolumeId", bootstrap.get("VolumeId"));
+        stop.put("Fence", required(javaPattern("CommandParameters", "FENCE")));
         stop.put("BundleSha256", bootstrap.get("BundleSha256"));
         stop.put("Bundle", bootstrap.get("Bundle"));
         assertThat(documentPatterns("StopDocument")).isEqualTo(stop);

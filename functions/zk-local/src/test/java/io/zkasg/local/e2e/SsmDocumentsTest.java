@@ -53,7 +53,7 @@ class SsmDocumentsTest {
     @Test
     void render_shouldTakeBothDocumentsFromTheTemplate_andSubstituteEveryParameter() {
         // GIVEN / WHEN
-        var stop = documents.render("zk-demo-stop", Map.of("VolumeId", "vol-0123456789abcdef0",
+        var stop = documents.render("zk-demo-stop", Map.of("VolumeId", "vol-0123456789abcdef0", "Fence", "3",
                 "BundleSha256", bundle.sha256(), "Bundle", bundle.base64()));
         var boot = documents.render("zk-demo-bootstrap", bootstrap("1=10.0.1.10,2=10.0.2.10,3=10.0.3.10"));
 
@@ -63,7 +63,7 @@ class SsmDocumentsTest {
             assertThat(step.timeout()).isEqualTo(Duration.ofSeconds(300));
             assertThat(String.join("\n", step.runCommand())).startsWith("#!/bin/bash\nset -euo pipefail\n")
                     .contains("bundle_sha='" + bundle.sha256() + "'")
-                    .endsWith("exec \"$dest/bin/zk-stop\" --volume-id 'vol-0123456789abcdef0'")
+                    .endsWith("exec \"$dest/bin/zk-stop\" --volume-id 'vol-0123456789abcdef0' --fence '3'")
                     .doesNotContain("{{");
         });
         var script = String.join("\n", boot.get(0).runCommand());
@@ -114,7 +114,7 @@ class SsmDocumentsTest {
     void run_shouldRefuseABundleWhoseChecksumDiffers() throws Exception {
         // GIVEN a well-formed checksum of something else
         var wrong = "0".repeat(64);
-        var step = documents.render("zk-demo-stop", Map.of("VolumeId", "vol-0123456789abcdef0",
+        var step = documents.render("zk-demo-stop", Map.of("VolumeId", "vol-0123456789abcdef0", "Fence", "3",
                 "BundleSha256", wrong, "Bundle", bundle.base64())).get(0);
 
         // WHEN
