@@ -9,12 +9,6 @@ public final class InstanceTags {
     public static final String STOP_ENDED = "zkasg:stop-ended";
     /** Id of the stop command sent to a terminating instance. */
     public static final String STOP_COMMAND = "zkasg:stop-command";
-    /**
-     * Written with the stop (command or unreachable) when the quorum guard found the leaving node not serving: its stop
-     * lowers no count, so its stop lease is given back once the slot is released instead of when a replacement serves.
-     * A hint only: a read that misses it keeps the lease until the replacement serves, the safe default.
-     */
-    public static final String STOPPED_DOWN = "zkasg:stopped-down";
     /** Set to {@code abandoned} before the slot of a failed launch is given back, so late events leave it alone. */
     public static final String LAUNCH = "zkasg:launch";
     public static final String ABANDONED = "abandoned";

@@ -19,7 +19,6 @@ import io.zkasg.core.port.ZkProbe;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -137,7 +136,7 @@ public final class TerminateUseCase {
                         CommandParameters.stop(volume.get().volumeId(), guard.counter(), bundle),
                         "zkasg stop node " + nodeId,
                         settings.commandTimeout());
-                ec2.tagInstance(id, stopTags(guard, InstanceTags.STOP_COMMAND, commandId,
+                ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId,
                         InstanceTags.WAIT, deferral.commandStamp(ticket)));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId, "leaseCounter", guard.counter()));
@@ -150,20 +149,8 @@ public final class TerminateUseCase {
         // Unreachable (crashed, SSM offline): the instance is going away, so the slot is released without a stop.
         journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
-        ec2.tagInstance(id, stopTags(guard, InstanceTags.STOP_ENDED, "unreachable"));
+        ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
         return finishRelease(releaseTicket(ref));
-    }
-
-    /** The tags written with a stop, plus {@link InstanceTags#STOPPED_DOWN} when the guard found the node down. */
-    private static Map<String, String> stopTags(Guard guard, String... keysAndValues) {
-        var tags = new LinkedHashMap<String, String>();
-        for (int i = 0; i < keysAndValues.length; i += 2) {
-            tags.put(keysAndValues[i], keysAndValues[i + 1]);
-        }
-        if (guard.selfDown()) {
-            tags.put(InstanceTags.STOPPED_DOWN, "true");
-        }
-        return tags;
     }
 
     /**
@@ -195,7 +182,6 @@ public final class TerminateUseCase {
         release.release(id, force);
         var remaining = release.remaining(id);
         if (remaining == 0 || force) {
-            releaseLeaseIfStoppedDown(id);
             return release.complete(ticket.ref(), LifecycleResult.CONTINUE, remaining == 0 ? "slot released"
                     : "slot force-detached after " + waited.toSeconds() + " s");
         }
@@ -220,27 +206,6 @@ public final class TerminateUseCase {
             }
         }
         return Optional.empty();
-    }
-
-    /**
-     * The stop of a node the guard found not serving lowered no count: once its slot is off the instance (ZooKeeper
-     * there cannot serve from it any more, and every later guard sees the node as stopped, rejoining or vacant) its
-     * lease goes back, so the next stop need not wait for a replacement that may be unable to serve alone (every
-     * server down: a whole-ensemble restore, a configuration that stops them all). A serving node's stop keeps the
-     * lease until its replacement serves.
-     */
-    private void releaseLeaseIfStoppedDown(String instanceId) {
-        var found = ec2.describeInstance(instanceId);
-        if (found.isEmpty() || found.get().tag(InstanceTags.STOPPED_DOWN).isEmpty()) {
-            return;
-        }
-        var cluster = settings.cluster().clusterName();
-        lease.current(cluster).filter(h -> h.instanceId().equals(instanceId)).ifPresent(h -> {
-            if (lease.release(cluster, instanceId, h.counter())) {
-                journal.record("stop-lease-released", fields(instanceId, "holder", instanceId, "nodeId", h.nodeId(),
-                        "counter", h.counter(), "reason", "stopped a node that was not serving; its slot is released"));
-            }
-        });
     }
 
     private void renewIfHeld(String instanceId) {
@@ -281,7 +246,7 @@ public final class TerminateUseCase {
         if (self.knownNotServing()) {
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "leaseCounter", counter));
-            return new Guard(Optional.empty(), counter, true);
+            return new Guard(Optional.empty(), counter);
         }
         // The final probe, under the lease.
         var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
@@ -297,20 +262,17 @@ public final class TerminateUseCase {
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
                 "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
-            return new Guard(Optional.empty(), counter, false);
+            return new Guard(Optional.empty(), counter);
         }
         lease.release(cluster, id, counter);
         return Guard.wait(verdict.reason());
     }
 
-    /**
-     * The guard's answer: why the stop must wait (empty: it may go now), the lease counter the stop holds, and whether
-     * the node was found not serving (its stop lowers no count).
-     */
-    private record Guard(Optional<String> unsafe, long counter, boolean selfDown) {
+    /** The guard's answer: why the stop must wait (empty: it may go now), and the lease counter the stop holds. */
+    private record Guard(Optional<String> unsafe, long counter) {
 
         static Guard wait(String reason) {
-            return new Guard(Optional.of(reason), 0, false);
+            return new Guard(Optional.of(reason), 0);
         }
     }
 

@@ -165,30 +165,6 @@ class TerminateFlowTest {
     }
 
     @Test
-    void terminates_shouldAllGoOneAfterAnother_whenNoServerServes_withoutWaitingForAReplacement() {
-        // GIVEN every server is stopped (a whole-ensemble restore stops them all before it terminates the members)
-        zk.down(IP1).down(IP2).down(IP3);
-
-        // WHEN the three members are terminated at once and 10 minutes pass, with no replacement launched
-        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
-        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
-        cloud.terminate("i-0ccccccccccccccc3");
-        driver.runUntilQuiet(Duration.ofMinutes(10));
-
-        // THEN each went under its own grant of the lease, given back once its slot was off the instance: no stop
-        // waited for a replacement that could not serve alone (it would have waited for the lease's expiry)
-        for (var id : List.of("i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2", "i-0ccccccccccccccc3")) {
-            assertThat(stops(id)).as(id).isEqualTo(1);
-            assertThat(cloud.completions()).contains(id + "/zk-demo-terminate=CONTINUE");
-        }
-        assertThat(driver.lease().grants()).hasSize(3);
-        assertThat(driver.lease().current("zk-demo")).isEmpty();
-        assertThat(cloud.eniIds()).allSatisfy(eni -> assertThat(cloud.eniHolder(eni)).isEmpty());
-        assertThat(stopsWithoutLease).isEmpty();
-        assertThat(cloud.timedOutActions()).isEmpty();
-    }
-
-    @Test
     void bootstrapSuccess_shouldNotFail_whenItCannotReadTheInstanceToReleaseTheLease_healthReleasesIt() {
         // GIVEN node 3 left and was stopped: it holds the stop lease until its replacement serves
         cloud.terminate("i-0ccccccccccccccc3");
