@@ -111,6 +111,24 @@ public final class CloudDriver {
         return DEMO_AZS.get((node - 1) % DEMO_AZS.size());
     }
 
+    /**
+     * What Auto Scaling replaces for a group of desired capacity {@code nodes} laid out as the demo cluster: the AZ of
+     * every slot that no instance holds any more (an abandoned launch, a terminated member), once per such slot.
+     */
+    public static List<String> missingAzs(FakeCloud cloud, int nodes) {
+        var azs = new ArrayList<String>();
+        for (int node = 1; node <= nodes; node++) {
+            azs.add(demoAz(node));
+        }
+        for (var id : cloud.instanceIds()) {
+            var state = cloud.lifecycleState(id);
+            if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
+                azs.remove(cloud.instanceAz(id));
+            }
+        }
+        return azs;
+    }
+
     /** The static address of the demo cluster's node {@code node}: 10.0.&lt;AZ&gt;.&lt;10 + round&gt;. */
     public static String demoIp(int node) {
         return "10.0." + ((node - 1) % DEMO_AZS.size() + 1) + "." + (10 + (node - 1) / DEMO_AZS.size());

@@ -76,17 +76,7 @@ class FiveNodeFlowTest {
 
     /** What Auto Scaling does for desired capacity 5: an instance that went is replaced in the AZ that lacks one. */
     private void keepDesiredCapacity() {
-        var azs = new ArrayList<String>();
-        for (int node = 1; node <= NODES; node++) {
-            azs.add(CloudDriver.demoAz(node));
-        }
-        for (var id : cloud.instanceIds()) {
-            var state = cloud.lifecycleState(id);
-            if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
-                azs.remove(cloud.instanceAz(id));
-            }
-        }
-        azs.forEach(this::launch);
+        CloudDriver.missingAzs(cloud, NODES).forEach(this::launch);
     }
 
     /** The health function every minute and the group keeping its capacity, for {@code minutes}. */

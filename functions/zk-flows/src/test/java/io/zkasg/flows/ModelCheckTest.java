@@ -460,17 +460,7 @@ class ModelCheckTest {
      * terminated member) is replaced, in the AZ that lacks one.
      */
     private static void keepDesiredCapacity(FakeCloud cloud) {
-        var azs = new ArrayList<String>();
-        for (int node = 1; node <= NODES; node++) {
-            azs.add(CloudDriver.demoAz(node));
-        }
-        for (var id : cloud.instanceIds()) {
-            var state = cloud.lifecycleState(id);
-            if (!state.equals("Terminated") && !state.equals("Detached") && !state.startsWith("Terminating")) {
-                azs.remove(cloud.instanceAz(id));
-            }
-        }
-        azs.forEach(cloud::launch);
+        CloudDriver.missingAzs(cloud, NODES).forEach(cloud::launch);
     }
 
     private static boolean isServing(String ip, Set<String> down, Set<String> stopped) {

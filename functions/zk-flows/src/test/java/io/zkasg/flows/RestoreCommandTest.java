@@ -277,13 +277,7 @@ class RestoreCommandTest {
         var process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         var env = process.environment();
-        env.put("AWS_ENDPOINT_URL", stub.endpoint().toString());
-        env.put("AWS_DEFAULT_REGION", "us-east-1");
-        env.put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-        env.put("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-        env.put("AWS_CONFIG_FILE", "/dev/null");
-        env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-        env.put("AWS_PAGER", "");
+        stub.pointCli(env);
         env.put("ZKASG_POLL_INTERVAL", "0.2");
         env.put("ZKASG_RESTORE_TIMEOUT", "120");
         var started = process.start();

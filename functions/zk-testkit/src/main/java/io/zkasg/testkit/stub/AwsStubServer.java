@@ -161,6 +161,20 @@ public final class AwsStubServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
+    /**
+     * Points an AWS CLI (or any SDK) run with {@code env} at this stub: its endpoint, a region, example credentials,
+     * and no configuration or credentials file or pager of the machine's.
+     */
+    public void pointCli(Map<String, String> env) {
+        env.put("AWS_ENDPOINT_URL", endpoint().toString());
+        env.put("AWS_DEFAULT_REGION", "us-east-1");
+        env.put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        env.put("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        env.put("AWS_CONFIG_FILE", "/dev/null");
+        env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        env.put("AWS_PAGER", "");
+    }
+
     /** Answers every later call of {@code operation} with {@code handler} (after any queued replies). */
     public AwsStubServer on(String operation, Function<Request, Response> handler) {
         handlers.put(operation, Objects.requireNonNull(handler));
