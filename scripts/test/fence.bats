@@ -52,7 +52,8 @@ teardown() {
   exec {lock}>>"${STATE}/stop-fence.lock"
   flock "${lock}"
   printf '9\n' >"${STATE}/stop-fence"
-  "${BIN}/zk-stop" --fence 8 >"${BATS_TEST_TMPDIR}/second.out" 2>&1 &
+  # The lock's descriptor is closed for the second stop: an inherited copy would hold the lock for it.
+  "${BIN}/zk-stop" --fence 8 {lock}>&- >"${BATS_TEST_TMPDIR}/second.out" 2>&1 &
   pid=$!
   sleep 1
   kill -0 "${pid}" # still waiting for the lock

@@ -131,14 +131,26 @@ public final class Reconciler {
             staleAfter = seen.get().plus(settings.reconcileGrace());
             started = seen.get();
         }
+        var ref = new LifecycleRef(settings.groupName(), hook, instanceId, null);
         if (now.isBefore(staleAfter)) {
+            if (stamp.isPresent() && !now.isBefore(stamp.get().until())) {
+                // Overdue, within the grace: the action was last kept alive when its wait began, so only the heartbeat
+                // timeout minus that wait is left for the re-drive, which a lost or crashed scheduled run can eat
+                // (the model check, seed 20261359). A heartbeat now gives the re-drive after the grace a full period.
+                try {
+                    autoScaling.recordHeartbeat(ref);
+                    journal.record("wait-overdue-kept-alive", fields(instanceId, "hook", hook, "overdueSeconds",
+                            Duration.between(stamp.get().until(), now).toSeconds()));
+                } catch (CloudException.NoActiveLifecycleAction e) {
+                    // ended meanwhile
+                }
+            }
             return Optional.empty();
         }
         tally.stale++;
         var why = stamp.isPresent()
                 ? "its wait ended " + Duration.between(stamp.get().until(), now).toSeconds() + " s ago"
                 : "it waits without any stamp (its event was lost)";
-        var ref = new LifecycleRef(settings.groupName(), hook, instanceId, null);
         try {
             autoScaling.recordHeartbeat(ref);
         } catch (CloudException.NoActiveLifecycleAction e) {

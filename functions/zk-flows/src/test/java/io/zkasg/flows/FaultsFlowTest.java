@@ -216,4 +216,39 @@ class FaultsFlowTest {
         assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("GetCommandInvocation"));
         assertThat(cloud.timedOutActions()).isEmpty();
     }
+
+    @Test
+    void overdueWait_shouldBeKeptAlive_byAHealthRunInsideTheGrace_whenTheNextScheduledRunsAreLost() {
+        // GIVEN a launch whose bootstrap succeeds but whose status event is lost
+        var id = cloud.launch("us-east-1a");
+        java.time.Instant sentAt = null;
+        for (int i = 0; i < 200 && sentAt == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (!(d instanceof Delivery.CommandStatus)) {
+                    driver.deliver(d);
+                }
+            }
+            if (cloud.commandsSent().stream().anyMatch(c -> c.instanceId().equals(id))) {
+                sentAt = driver.clock().instant();
+            } else {
+                driver.clock().advance(Duration.ofSeconds(5));
+            }
+        }
+        assertThat(sentAt).as("bootstrap sent").isNotNull();
+        cloud.takeDue(); // its status events: lost
+
+        // WHEN one scheduled health run comes 30 s after the command's wait ended (inside the 60 s grace), and the
+        // next runs are lost until 6 minutes later: past the heartbeat timeout (900 s) counted from the send
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(600 + 30)));
+        driver.health();
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(600 + 30 + 360)));
+        cloud.tick();
+        driver.health();
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN the run inside the grace kept the action alive, the later run re-drove it, and a function ended it
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=CONTINUE");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-overdue-kept-alive");
+    }
 }
