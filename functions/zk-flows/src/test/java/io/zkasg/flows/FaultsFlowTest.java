@@ -251,6 +251,49 @@ class FaultsFlowTest {
     }
 
     @Test
+    void waitBehindAStaleOne_shouldBeKeptAlive_whenTheHealthRunsDieWhileReDrivingTheOneBeforeIt() {
+        // GIVEN two launches whose bootstraps succeed but whose status events are lost
+        var first = cloud.launch("us-east-1a");
+        var second = cloud.launch("us-east-1b");
+        java.time.Instant sentAt = null;
+        for (int i = 0; i < 200 && sentAt == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (!(d instanceof Delivery.CommandStatus)) {
+                    driver.deliver(d);
+                }
+            }
+            if (cloud.commandsSent().size() == 2) {
+                sentAt = driver.clock().instant();
+            } else {
+                driver.clock().advance(Duration.ofSeconds(5));
+            }
+        }
+        assertThat(sentAt).as("both bootstraps sent").isNotNull();
+        cloud.takeDue(); // their status events: lost
+
+        // WHEN both waits are stale and four scheduled runs in a row die (a Lambda timeout) while re-driving the
+        // first action, the one the group lists first (the model check, seeds 20266983 and 20268399)
+        for (int run = 0; run < 4; run++) {
+            driver.clock().set(sentAt.plus(Duration.ofSeconds(700 + 60 * run)));
+            cloud.tick();
+            cloud.failNext("SendMessage", new IllegalStateException("Task timed out after 60.00 seconds"));
+            try {
+                driver.health();
+            } catch (IllegalStateException e) {
+                // the run died
+            }
+        }
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(700 + 60 * 4)));
+        cloud.tick();
+        driver.health();
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN each run kept both actions alive before re-driving any, and a function ended both
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(cloud.completions()).contains(first + "/zk-demo-launch=CONTINUE", second + "/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
     void overdueWait_shouldBeKeptAlive_byAHealthRunInsideTheGrace_whenTheNextScheduledRunsAreLost() {
         // GIVEN a launch whose bootstrap succeeds but whose status event is lost
         var id = cloud.launch("us-east-1a");
