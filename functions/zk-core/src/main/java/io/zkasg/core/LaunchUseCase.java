@@ -177,6 +177,12 @@ public final class LaunchUseCase {
                 journal.record("slot-held", fields(id, "az", az, "nodeId", mine.get()));
                 return new Claim(mine.get(), Optional.empty());
             }
+            // Lost every race, and the reads do not show the winner yet (they lag behind its attach): it may be a
+            // duplicate of this very launch, attaching the volume now. Abandoning would detach what the winner
+            // attached (a slot split, or a bootstrap without its volume: the model check with lagging instance
+            // reads, seeds 20261169 and 20261279). Come back: the next read shows who holds the slot.
+            return new Claim(0, Optional.of(defer(ticket, "lost the race for every free slot in " + az
+                    + "; EC2's reads do not show the winner yet")));
         }
         var holders = new ArrayList<String>();
         choice.eniHeld().forEach(s -> s.eni().holder().ifPresent(holders::add));
