@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
  * duplicated, reordered and lost deliveries (EventBridge events, SQS messages, command statuses), a Lambda crash
  * right before any AWS call (EventBridge retries the event twice, SQS redelivers after the 720 s visibility
- * timeout), describes of instances, ENIs and volumes lagging by up to 3 mutations, NotFound right after launch, throttling.
+ * timeout), describes of instances, ENIs and volumes lagging by up to 3 mutations, NotFound right after launch,
+ * throttling.
  *
  * <p>Invariants, checked after every step: no stop runs on a serving node while fewer than a majority of the others
  * serve; a bootstrap never runs on an instance that does not hold its slot's volume; no lifecycle action ever ends by
