@@ -111,6 +111,8 @@ public final class HookOverheadBench {
         volatile String result;
         int invocations;
         int functionErrors;
+        /** Status invocations that handed the completion on to the resume queue (throttled past the SDK). */
+        int handedOn;
         long statusWallNanos = -1;
 
         Hook(String instanceId) {
@@ -162,16 +164,17 @@ public final class HookOverheadBench {
         out.println("| launches | refused at random | hooks completed by a function / by heartbeat expiry | "
                 + "command end "
                 + "-> completed p50 / p99 / max | calls per hook p50 / max | throttled attempts | SDK retries | "
-                + "throttled past SDK retries | Lambda retries of a failed invocation |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+                + "throttled past SDK retries | handed on to the resume queue | Lambda retries of a failed invocation |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (var r : results) {
             var overhead = millis(r.hooks, h -> h.completed == null || h.commandEnd == null ? -1
                     : Duration.between(h.commandEnd, h.completed).toMillis());
-            out.printf(Locale.ROOT, "| %d | %.0f %% | %d / %d | %s | %d / %d | %d | %d | %d | %d |%n",
+            out.printf(Locale.ROOT, "| %d | %.0f %% | %d / %d | %s | %d / %d | %d | %d | %d | %d | %d |%n",
                     r.launches, r.refused * 100, completedByFunction(r), r.timedOut, triple(overhead),
                     pct(values(r.hooks, h -> h.tally.calls), 50), pct(values(r.hooks, h -> h.tally.calls), 100),
                     sum(r.hooks, h -> h.tally.throttledAttempts), sum(r.hooks, h -> h.tally.retries()),
-                    sum(r.hooks, h -> h.tally.throttledPastRetries), sum(r.hooks, h -> h.functionErrors));
+                    sum(r.hooks, h -> h.tally.throttledPastRetries), sum(r.hooks, h -> h.handedOn),
+                    sum(r.hooks, h -> h.functionErrors));
         }
         out.printf(Locale.ROOT, "load average at the end: %s; %.0f s of wall time in all%n", loadAverage(),
                 (System.nanoTime() - wallStart) / 1e9);
@@ -318,6 +321,11 @@ public final class HookOverheadBench {
                         var answer = f.commandStatus(EventJson.commandStatus(s, scheduler.clock().instant())
                                 .getBytes(StandardCharsets.UTF_8));
                         i.hook().statusWallNanos = System.nanoTime() - wall;
+                        if ("Deferred".equals(answer.get("outcome"))) {
+                            synchronized (i.hook()) {
+                                i.hook().handedOn++;
+                            }
+                        }
                         return answer;
                     });
                 }
@@ -421,14 +429,15 @@ public final class HookOverheadBench {
                 triple(total));
         out.printf(Locale.ROOT, "per hook: calls p50 %d max %d; throttled attempts total %d (hooks with any: %d); SDK "
                         + "retries total %d (max %d); throttled past the SDK's retries %d; SDK backoff total %.1f s; "
-                        + "invocations p50 %d max %d; function errors (Lambda retried) %d%n",
+                        + "invocations p50 %d max %d; completions handed on to the resume queue %d; function errors (Lambda "
+                        + "retried) %d%n",
                 pct(values(r.hooks, h -> h.tally.calls), 50), pct(values(r.hooks, h -> h.tally.calls), 100),
                 sum(r.hooks, h -> h.tally.throttledAttempts), r.hooks.stream().filter(h -> h.tally.throttledAttempts
                         > 0).count(), sum(r.hooks, h -> h.tally.retries()),
                 pct(values(r.hooks, h -> h.tally.retries()), 100), sum(r.hooks, h -> h.tally.throttledPastRetries),
                 sum(r.hooks, h -> h.tally.backoff.toMillis()) / 1000.0,
                 pct(values(r.hooks, h -> h.invocations), 50), pct(values(r.hooks, h -> h.invocations), 100),
-                sum(r.hooks, h -> h.functionErrors));
+                sum(r.hooks, h -> h.handedOn), sum(r.hooks, h -> h.functionErrors));
         var wall = values(r.hooks, h -> h.statusWallNanos / 1_000_000);
         out.printf(Locale.ROOT, "command-status handler wall time on this machine (not in the virtual figures): p50 "
                 + "%d ms, max %d ms%n", pct(wall, 50), pct(wall, 100));
