@@ -164,7 +164,8 @@ public final class HookOverheadBench {
         out.println("| launches | refused at random | hooks completed by a function / by heartbeat expiry | "
                 + "command end "
                 + "-> completed p50 / p99 / max | calls per hook p50 / max | throttled attempts | SDK retries | "
-                + "throttled past SDK retries | handed on to the resume queue | Lambda retries of a failed invocation |");
+                + "throttled past SDK retries | handed on to the resume queue | "
+                + "Lambda retries of a failed invocation |");
         out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (var r : results) {
             var overhead = millis(r.hooks, h -> h.completed == null || h.commandEnd == null ? -1
@@ -429,8 +430,8 @@ public final class HookOverheadBench {
                 triple(total));
         out.printf(Locale.ROOT, "per hook: calls p50 %d max %d; throttled attempts total %d (hooks with any: %d); SDK "
                         + "retries total %d (max %d); throttled past the SDK's retries %d; SDK backoff total %.1f s; "
-                        + "invocations p50 %d max %d; completions handed on to the resume queue %d; function errors (Lambda "
-                        + "retried) %d%n",
+                        + "invocations p50 %d max %d; completions handed on to the resume queue %d; function "
+                        + "errors (Lambda retried) %d%n",
                 pct(values(r.hooks, h -> h.tally.calls), 50), pct(values(r.hooks, h -> h.tally.calls), 100),
                 sum(r.hooks, h -> h.tally.throttledAttempts), r.hooks.stream().filter(h -> h.tally.throttledAttempts
                         > 0).count(), sum(r.hooks, h -> h.tally.retries()),
