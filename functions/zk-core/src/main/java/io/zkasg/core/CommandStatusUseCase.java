@@ -32,7 +32,6 @@ public final class CommandStatusUseCase {
     private final SlotRelease release;
     private final LaunchUseCase launch;
     private final TerminateUseCase terminate;
-    private final LaunchUseCase launch;
     private final StopLease lease;
 
     public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, StopLease lease,
@@ -43,7 +42,6 @@ public final class CommandStatusUseCase {
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
         this.launch = launch;
         this.terminate = terminate;
-        this.launch = launch;
         this.lease = lease;
     }
 
@@ -59,25 +57,12 @@ public final class CommandStatusUseCase {
         if (isStop) {
             return terminate.onStopEnded(commandId, instanceId, status);
         }
-        if (!ended(status)) {
-            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
-        }
-        try {
-            return onBootstrapEnded(commandId, instanceId, status);
-        } catch (CloudException.Throttled e) {
-            // The SDK has retried already. Failing the invocation would leave the launch to a Lambda retry a minute
-            // later (or to none); the resume queue goes on instead, reading the command's status from SSM.
-            return launch.statusDeferred(instanceId, "throttled by AWS (" + e.code() + ") while handling bootstrap "
-                    + commandId + " " + status);
-        }
-    }
-
-    private HookOutcome onBootstrapEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
         try {
             return onBootstrapEnded(ref, commandId, status);
         } catch (CloudException.Throttled e) {
-            // The SDK has retried with backoff already: the launch goes on through the resume queue in seconds.
+            // The SDK has retried with backoff already. Failing the invocation would leave the launch to a Lambda retry
+            // a minute later (or to none); the resume queue goes on instead in seconds, reading the status from SSM.
             return launch.handOn(ref, "bootstrap command " + commandId + " ended " + status + "; throttled by AWS ("
                     + e.code() + ") past the SDK's retries");
         }

@@ -293,12 +293,18 @@ public final class LaunchUseCase {
      *
      * <p>How long the hook has left is not known here: the command's wait stamp bounds it (every stamp leaves the hook
      * the reconciler's reaction time past its end), so the deferral beats the hook only when the command ended near
-     * its timeout, or when no stamp shows (a lagging read). A call refused here fails the invocation as before.
+     * its timeout, or when no stamp shows (a lagging read, or EC2 refused the read as well). A call refused here
+     * otherwise (the heartbeat, the message, the chain tag) fails the invocation as before.
      */
     public HookOutcome handOn(LifecycleRef ref, String reason) {
         var now = clock.instant();
-        var stamp = ec2.describeInstance(ref.instanceId())
-                .flatMap(i -> WaitStamp.parse(i.tag(InstanceTags.WAIT), ref.hookName()));
+        Optional<WaitStamp> stamp;
+        try {
+            stamp = ec2.describeInstance(ref.instanceId())
+                    .flatMap(i -> WaitStamp.parse(i.tag(InstanceTags.WAIT), ref.hookName()));
+        } catch (CloudException.Throttled e) {
+            stamp = Optional.empty(); // EC2 refuses the read too: the deferral beats the hook instead (Auto Scaling)
+        }
         // When the hook's timer last restarted, at the earliest: its timeout then ends a reaction past the stamp's.
         var lastBeat = stamp.map(s -> s.until().plus(settings.reconcileReaction()).minus(settings.heartbeatTimeout()))
                 .map(t -> t.isBefore(now) ? t : now)
@@ -334,17 +340,6 @@ public final class LaunchUseCase {
         }
         return ignored(id, "bootstrap command " + commandId + " is " + status.orElse("unknown to SSM")
                 + "; its status completes the hook");
-    }
-
-    /**
-     * A bootstrap's status could not be handled now (AWS throttled a call the SDK already retried): the launch goes on
-     * through the resume queue instead of failing the invocation. The resumption reads the tagged command's status
-     * from SSM. When the hook's timer last restarted is not known here, so the deferral beats.
-     */
-    public HookOutcome statusDeferred(String instanceId, String reason) {
-        var now = clock.instant();
-        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
-        return defer(new HookTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, ""), reason);
     }
 
     private HookOutcome defer(HookTicket ticket, String reason) {

@@ -461,6 +461,10 @@ public final class HookOverheadBench {
                 Integer::sum));
         out.printf(Locale.ROOT, "hooks: %d; completed by a function: %s; by heartbeat expiry: %d; other completions: "
                 + "%s%n", r.hooks.size(), results, r.timedOut, r.otherCompletions);
+        r.hooks.stream().filter(h -> h.result == null).forEach(h -> out.printf(Locale.ROOT, "  not completed by a "
+                + "function: %s (command end %s, %d invocations, %d handed on, %d function errors; its journal: the "
+                + "file named by -Dzkasg.bench.journal)%n", h.instanceId, h.commandEnd, h.invocations, h.handedOn,
+                h.functionErrors));
         var overhead = millis(r.hooks, h -> h.completed == null || h.commandEnd == null ? -1
                 : Duration.between(h.commandEnd, h.completed).toMillis());
         out.printf(Locale.ROOT, "bootstrap command end -> completed lifecycle action: p50 / p99 / max %s%n",
