@@ -92,7 +92,7 @@ public final class CommandStatusUseCase {
             var why = "command " + commandId + " " + status + " is not (yet) the instance's tagged bootstrap command; "
                     + "not abandoning a node another bootstrap may serve";
             journal.record("status-untagged", fields(instanceId, "commandId", commandId, "status", status));
-            return launch.statusDeferred(instanceId, why);
+            return launch.handOn(ref, why);
         }
         if (instance.isEmpty() || instance.get().isGone()) {
             return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status
