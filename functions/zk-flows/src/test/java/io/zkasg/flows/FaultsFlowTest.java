@@ -81,6 +81,23 @@ class FaultsFlowTest {
                 .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
     }
 
+    /** Delivers everything due, 5 s at a time, until the bootstrap's Failed status comes: held back, returned. */
+    private Delivery failedStatusHeldBack() {
+        Delivery failed = null;
+        for (int i = 0; i < 200 && failed == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
+                    failed = d;
+                } else {
+                    driver.deliver(d);
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(failed).as("bootstrap failed").isNotNull();
+        return failed;
+    }
+
     /** Loses the first {@code count} deliveries that {@code what} accepts. */
     private static Predicate<Delivery> loseFirst(int count, Predicate<Delivery> what) {
         var lost = new AtomicInteger();
@@ -234,18 +251,7 @@ class FaultsFlowTest {
         // GIVEN a launch whose bootstrap fails
         cloud.commandOutcome(c -> "Failed");
         var id = cloud.launch("us-east-1a");
-        Delivery failed = null;
-        for (int i = 0; i < 200 && failed == null; i++) {
-            for (var d : cloud.takeDue()) {
-                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
-                    failed = d;
-                } else {
-                    driver.deliver(d);
-                }
-            }
-            driver.clock().advance(Duration.ofSeconds(5));
-        }
-        assertThat(failed).as("bootstrap failed").isNotNull();
+        var failed = failedStatusHeldBack();
 
         // WHEN EC2 throttles the status handler's read of the instance (the model check, seed 20261279)
         cloud.throttle("DescribeInstances", 1);
@@ -315,18 +321,7 @@ class FaultsFlowTest {
                 i -> withoutTag(i, InstanceTags.BOOTSTRAP_COMMAND), e -> e);
         cloud.commandOutcome(c -> "Failed");
         var id = cloud.launch("us-east-1a");
-        Delivery failed = null;
-        for (int i = 0; i < 200 && failed == null; i++) {
-            for (var d : cloud.takeDue()) {
-                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
-                    failed = d;
-                } else {
-                    driver.deliver(d);
-                }
-            }
-            driver.clock().advance(Duration.ofSeconds(5));
-        }
-        assertThat(failed).as("bootstrap failed").isNotNull();
+        var failed = failedStatusHeldBack();
 
         // WHEN the status handler's read of the instance lags behind the command tag (the model check with lagging
         // instance reads, seed 20261216: the reconciler's re-drive came 11 minutes later, after the quiet half hour)
