@@ -30,7 +30,8 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 abstract class OperatorOperationsContract {
 
     static final String EC2_ERRORS = Ec2PortContract.EC2_ERRORS;
-    static final String SNAPSHOT_CREATION = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-creating-snapshot.html";
+    static final String SNAPSHOT_CREATION =
+            "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-creating-snapshot.html";
     static final String CREATE_VOLUME = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html";
     static final String DESCRIBE_SNAPSHOTS =
             "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html";

@@ -19,9 +19,9 @@ import java.util.function.Function;
  * SSM in memory, over the shared {@link CloudState}, with the rules this project depends on (held to them by
  * {@code SsmPortContract}): an instance is known once its agent registered, a while after it runs; a command goes only
  * to an online agent; each command ends with the status its outcome function gives, announced as status-change events;
- * a command on an instance that is gone ends Terminated. Its reads can trail: DescribeInstanceInformation lists an agent
- * a while after it registered ({@link #listingLag}), GetCommandInvocation knows an invocation a while after SendCommand
- * answered ({@link #invocationLag}). Thread-safe.
+ * a command on an instance that is gone ends Terminated. Its reads can trail: DescribeInstanceInformation lists an
+ * agent a while after it registered ({@link #listingLag}), GetCommandInvocation knows an invocation a while after
+ * SendCommand answered ({@link #invocationLag}). Thread-safe.
  */
 public final class FakeSsm implements SsmPort {
 
