@@ -48,8 +48,9 @@ import org.junit.jupiter.api.Test;
  * serve, nor while fewer than a majority serve not counting members still launching (a failed launch's slot is
  * given back without the stop lease, so no stop may rely on one: docs/quorum.md); a bootstrap never runs on an
  * instance that does not hold its slot's volume; no lifecycle action ever ends by its timeout; at the end, every
- * slot is vacant or held, ENI and volume together, by one live member, and the ensemble serves again. Reproduce a failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with
- * -Dzkasg.models=10000 (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
+ * slot is vacant or held, ENI and volume together, by one live member, and the ensemble serves again. Reproduce a
+ * failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with -Dzkasg.models=10000
+ * (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
  * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
  * its slots spread over the AZs as the template spreads them (issue 13).
  */
