@@ -96,7 +96,7 @@ public final class CommandStatusUseCase {
             return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status
                     + " and the instance is gone");
         }
-        return release.abandon(ref, "bootstrap command " + commandId + " ended " + status);
+        return release.abandonFailedBootstrap(ref, "bootstrap command " + commandId + " ended " + status);
     }
 
     /**
