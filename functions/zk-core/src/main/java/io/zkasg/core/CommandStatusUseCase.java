@@ -94,7 +94,7 @@ public final class CommandStatusUseCase {
             return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status
                     + " and the instance is gone");
         }
-        return release.abandonFailedBootstrap(ref, "bootstrap command " + commandId + " ended " + status);
+        return release.abandon(ref, "bootstrap command " + commandId + " ended " + status);
     }
 
     /**

@@ -335,8 +335,8 @@ public final class LaunchUseCase {
                     + " succeeded (read from SSM)");
         }
         if (status.filter(CommandStatusUseCase.FAILED::contains).isPresent()) {
-            return release.abandonFailedBootstrap(ticket.ref(), "bootstrap command " + commandId + " ended "
-                    + status.get() + " (read from SSM)");
+            return release.abandon(ticket.ref(), "bootstrap command " + commandId + " ended " + status.get()
+                    + " (read from SSM)");
         }
         return ignored(id, "bootstrap command " + commandId + " is " + status.orElse("unknown to SSM")
                 + "; its status completes the hook");

@@ -45,26 +45,6 @@ public final class SlotRelease {
         return outcome;
     }
 
-    /**
-     * Abandons a launch whose (tagged) bootstrap command ended in failure: its server may have started, so the slot
-     * is detached <em>before</em> the completion, while Auto Scaling still shows the instance Pending:Wait. A lease
-     * holder's final probe never counts a member that is not in service ({@code REJOINING}), but once ABANDON moves
-     * the instance to Terminating it would count it as a leaving member that still serves ({@code LEAVING}); a detach
-     * after the completion could then take away, without the stop lease, a server that a stop decision relied on
-     * (docs/quorum.md). No other delivery can complete this action with CONTINUE: only the same command's Success
-     * could. Safe to repeat: a re-drive reads the same failed status, detaches nothing more and completes.
-     */
-    public HookOutcome abandonFailedBootstrap(LifecycleRef ref, String reason) {
-        journal.record("launch-abandoning", fields(ref.instanceId(), "reason", reason));
-        try {
-            ec2.tagInstance(ref.instanceId(), Map.of(InstanceTags.LAUNCH, InstanceTags.ABANDONED));
-        } catch (CloudException.NotFound e) {
-            journal.record("instance-gone", fields(ref.instanceId(), "code", e.code()));
-        }
-        release(ref.instanceId());
-        return complete(ref, LifecycleResult.ABANDON, reason);
-    }
-
     /** Completes the action; an action that is already over counts as done. */
     public HookOutcome complete(LifecycleRef ref, LifecycleResult result, String reason) {
         try {
