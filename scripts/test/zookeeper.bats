@@ -65,15 +65,26 @@ zk_start() {
   grep -qx 'cnxTimeout=500' "${CFG}"
   grep -qx 'minSessionTimeout=4000' "${CFG}"
   grep -qx 'maxSessionTimeout=40000' "${CFG}"
-  [[ "$(grep '^server\.' "${CFG}")" == "server.1=10.99.1.101:2888:3888
-server.2=10.99.1.102:2888:3888
-server.3=10.99.1.103:2888:3888" ]]
-  before="$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")"
+  grep -qx 'reconfigEnabled=true' "${CFG}"
+  grep -qx 'standaloneEnabled=false' "${CFG}"
+  run ! grep -q '^server\.' "${CFG}"
+  # The membership and ZooKeeper's copy of zoo.cfg are on the data volume.
+  [[ "$(cat "${DATA}/zoo.cfg.dynamic")" == "server.1=10.99.1.101:2888:3888:participant;2181
+server.2=10.99.1.102:2888:3888:participant;2181
+server.3=10.99.1.103:2888:3888:participant;2181" ]]
+  [[ "$(grep -v '^#' "${DATA}/zoo.cfg")" == "$(grep -v -e '^#' -e '^clientPort=' "${CFG}")
+dynamicConfigFile=${DATA}/zoo.cfg.dynamic" ]]
+  before="$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid" "${DATA}/zoo.cfg" "${DATA}/zoo.cfg.dynamic")"
   sleep 1
   run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
   [[ "${status}" -eq 0 ]]
   [[ "${output}" != *updated* ]]
-  [[ "$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")" == "${before}" ]]
+  [[ "$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid" "${DATA}/zoo.cfg" "${DATA}/zoo.cfg.dynamic")" == "${before}" ]]
+  # Until ZooKeeper commits a membership, the seed follows --servers; then the
+  # committed one wins (reconfig.bats).
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102
+  [[ "${status}" -eq 0 ]]
+  [[ "$(grep -c '^server\.' "${DATA}/zoo.cfg.dynamic")" -eq 2 ]]
 }
 
 @test "no ZooKeeper installed and no --zk-dist-url: exit 1" {
