@@ -30,15 +30,17 @@ public final class CommandStatusUseCase {
     private final Ec2Port ec2;
     private final Journal journal;
     private final SlotRelease release;
+    private final LaunchUseCase launch;
     private final TerminateUseCase terminate;
     private final StopLease lease;
 
     public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, StopLease lease,
-                                Journal journal, TerminateUseCase terminate) {
+                                Journal journal, LaunchUseCase launch, TerminateUseCase terminate) {
         this.settings = settings;
         this.ec2 = ec2;
         this.journal = journal;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
+        this.launch = launch;
         this.terminate = terminate;
         this.lease = lease;
     }
@@ -49,21 +51,30 @@ public final class CommandStatusUseCase {
         if (!settings.bootstrapDocument().equals(documentName) && !isStop) {
             return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not one of ours");
         }
+        if (!ended(status)) {
+            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
+        }
         if (isStop) {
-            if (!"Success".equals(status) && !FAILED.contains(status)) {
-                return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
-            }
             return terminate.onStopEnded(commandId, instanceId, status);
         }
         var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
+        try {
+            return onBootstrapEnded(ref, commandId, status);
+        } catch (CloudException.Throttled e) {
+            // The SDK has retried with backoff already. Failing the invocation would leave the launch to a Lambda retry
+            // a minute later (or to none); the resume queue goes on instead in seconds, reading the status from SSM.
+            return launch.handOn(ref, "bootstrap command " + commandId + " ended " + status + "; throttled by AWS ("
+                    + e.code() + ") past the SDK's retries");
+        }
+    }
+
+    private HookOutcome onBootstrapEnded(LifecycleRef ref, String commandId, String status) {
+        var instanceId = ref.instanceId();
         if ("Success".equals(status)) {
             var outcome = release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId
                     + " succeeded");
             releaseLeaseOfReplaced(instanceId);
             return outcome;
-        }
-        if (!FAILED.contains(status)) {
-            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
         }
         var instance = ec2.describeInstance(instanceId);
         var current = instance.flatMap(i -> i.tag(InstanceTags.BOOTSTRAP_COMMAND));

@@ -3,6 +3,7 @@ package io.zkasg.core;
 import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
@@ -275,6 +276,43 @@ public final class LaunchUseCase {
                 "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
         return new HookOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
                 logged);
+    }
+
+    /**
+     * The longest a launch handed on by {@link #handOn} waits in the resume queue: 1 s to this, drawn at random so
+     * that completions throttled together do not come back together.
+     */
+    static final int HAND_ON_MAX_SECONDS = 5;
+
+    /**
+     * Goes on through the resume queue with a launch whose bootstrap command has ended, when AWS throttled a call of
+     * its status handler past the SDK's attempts (the SDK backs off itself: 1 s base after a throttling error,
+     * doubling, full jitter). Failing the invocation instead brings the status event back only after Lambda's first
+     * retry of an asynchronous invocation, a minute later. The resumption (attempt 2) finds the tagged bootstrap
+     * command, reads how it ended from SSM and completes the hook, as for a re-driven launch.
+     *
+     * <p>How long the hook has left is not known here: the command's wait stamp bounds it (every stamp leaves the hook
+     * the reconciler's reaction time past its end), so the deferral beats the hook only when the command ended near
+     * its timeout, or when no stamp shows (a lagging read, or EC2 refused the read as well). A call refused here
+     * otherwise (the heartbeat, the message, the chain tag) fails the invocation as before.
+     */
+    public HookOutcome handOn(LifecycleRef ref, String reason) {
+        var now = clock.instant();
+        Optional<WaitStamp> stamp;
+        try {
+            stamp = ec2.describeInstance(ref.instanceId())
+                    .flatMap(i -> WaitStamp.parse(i.tag(InstanceTags.WAIT), ref.hookName()));
+        } catch (CloudException.Throttled e) {
+            stamp = Optional.empty(); // EC2 refuses the read too: the deferral beats the hook instead (Auto Scaling)
+        }
+        // When the hook's timer last restarted, at the earliest: its timeout then ends a reaction past the stamp's.
+        var lastBeat = stamp.map(s -> s.until().plus(settings.reconcileReaction()).minus(settings.heartbeatTimeout()))
+                .map(t -> t.isBefore(now) ? t : now)
+                .orElse(now.minus(settings.heartbeatTimeout()));
+        var ticket = new HookTicket(ref, stamp.map(WaitStamp::started).orElse(now), lastBeat, 1, "");
+        var delay = Duration.ofSeconds(1 + random.nextInt(HAND_ON_MAX_SECONDS));
+        return deferral.defer(ticket, "launch", reason, delay.compareTo(settings.resumeDelay()) < 0 ? delay
+                : settings.resumeDelay());
     }
 
     /** How long a launch waits for EC2 to show its instance before it drops the event. */
