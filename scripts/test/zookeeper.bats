@@ -85,6 +85,21 @@ dynamicConfigFile=${DATA}/zoo.cfg.dynamic" ]]
   run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102
   [[ "${status}" -eq 0 ]]
   [[ "$(grep -c '^server\.' "${DATA}/zoo.cfg.dynamic")" -eq 2 ]]
+  # A committed membership that gives this node another address (a volume
+  # restored from another stack's snapshot) is not used: --servers is.
+  printf 'server.1=10.98.1.101:2888:3888:participant;2181\nserver.2=10.98.1.102:2888:3888:participant;2181\n' \
+    >"${DATA}/zoo.cfg.dynamic.100000000"
+  sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000|" "${DATA}/zoo.cfg"
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102
+  [[ "${status}" -eq 0 ]]
+  grep -qx "dynamicConfigFile=${DATA}/zoo.cfg.dynamic" "${DATA}/zoo.cfg"
+  # At its own address, the committed membership wins over --servers.
+  sed -i 's/10\.98\./10.99./' "${DATA}/zoo.cfg.dynamic.100000000"
+  sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000|" "${DATA}/zoo.cfg"
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" == *"membership from the volume (zoo.cfg.dynamic.100000000)"* ]]
+  grep -qx "dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000" "${DATA}/zoo.cfg"
 }
 
 @test "no ZooKeeper installed and no --zk-dist-url: exit 1" {
