@@ -37,13 +37,7 @@ setup() {
 
 vol_id() { printf 'vol-%017x\n' "$1"; }
 
-node() {
-  local i="$1"
-  shift
-  local -a envs
-  mapfile -t envs < <(fx_node_env "${BATS_FILE_TMPDIR}/n${i}")
-  env "${envs[@]}" nsenter --net="/run/netns/$(fx_ns "n${i}")" -- "$@"
-}
+node() { fx_node "${BATS_FILE_TMPDIR}" "$@"; }
 
 data() { printf '%s/n%s/root/var/lib/zkasg/data\n' "${BATS_FILE_TMPDIR}" "$1"; }
 
