@@ -165,6 +165,50 @@ class TerminateFlowTest {
     }
 
     @Test
+    void terminates_shouldAllGoOneAfterAnother_whenNoServerServes_withoutWaitingForAReplacement() {
+        // GIVEN every server is stopped (a whole-ensemble restore stops them all before it terminates the members)
+        zk.down(IP1).down(IP2).down(IP3);
+
+        // WHEN the three members are terminated at once and 10 minutes pass, with no replacement launched
+        var all = List.of("i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2", "i-0ccccccccccccccc3");
+        all.forEach(cloud::terminate);
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN each went under its own grant of the lease, given back once its slot was off the instance: no stop
+        // waited the lease's expiry for a replacement that cannot serve alone
+        for (var id : all) {
+            assertThat(stops(id)).as(id).isEqualTo(1);
+            assertThat(cloud.completions()).contains(id + "/zk-demo-terminate=CONTINUE");
+        }
+        assertThat(driver.lease().grants()).hasSize(3);
+        assertThat(driver.lease().expiredTakeovers()).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.eniIds()).allSatisfy(eni -> assertThat(cloud.eniHolder(eni)).isEmpty());
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void knownDownStop_shouldKeepTheLeaseUntilItsReplacementServes_whileTheOthersHaveAQuorum() {
+        // GIVEN node 2's server is down while nodes 1 and 3 serve
+        zk.down(IP2);
+
+        // WHEN node 2 is terminated
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN it is stopped and its slot released, and its stop keeps the lease (one node out at a time, as for a
+        // serving node): its replacement can serve, and its bootstrap gives the lease back
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
+        cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
     void bootstrapSuccess_shouldNotFail_whenItCannotReadTheInstanceToReleaseTheLease_healthReleasesIt() {
         // GIVEN node 3 left and was stopped: it holds the stop lease until its replacement serves
         cloud.terminate("i-0ccccccccccccccc3");
