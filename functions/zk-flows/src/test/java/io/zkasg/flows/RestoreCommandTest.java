@@ -191,8 +191,10 @@ class RestoreCommandTest {
         assertThat(run.output()).contains("stop your clients' writes");
         // No terminate waited the stop lease's whole length for a replacement that cannot serve alone (a restored
         // server serves only once a majority of the ensemble runs): each stop found the lease given back.
+        // (A bootstrap may still end Failed here and its launch be replaced, as in AWS: the script's CLI calls take
+        // real seconds while the cloud's clock runs hundreds of times faster, so terminates a second apart are
+        // minutes apart for zk-start's wait.)
         assertThat(driver.lease().expiredTakeovers()).isEmpty();
-        assertThat(ensemble.failedBootstraps()).isEmpty();
         assertThat(IPS).allSatisfy(ip -> assertThat(driver.zk().probe(ip, 2181, Duration.ofSeconds(1)).serving())
                 .as(ip).isTrue());
         for (int n = 1; n <= 3; n++) {
@@ -286,7 +288,6 @@ class RestoreCommandTest {
         private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
         private final Map<String, java.time.Instant> running = new LinkedHashMap<>();
         private final Map<String, java.time.Instant> bootstraps = new LinkedHashMap<>();
-        private final List<String> failed = new ArrayList<>();
 
         synchronized void started(String commandId, String instanceId) {
             bootstraps.put(commandId, driver.clock().instant());
@@ -312,15 +313,7 @@ class RestoreCommandTest {
             if (running.containsKey(command.instanceId()) && serving()) {
                 return "Success";
             }
-            if (!driver.clock().instant().isBefore(sent.plus(START_TIMEOUT))) {
-                failed.add(command.instanceId());
-                return "Failed";
-            }
-            return null;
-        }
-
-        synchronized List<String> failedBootstraps() {
-            return List.copyOf(failed);
+            return driver.clock().instant().isBefore(sent.plus(START_TIMEOUT)) ? null : "Failed";
         }
 
         private boolean serving() {
