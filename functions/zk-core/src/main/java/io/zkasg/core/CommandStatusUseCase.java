@@ -31,15 +31,17 @@ public final class CommandStatusUseCase {
     private final Journal journal;
     private final SlotRelease release;
     private final TerminateUseCase terminate;
+    private final LaunchUseCase launch;
     private final StopLease lease;
 
     public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, StopLease lease,
-                                Journal journal, TerminateUseCase terminate) {
+                                Journal journal, LaunchUseCase launch, TerminateUseCase terminate) {
         this.settings = settings;
         this.ec2 = ec2;
         this.journal = journal;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
         this.terminate = terminate;
+        this.launch = launch;
         this.lease = lease;
     }
 
@@ -55,15 +57,26 @@ public final class CommandStatusUseCase {
             }
             return terminate.onStopEnded(commandId, instanceId, status);
         }
+        if (!ended(status)) {
+            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
+        }
+        try {
+            return onBootstrapEnded(commandId, instanceId, status);
+        } catch (CloudException.Throttled e) {
+            // The SDK has retried already. Failing the invocation would leave the launch to a Lambda retry a minute
+            // later (or to none); the resume queue goes on instead, reading the command's status from SSM.
+            return launch.statusDeferred(instanceId, "throttled by AWS (" + e.code() + ") while handling bootstrap "
+                    + commandId + " " + status);
+        }
+    }
+
+    private HookOutcome onBootstrapEnded(String commandId, String instanceId, String status) {
         var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
         if ("Success".equals(status)) {
             var outcome = release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId
                     + " succeeded");
             releaseLeaseOfReplaced(instanceId);
             return outcome;
-        }
-        if (!FAILED.contains(status)) {
-            return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
         }
         var instance = ec2.describeInstance(instanceId);
         var current = instance.flatMap(i -> i.tag(InstanceTags.BOOTSTRAP_COMMAND));

@@ -3,6 +3,7 @@ package io.zkasg.core;
 import static io.zkasg.core.JournalFields.fields;
 
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
@@ -302,6 +303,17 @@ public final class LaunchUseCase {
         }
         return ignored(id, "bootstrap command " + commandId + " is " + status.orElse("unknown to SSM")
                 + "; its status completes the hook");
+    }
+
+    /**
+     * A bootstrap's status could not be handled now (AWS throttled a call the SDK already retried): the launch goes on
+     * through the resume queue instead of failing the invocation. The resumption reads the tagged command's status
+     * from SSM. When the hook's timer last restarted is not known here, so the deferral beats.
+     */
+    public HookOutcome statusDeferred(String instanceId, String reason) {
+        var now = clock.instant();
+        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
+        return defer(new HookTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, ""), reason);
     }
 
     private HookOutcome defer(HookTicket ticket, String reason) {

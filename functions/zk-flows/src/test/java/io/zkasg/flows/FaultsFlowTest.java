@@ -218,6 +218,39 @@ class FaultsFlowTest {
     }
 
     @Test
+    void bootstrapFailure_shouldNotFailTheStatusHandler_whenEc2ThrottlesItsRead_theLaunchIsAbandonedLater() {
+        // GIVEN a launch whose bootstrap fails
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+        Delivery failed = null;
+        for (int i = 0; i < 200 && failed == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
+                    failed = d;
+                } else {
+                    driver.deliver(d);
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(failed).as("bootstrap failed").isNotNull();
+
+        // WHEN EC2 throttles the status handler's read of the instance (the model check, seed 20261279)
+        cloud.throttle("DescribeInstances", 1);
+        var result = driver.deliver(failed);
+
+        // THEN the handler does not fail (in AWS a failed invocation is retried a minute later, or not at all): the
+        // launch goes on through the resume queue, which reads the status from SSM and abandons it
+        assertThat(result.get("outcome")).isEqualTo("Deferred");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON")
+                .doesNotContain(id + "/zk-demo-launch=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
     void overdueWait_shouldBeKeptAlive_byAHealthRunInsideTheGrace_whenTheNextScheduledRunsAreLost() {
         // GIVEN a launch whose bootstrap succeeds but whose status event is lost
         var id = cloud.launch("us-east-1a");

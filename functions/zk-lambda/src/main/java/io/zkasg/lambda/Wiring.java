@@ -97,7 +97,7 @@ public final class Wiring {
         this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, hooks, clock, random, bundle);
         this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, hooks, clock,
                 random, bundle);
-        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, terminate);
+        this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, launch, terminate);
     }
 
     /**
