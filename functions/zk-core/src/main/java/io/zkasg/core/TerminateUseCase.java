@@ -257,6 +257,9 @@ public final class TerminateUseCase {
         var servers = catalog.servers();
         var cluster = settings.cluster().clusterName();
         var grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
+        if (grant instanceof StopLease.Grant.Refused refused && takeOver(refused.current(), id, nodeId, catalog)) {
+            grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
+        }
         if (grant instanceof StopLease.Grant.Refused refused) {
             var holder = refused.current();
             journal.record("stop-lease-refused", fields(id, "nodeId", nodeId, "holder", holder.instanceId(),
@@ -293,6 +296,27 @@ public final class TerminateUseCase {
         }
         lease.release(cluster, id, counter);
         return Guard.wait(verdict.reason());
+    }
+
+    /**
+     * The lease is held for this very node by its former instance, waiting for the node's replacement to serve, and
+     * this instance is that replacement, leaving in turn before it served: it would wait the lease's expiry for
+     * itself. The former instance's stop has taken effect (this instance holds the node's ENI, and its volume is on
+     * no other instance), so its grant is given back, fenced by its counter, as the replacement's bootstrap would
+     * have done; this stop then takes the lease as any other (and may lose it to another leaver: it waits then).
+     */
+    private boolean takeOver(StopLease.Holder holder, String instanceId, int nodeId, SlotCatalog catalog) {
+        if (holder.nodeId() != nodeId || holder.instanceId().equals(instanceId)
+                || catalog.volume(nodeId).flatMap(v -> v.holder()).filter(h -> !h.equals(instanceId)).isPresent()) {
+            return false;
+        }
+        var released = lease.release(settings.cluster().clusterName(), holder.instanceId(), holder.counter());
+        if (released) {
+            journal.record("stop-lease-released", fields(instanceId, "holder", holder.instanceId(), "nodeId", nodeId,
+                    "counter", holder.counter(), "reason", "this instance replaced that node and leaves before "
+                            + "serving; the former instance's stop has taken effect"));
+        }
+        return released;
     }
 
     /**
