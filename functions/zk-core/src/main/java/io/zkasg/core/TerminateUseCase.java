@@ -301,9 +301,10 @@ public final class TerminateUseCase {
     /**
      * The lease is held for this very node by its former instance, waiting for the node's replacement to serve, and
      * this instance is that replacement, leaving in turn while the lease still waits for it: it would wait the
-     * lease's expiry for itself. The former instance's stop has taken effect (this instance holds the node's ENI, and its volume is on
-     * no other instance), so its grant is given back, fenced by its counter, as the replacement's bootstrap would
-     * have done; this stop then takes the lease as any other (and may lose it to another leaver: it waits then).
+     * lease's expiry for itself. The former instance's stop has taken effect (this instance holds the node's ENI,
+     * and its volume is on no other instance), so its grant is given back, fenced by its counter, as the
+     * replacement's bootstrap would have done; this stop then takes the lease as any other (and may lose it to
+     * another leaver: it waits then).
      */
     private boolean takeOver(StopLease.Holder holder, String instanceId, int nodeId, SlotCatalog catalog) {
         if (holder.nodeId() != nodeId || holder.instanceId().equals(instanceId)
