@@ -116,7 +116,7 @@ bench:
 .PHONY: bench-hooks
 bench-hooks:
 	$(MVN) -q -B -ntp package -DskipTests
-	java -cp "$(RUNNER_CP)" io.zkasg.local.hooks.HookOverheadBench $(BENCH_ARGS)
+	java -cp "$(ARTIFACT_CP)" io.zkasg.local.hooks.HookOverheadBench $(BENCH_ARGS)
 
 # Benchmark: each function started by the AWS Lambda Java runtime interface client against a local Runtime API and the
 # local AWS-shaped endpoint, beside a trivial handler: init, first and warm invoke, peak RSS.

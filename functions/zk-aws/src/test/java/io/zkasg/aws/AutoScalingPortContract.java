@@ -28,6 +28,10 @@ abstract class AutoScalingPortContract {
             "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceHealth.html";
     static final String COMMON_ERRORS =
             "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html";
+    static final String HOOK_STATES =
+            "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html";
+    static final String REPLACE_UNHEALTHY =
+            "https://docs.aws.amazon.com/autoscaling/ec2/userguide/replace-unhealthy-instance.html";
     static final String THROTTLING = "https://repost.aws/knowledge-center/autoscaling-api-calls-throttled";
     static final String GROUP = "zk-demo-asg";
     static final String LAUNCH_HOOK = "zk-demo-launch";
@@ -54,6 +58,12 @@ abstract class AutoScalingPortContract {
 
     /** Group {@link #GROUP} with no suspended process; AZRebalance gets suspended by the first call. */
     abstract Arranged groupWithoutSuspendedProcesses();
+
+    /** An instance whose launch action was completed (CONTINUE) a moment ago; describes lag one change behind. */
+    abstract Arranged launchJustCompleted();
+
+    /** An instance in service, marked unhealthy (SetInstanceHealth) a moment ago; describes lag one change behind. */
+    abstract Arranged justMarkedUnhealthy();
 
     /** {@code operation} is throttled past the SDK's retries. */
     abstract Arranged throttled(String operation);
@@ -120,5 +130,42 @@ abstract class AutoScalingPortContract {
         // Scaling calls of the account); what outlasts the SDK's retries reaches the port as Throttled.
         var a = throttled("DescribeAutoScalingInstances");
         assertRefused(() -> a.port().members(List.of(a.instanceId())), CloudException.Throttled.class, "Throttling");
+    }
+
+    @Test
+    void members_shouldNotShowInService_rightAfterTheLaunchActionCompleted() {
+        // Auto Scaling: completing a launch action moves the instance to Pending:Proceed, and only then to InService
+        // (HOOK_STATES); describes are not bound to show the completion at once (the fake lags, as EC2's reads do).
+        // A member seen just after its completion is not counted as in service: the guard counts it REJOINING
+        // (not serving, the safe side) and health does not judge it yet.
+        var a = launchJustCompleted();
+        var seen = a.port().members(List.of(a.instanceId())).get(a.instanceId());
+        assertThat(seen).isNotNull();
+        assertThat(seen.lifecycleState()).startsWith("Pending").isNotEqualTo("InService");
+        assertThat(seen.isLeaving()).isFalse();
+    }
+
+    @Test
+    void groupMembers_shouldNotShowInService_rightAfterTheLaunchActionCompleted() {
+        // The same through DescribeAutoScalingGroups (HOOK_STATES), which the reconciler reads: an action completed
+        // a moment ago may still look like a wait to it, and its re-drive then finds no active action (the first
+        // case above) and changes nothing.
+        var a = launchJustCompleted();
+        var seen = a.port().groupMembers(GROUP).stream().filter(m -> m.instanceId().equals(a.instanceId()))
+                .findFirst();
+        assertThat(seen).hasValueSatisfying(m -> assertThat(m.lifecycleState()).startsWith("Pending"));
+    }
+
+    @Test
+    void members_shouldStillShowInService_rightAfterSetInstanceHealthUnhealthy() {
+        // Auto Scaling: SetInstanceHealth only records the status (SET_HEALTH); the group replaces an unhealthy
+        // instance afterwards, terminating it first (REPLACE_UNHEALTHY). Right after the mark the member still reads
+        // InService (with either health status): the health function's next run must not count it as leaving yet,
+        // and nothing may rely on the mark being visible at once.
+        var a = justMarkedUnhealthy();
+        var seen = a.port().members(List.of(a.instanceId())).get(a.instanceId());
+        assertThat(seen).isNotNull();
+        assertThat(seen.lifecycleState()).isEqualTo("InService");
+        assertThat(seen.isLeaving()).isFalse();
     }
 }

@@ -3,6 +3,7 @@ package io.zkasg.aws;
 import static io.zkasg.testkit.stub.AwsStubServer.error;
 import static io.zkasg.testkit.stub.AwsStubServer.reply;
 
+import io.zkasg.core.model.GroupMember;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.testkit.stub.AwsShapes;
 import io.zkasg.testkit.stub.AwsStubServer;
@@ -57,6 +58,27 @@ class AwsAutoScalingContractTest extends AutoScalingPortContract {
                 reply(AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of()))),
                 reply(AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of("AZRebalance")))));
         return new Arranged(autoScaling, null);
+    }
+
+    @Override
+    Arranged launchJustCompleted() {
+        // What Auto Scaling documents right after a completion: Pending:Proceed, on the way to InService.
+        answerMember("Pending:Proceed", "HEALTHY");
+        return new Arranged(autoScaling, INSTANCE);
+    }
+
+    @Override
+    Arranged justMarkedUnhealthy() {
+        answerMember("InService", "UNHEALTHY");
+        return new Arranged(autoScaling, INSTANCE);
+    }
+
+    private void answerMember(String lifecycleState, String health) {
+        var member = new GroupMember(INSTANCE, GROUP, lifecycleState, health);
+        stubbed.stub.on("DescribeAutoScalingInstances",
+                r -> AwsShapes.describeAutoScalingInstances(List.of(member), null));
+        stubbed.stub.on("DescribeAutoScalingGroups",
+                r -> AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of()), List.of(member)));
     }
 
     @Override

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 class AwsSsmContractTest extends SsmPortContract {
 
     private static final String INSTANCE = "i-0123456789abcdef0";
+    private static final String COMMAND_ID = "0b9fd4b3-3a5d-4a8e-9f1e-2c3d4e5f6a7b";
 
     private final Stubbed stubbed = new Stubbed();
     private final AwsSsm ssm = new AwsSsm(stubbed.clients.ssm());
@@ -41,6 +42,20 @@ class AwsSsmContractTest extends SsmPortContract {
     Arranged agentOnline() {
         stubbed.stub.on("DescribeInstanceInformation",
                 r -> AwsShapes.describeInstanceInformation(Map.of(INSTANCE, "Online")));
+        return new Arranged(ssm, INSTANCE);
+    }
+
+    @Override
+    Arranged agentJustRegistered() {
+        // DescribeInstanceInformation: the default answer lists no node; SendCommand accepts the node.
+        stubbed.stub.on("SendCommand", r -> AwsShapes.sendCommand(r, COMMAND_ID));
+        return new Arranged(ssm, INSTANCE);
+    }
+
+    @Override
+    Arranged invocationsTrail() {
+        stubbed.stub.on("SendCommand", r -> AwsShapes.sendCommand(r, COMMAND_ID));
+        stubbed.stub.enqueue("GetCommandInvocation", error("InvocationDoesNotExist", "", 400));
         return new Arranged(ssm, INSTANCE);
     }
 

@@ -59,6 +59,24 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
     }
 
     @Override
+    Arranged launchJustCompleted() {
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
+        autoScaling.staleReads(1);
+        autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
+        return a;
+    }
+
+    @Override
+    Arranged justMarkedUnhealthy() {
+        var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
+        autoScaling.completeLifecycleAction(a.launchAction(), LifecycleResult.CONTINUE);
+        clock.advance(Duration.ofMinutes(1));
+        autoScaling.staleReads(1);
+        autoScaling.markUnhealthy(a.instanceId());
+        return a;
+    }
+
+    @Override
     Arranged throttled(String operation) {
         var a = new Arranged(side.port(), autoScaling.launch("us-east-1a"));
         autoScaling.throttle(operation, side.attempts());

@@ -54,6 +54,20 @@ class FakeSsmContractTest extends SsmPortContract {
     }
 
     @Override
+    Arranged agentJustRegistered() {
+        ssm.listingLag(Duration.ofMinutes(2));
+        var id = running();
+        ssm.registerAgent(id);
+        return new Arranged(side.port(), id);
+    }
+
+    @Override
+    Arranged invocationsTrail() {
+        ssm.invocationLag(Duration.ofSeconds(5));
+        return new Arranged(side.port(), running());
+    }
+
+    @Override
     Arranged throttled(String operation) {
         var id = running();
         ssm.throttle(operation, side.attempts());

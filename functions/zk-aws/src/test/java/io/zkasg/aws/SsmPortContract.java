@@ -22,6 +22,12 @@ abstract class SsmPortContract {
     static final String INSTANCE_INFORMATION =
             "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstanceInformation.html";
 
+    static final String GET_INVOCATION =
+            "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html";
+    /** AWS's own service model: the CommandExecuted waiter retries on InvocationDoesNotExist (ssm 2014-11-06). */
+    static final String WAITER_MODEL =
+            "https://github.com/boto/botocore/blob/develop/botocore/data/ssm/2014-11-06/waiters-2.json";
+
     /** The port of one case and the instance it acts for. */
     record Arranged(SsmPort port, String instanceId) {
     }
@@ -34,6 +40,12 @@ abstract class SsmPortContract {
 
     /** A running instance whose agent is online. */
     abstract Arranged agentOnline();
+
+    /** A running instance whose agent registered a moment ago: SendCommand accepts it, the listing trails. */
+    abstract Arranged agentJustRegistered();
+
+    /** A running instance whose agent is online; SSM knows an invocation only a while after SendCommand. */
+    abstract Arranged invocationsTrail();
 
     /** {@code operation} is throttled past the SDK's retries; the instance's agent is online. */
     abstract Arranged throttled(String operation);
@@ -79,5 +91,31 @@ abstract class SsmPortContract {
         var a = throttled("DescribeInstanceInformation");
         assertRefused(() -> a.port().agentStatus(a.instanceId()),
                 CloudException.Throttled.class, "ThrottlingException");
+    }
+
+    @Test
+    void agentStatus_mayStillBeNotRegistered_whileSendCommandAlreadyAcceptsTheNode() {
+        // SSM: DescribeInstanceInformation shows what the agent last reported (INSTANCE_INFORMATION: PingStatus,
+        // LastPingDateTime, RegistrationDate), so it trails the agent: a node whose agent has just registered may not
+        // be listed yet although SendCommand accepts it (SEND_COMMAND). The launch reads NOT_REGISTERED and waits
+        // for the listing; it never fails the launch on it.
+        var a = agentJustRegistered();
+        assertThat(a.port().agentStatus(a.instanceId())).isEqualTo(AgentStatus.NOT_REGISTERED);
+        var id = a.port().sendCommand(a.instanceId(), "zk-demo-bootstrap", Map.of("NodeId", "1"), "test",
+                Duration.ofMinutes(10));
+        assertThat(id).isNotBlank();
+    }
+
+    @Test
+    void commandStatus_shouldBeUnknown_rightAfterSendCommand_whenSsmDoesNotKnowTheInvocationYet() {
+        // SSM: GetCommandInvocation answers InvocationDoesNotExist when the command and node match no invocation
+        // (GET_INVOCATION, Errors), and it does so for a while after SendCommand: AWS's own CommandExecuted waiter
+        // retries on exactly that error (WAITER_MODEL). The port answers "unknown" (empty), never a failure: a
+        // re-driven launch or stop then leaves its hook to the status event or the next re-drive, and never takes
+        // an unknown invocation for a lost or failed command.
+        var a = invocationsTrail();
+        var id = a.port().sendCommand(a.instanceId(), "zk-demo-bootstrap", Map.of("NodeId", "1"), "test",
+                Duration.ofMinutes(10));
+        assertThat(a.port().commandStatus(id, a.instanceId())).isEmpty();
     }
 }

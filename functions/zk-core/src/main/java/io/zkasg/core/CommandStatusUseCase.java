@@ -30,8 +30,8 @@ public final class CommandStatusUseCase {
     private final Ec2Port ec2;
     private final Journal journal;
     private final SlotRelease release;
-    private final TerminateUseCase terminate;
     private final LaunchUseCase launch;
+    private final TerminateUseCase terminate;
     private final StopLease lease;
 
     public CommandStatusUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, StopLease lease,
@@ -40,8 +40,8 @@ public final class CommandStatusUseCase {
         this.ec2 = ec2;
         this.journal = journal;
         this.release = new SlotRelease(settings, ec2, autoScaling, journal);
-        this.terminate = terminate;
         this.launch = launch;
+        this.terminate = terminate;
         this.lease = lease;
     }
 
@@ -51,27 +51,25 @@ public final class CommandStatusUseCase {
         if (!settings.bootstrapDocument().equals(documentName) && !isStop) {
             return ignored(instanceId, "command " + commandId + " runs " + documentName + ", not one of ours");
         }
-        if (isStop) {
-            if (!"Success".equals(status) && !FAILED.contains(status)) {
-                return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
-            }
-            return terminate.onStopEnded(commandId, instanceId, status);
-        }
         if (!ended(status)) {
             return ignored(instanceId, "status " + status + " of " + commandId + " is not terminal");
         }
+        if (isStop) {
+            return terminate.onStopEnded(commandId, instanceId, status);
+        }
+        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
         try {
-            return onBootstrapEnded(commandId, instanceId, status);
+            return onBootstrapEnded(ref, commandId, status);
         } catch (CloudException.Throttled e) {
-            // The SDK has retried already. Failing the invocation would leave the launch to a Lambda retry a minute
-            // later (or to none); the resume queue goes on instead, reading the command's status from SSM.
-            return launch.statusDeferred(instanceId, "throttled by AWS (" + e.code() + ") while handling bootstrap "
-                    + commandId + " " + status);
+            // The SDK has retried with backoff already. Failing the invocation would leave the launch to a Lambda retry
+            // a minute later (or to none); the resume queue goes on instead in seconds, reading the status from SSM.
+            return launch.handOn(ref, "bootstrap command " + commandId + " ended " + status + "; throttled by AWS ("
+                    + e.code() + ") past the SDK's retries");
         }
     }
 
-    private HookOutcome onBootstrapEnded(String commandId, String instanceId, String status) {
-        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
+    private HookOutcome onBootstrapEnded(LifecycleRef ref, String commandId, String status) {
+        var instanceId = ref.instanceId();
         if ("Success".equals(status)) {
             var outcome = release.complete(ref, LifecycleResult.CONTINUE, "bootstrap command " + commandId
                     + " succeeded");

@@ -278,6 +278,37 @@ public final class LaunchUseCase {
                 logged);
     }
 
+    /**
+     * Goes on through the resume queue with a launch whose bootstrap command has ended, when AWS throttled a call of
+     * its status handler past the SDK's attempts (the SDK backs off itself: 1 s base after a throttling error,
+     * doubling, full jitter). Failing the invocation instead brings the status event back only after Lambda's first
+     * retry of an asynchronous invocation, a minute later. The resumption (attempt 2) finds the tagged bootstrap
+     * command, reads how it ended from SSM and completes the hook, as for a re-driven launch. It comes back after the
+     * resume delay like every deferral, not sooner: the message must not be read before the chain tag that names it
+     * is written, and that write may itself wait out the SDK's backoff (up to 1 + 2 + 4 + 8 s when throttled; with a
+     * 1-5 s delay the bench lost a hook that way: its message came back first and was taken as superseded).
+     *
+     * <p>How long the hook has left is not known here: the command's wait stamp bounds it (every stamp leaves the hook
+     * the reconciler's reaction time past its end), so the deferral beats the hook only when the command ended near
+     * its timeout, or when no stamp shows (a lagging read, or EC2 refused the read as well). A call refused here
+     * otherwise (the heartbeat, the message, the chain tag) fails the invocation as before.
+     */
+    public HookOutcome handOn(LifecycleRef ref, String reason) {
+        var now = clock.instant();
+        Optional<WaitStamp> stamp;
+        try {
+            stamp = ec2.describeInstance(ref.instanceId())
+                    .flatMap(i -> WaitStamp.parse(i.tag(InstanceTags.WAIT), ref.hookName()));
+        } catch (CloudException.Throttled e) {
+            stamp = Optional.empty(); // EC2 refuses the read too: the deferral beats the hook instead (Auto Scaling)
+        }
+        // When the hook's timer last restarted, at the earliest: its timeout then ends a reaction past the stamp's.
+        var lastBeat = stamp.map(s -> s.until().plus(settings.reconcileReaction()).minus(settings.heartbeatTimeout()))
+                .map(t -> t.isBefore(now) ? t : now)
+                .orElse(now.minus(settings.heartbeatTimeout()));
+        return defer(new HookTicket(ref, stamp.map(WaitStamp::started).orElse(now), lastBeat, 1, ""), reason);
+    }
+
     /** How long a launch waits for EC2 to show its instance before it drops the event. */
     static final Duration NOT_FOUND_PATIENCE = Duration.ofMinutes(5);
 
@@ -303,17 +334,6 @@ public final class LaunchUseCase {
         }
         return ignored(id, "bootstrap command " + commandId + " is " + status.orElse("unknown to SSM")
                 + "; its status completes the hook");
-    }
-
-    /**
-     * A bootstrap's status could not be handled now (AWS throttled a call the SDK already retried): the launch goes on
-     * through the resume queue instead of failing the invocation. The resumption reads the tagged command's status
-     * from SSM. When the hook's timer last restarted is not known here, so the deferral beats.
-     */
-    public HookOutcome statusDeferred(String instanceId, String reason) {
-        var now = clock.instant();
-        var ref = new LifecycleRef(settings.groupName(), settings.launchHookName(), instanceId, null);
-        return defer(new HookTicket(ref, now, now.minus(settings.heartbeatTimeout()), 1, ""), reason);
     }
 
     private HookOutcome defer(HookTicket ticket, String reason) {

@@ -28,8 +28,14 @@ public final class QuorumPolicy {
         LEAVING,
         /** Does not answer in time (frozen, a GC pause, no path to it): it may still serve, nobody knows. */
         STALLED,
-        /** Known not to serve: its host refused the connection, or it answered outside a quorum. */
+        /** Known not to serve and not running: its host refused the connection (or its instance is gone). */
         DOWN,
+        /**
+         * Its server runs but answers outside a quorum ({@code imok}, then "not currently serving requests"): not
+         * serving, but a voter. While the others serve as a majority it is merely catching up; while they do not, the
+         * ensemble needs it (with its log, possibly part of the last quorum) to come back.
+         */
+        LOOKING,
         /** Its stop was sent or has ended. */
         STOPPED,
         /** Its instance is launching or rejoining and does not serve yet. */
@@ -79,7 +85,10 @@ public final class QuorumPolicy {
     /**
      * May {@code self} (a leaving node, asked by the holder of the stop lease just before it stops) be stopped now?
      * Yes when it is known not to serve (stopping it changes nothing), or when the others that serve are a majority
-     * of the ensemble without it. A stalled node may still serve: it is treated as serving.
+     * of the ensemble without it. A stalled node may still serve: it is treated as serving. A {@link NodeState#LOOKING}
+     * node does not serve, but it is a running voter: below quorum, stopping it would not lower the serving count,
+     * it would lengthen the outage (quorum needs it back, and an instance refresh would keep it away until its
+     * replacement joins), so it too may go only with a majority serving without it (docs/quorum.md).
      */
     public static Verdict mayStop(Map<Integer, NodeState> nodes, int self) {
         var own = state(nodes, self);
@@ -92,6 +101,11 @@ public final class QuorumPolicy {
         if (others >= majority) {
             return new Verdict(true, others, majority, () -> others + " of " + nodes.size()
                     + " keep serving without node " + self + " (a majority is " + majority + ")");
+        }
+        if (own == NodeState.LOOKING) {
+            return new Verdict(false, others, majority, () -> "node " + self + " runs outside a quorum while only "
+                    + others + " of " + nodes.size() + " serve (a majority is " + majority + "): stopping it would "
+                    + "take away a voter the ensemble needs to come back: " + notServing(nodes, self));
         }
         return new Verdict(false, others + (own.serving() ? 1 : 0), majority, () -> "stopping node " + self
                 + " now would leave " + others + " of " + nodes.size() + " serving (a majority is " + majority

@@ -245,8 +245,9 @@ public final class TerminateUseCase {
      * Why stopping this node now would cost the ensemble its majority, if it would. Every stop holds the cluster's
      * stop lease, so the guard takes it first, whatever this node's state: no two stops ever overlap, also not a
      * known-down node's stop with a serving node's (a server that comes back between its probe and its stop is then
-     * the only one stopping). Under the lease it probes this node: one known not to serve anyway (it answered outside
-     * a quorum, or its host refused the connection) can go, it changes nothing for the count. Otherwise (also when it
+     * the only one stopping). Under the lease it probes this node: one known not to run (its host refused the
+     * connection) can go, it changes nothing for the count; one that runs outside a quorum goes through the policy
+     * like a serving one (below quorum it is a voter the ensemble needs back). Otherwise (also when it
      * does not answer in time: a stall is not down, and a prober without a path to the members must never let a node
      * go early) it probes the others once more: those that answer as leader or follower, leaving or not, keep
      * serving, since nobody else can stop while this node holds the lease ({@link QuorumPolicy#mayStop}). When that is
@@ -280,7 +281,7 @@ public final class TerminateUseCase {
                 states.put(entry.getKey(), otherState(catalog, entry.getKey(), entry.getValue(), members));
             }
         }
-        if (self.knownNotServing()) {
+        if (states.get(nodeId).knownNotServing()) {
             var withoutQuorum = QuorumPolicy.withoutQuorum(states, nodeId);
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "states", states.toString(),
@@ -384,7 +385,11 @@ public final class TerminateUseCase {
             return leaving ? QuorumPolicy.NodeState.LEAVING
                     : "leader".equals(health.mode()) ? QuorumPolicy.NodeState.LEADER : QuorumPolicy.NodeState.FOLLOWER;
         }
-        return health.knownNotServing() ? QuorumPolicy.NodeState.DOWN : QuorumPolicy.NodeState.STALLED;
+        if (!health.knownNotServing()) {
+            return QuorumPolicy.NodeState.STALLED;
+        }
+        // Answered outside a quorum: running, a voter (below quorum the ensemble needs it back); refused: down.
+        return health.imok() ? QuorumPolicy.NodeState.LOOKING : QuorumPolicy.NodeState.DOWN;
     }
 
     /**

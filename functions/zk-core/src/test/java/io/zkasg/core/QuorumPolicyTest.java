@@ -4,6 +4,7 @@ import static io.zkasg.core.QuorumPolicy.NodeState.DOWN;
 import static io.zkasg.core.QuorumPolicy.NodeState.FOLLOWER;
 import static io.zkasg.core.QuorumPolicy.NodeState.LEADER;
 import static io.zkasg.core.QuorumPolicy.NodeState.LEAVING;
+import static io.zkasg.core.QuorumPolicy.NodeState.LOOKING;
 import static io.zkasg.core.QuorumPolicy.NodeState.REJOINING;
 import static io.zkasg.core.QuorumPolicy.NodeState.STALLED;
 import static io.zkasg.core.QuorumPolicy.NodeState.STOPPED;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every combination of node states for ensembles of 3, 5 and 7 (8^N maps, each node in turn as the one asked about):
+ * Every combination of node states for ensembles of 3, 5 and 7 (9^N maps, each node in turn as the one asked about):
  * the decision never leaves fewer than a majority serving unless the node itself is known not to serve, and allows
  * exactly what the counting rule (written here separately: "more than half") allows.
  */
@@ -134,6 +135,35 @@ class QuorumPolicyTest {
         assertThat(QuorumPolicy.mayMark(states(STOPPED, DOWN, LEADER), 2).reason())
                 .contains("1=STOPPED");
         assertThat(QuorumPolicy.mayMark(states(REJOINING, DOWN, LEADER), 2).allowed()).isFalse();
+    }
+
+    @ParameterizedTest(name = "N = {0}")
+    @ValueSource(ints = {3, 5, 7})
+    void mayStop_shouldKeepALiveVoter_whileFewerThanAMajorityServeWithoutIt(int n) {
+        // Below quorum every live server answers "not serving" (LOOKING): stopping one does not lower the serving
+        // count, but it takes away a voter the ensemble needs to come back (docs/quorum.md). It goes exactly when a
+        // majority serves without it; a server that does not run (DOWN) goes at once, as before.
+        var checked = new int[1];
+        forEveryCombination(n, nodes -> {
+            for (int self = 1; self <= n; self++) {
+                if (nodes.get(self) != LOOKING) {
+                    continue;
+                }
+                boolean majorityWithout = 2 * serving(nodes, self) > n;
+                if (QuorumPolicy.mayStop(nodes, self).allowed() != majorityWithout) {
+                    fail(nodes + ": stopping the live voter " + self + " gave " + QuorumPolicy.mayStop(nodes, self));
+                }
+                checked[0]++;
+            }
+        });
+        assertThat(checked[0]).isPositive();
+        var belowQuorum = new LinkedHashMap<Integer, NodeState>();
+        for (int i = 1; i <= n; i++) {
+            belowQuorum.put(i, i <= n / 2 ? LOOKING : DOWN);
+        }
+        assertThat(QuorumPolicy.mayStop(belowQuorum, 1).reason()).contains("runs outside a quorum");
+        belowQuorum.put(1, DOWN);
+        assertThat(QuorumPolicy.mayStop(belowQuorum, 1).allowed()).isTrue();
     }
 
     @Test

@@ -128,8 +128,9 @@ class FaultsFlowTest {
             driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, kind));
             assertThat(cloud.completions()).as(driver.transcript().toString()).containsExactly(
                     id + "/zk-demo-launch=CONTINUE");
-            // One server of three slots is no quorum: it answers outside one, so its stop costs nothing.
-            zk.notServing(IP1);
+            // One server of three slots is no quorum. Its server is down (refused), so its stop costs nothing; one
+            // that runs outside the quorum would wait for a majority (a voter: docs/quorum.md, below quorum).
+            zk.down(IP1);
             cloud.terminate(id);
             driver.runWithHealth(Duration.ofMinutes(20), loseFirst(1, kind));
             assertThat(cloud.completions()).as(driver.transcript().toString())

@@ -297,6 +297,62 @@ class LaunchFlowTest {
     }
 
     @Test
+    void commandStatus_shouldHandTheCompletionOnThroughTheResumeQueue_whenItIsThrottledPastTheSdkRetries() {
+        // GIVEN a launch whose bootstrap is about to report Success
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        var success = runUntilBootstrapSuccess();
+
+        // WHEN Auto Scaling throttles the completion past the SDK's attempts (30 % refused: 0.24 % of hooks)
+        cloud.throttle("CompleteLifecycleAction", 1);
+        cloud.clearCalls();
+        var result = driver.deliver(success);
+
+        // THEN the status invocation does not fail (Lambda would retry it only a minute later): the launch goes on
+        // through the resume queue after the resume delay (15 s), reads the command's Success from SSM and continues
+        assertThat(result.get("outcome")).isEqualTo("Deferred");
+        driver.runUntilQuiet(Duration.ofSeconds(20));
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+        assertThat(cloud.lifecycleState("i-0aaaaaaaaaaaaaaa1")).isEqualTo("InService");
+        // without a heartbeat (the command's wait stamp shows the hook has its whole command timeout left) and
+        // without the hook's timeout
+        assertThat(cloud.calls()).noneMatch(c -> c.operation().equals("RecordLifecycleActionHeartbeat"));
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void commandStatus_shouldBeatTheHook_whenAThrottledCompletionIsHandedOnWithoutTheCommandsWaitStamp() {
+        // GIVEN a launch whose bootstrap reports Success, and whose wait stamp EC2 does not show (a lagging read)
+        cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
+        var success = runUntilBootstrapSuccess();
+        cloud.ec2().tagInstance("i-0aaaaaaaaaaaaaaa1", Map.of(InstanceTags.WAIT, "unreadable"));
+
+        // WHEN the completion is throttled past the SDK's attempts
+        cloud.throttle("CompleteLifecycleAction", 1);
+        cloud.clearCalls();
+        var result = driver.deliver(success);
+
+        // THEN the hand-on beats the hook first (how long the hook has left is not known), then completes it
+        assertThat(result.get("outcome")).isEqualTo("Deferred");
+        assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("RecordLifecycleActionHeartbeat"));
+        driver.runUntilQuiet(Duration.ofSeconds(20));
+        assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
+    }
+
+    /** Delivers everything until the bootstrap's Success status falls due, and returns that status undelivered. */
+    private Delivery runUntilBootstrapSuccess() {
+        for (int i = 0; i < 200; i++) {
+            for (var d : cloud.takeDue()) {
+                if (d instanceof Delivery.CommandStatus s && s.status().equals("Success")) {
+                    return d;
+                }
+                driver.deliver(d);
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        throw new AssertionError("the bootstrap never reported Success: " + driver.transcript());
+    }
+
+    @Test
     void launch_shouldAbandon_whenNoSlotIsReadyWithinTheMaximumWait() {
         // GIVEN an agent that never registers within LAUNCH_MAX_WAIT_SECONDS=600
         var env = new HashMap<>(CloudDriver.DEMO_ENV);

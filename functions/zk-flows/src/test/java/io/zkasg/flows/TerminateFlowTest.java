@@ -121,6 +121,46 @@ class TerminateFlowTest {
     }
 
     @Test
+    void terminate_shouldNotStopALiveVoter_whileTheEnsembleIsBelowQuorum_thenStopOnceAMajorityServesWithoutIt() {
+        // GIVEN nodes 2 and 3 are down (their hosts refuse the client port) and node 1's server runs outside a
+        // quorum: it answers imok, then "not currently serving requests", like every live server below quorum
+        zk.down(IP2).down(IP3).notServing(IP1);
+
+        // WHEN node 1 is terminated (an instance refresh) and 20 minutes pass
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(20));
+
+        // THEN node 1 is not stopped: it serves nobody now, but quorum needs it (and its log) back; the hook is kept
+        // alive (docs/quorum.md, "Known-down servers below quorum")
+        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isZero();
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(journal()).contains("runs outside a quorum while only 0 of 3 serve");
+
+        // WHEN nodes 2 and 3 come back and the ensemble serves again, node 1 with it
+        zk.serving(IP2, "leader").serving(IP3, "follower").serving(IP1, "follower");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN node 1 is stopped, the other two keep serving
+        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
+        assertThat(belowMajority).isEmpty();
+    }
+
+    @Test
+    void terminate_shouldStopALiveNodeOutsideAQuorum_whenAMajorityServesWithoutIt() {
+        // GIVEN node 1 runs but is not in the quorum (catching up after a restart); nodes 2 and 3 serve
+        zk.notServing(IP1);
+
+        // WHEN node 1 is terminated
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN it goes at once: 2 of 3 keep serving without it
+        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
+    }
+
+    @Test
     void scaleIn_shouldNeverStopTwoNodesAtOnce_whenTwoMembersAreTerminatedTogether() {
         // GIVEN nodes 2 and 3 are terminated in the same instant (a scale-in of two, or two replacements)
         cloud.terminate("i-0bbbbbbbbbbbbbbb2");

@@ -9,18 +9,22 @@ import io.zkasg.testkit.CloudState.Action;
 import io.zkasg.testkit.CloudState.Instance;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Auto Scaling in memory, over the shared {@link CloudState}, with the rules this project depends on (held to them by
  * {@code AutoScalingPortContract}): one group with a launch and a terminate hook; a lifecycle action completes once,
  * heartbeats extend it, and it times out to its default result (launch ABANDON, terminate CONTINUE); an unhealthy
- * member in service is replaced through its terminate hook; an instance that goes is terminated in EC2. Thread-safe.
+ * member in service is replaced through its terminate hook; an instance that goes is terminated in EC2; describes can
+ * lag behind lifecycle and health changes ({@link #staleReads(int)}). Thread-safe.
  */
 public final class FakeAutoScaling implements AutoScalingPort {
 
@@ -28,6 +32,9 @@ public final class FakeAutoScaling implements AutoScalingPort {
     public static final Set<String> OPERATIONS = Set.of("CompleteLifecycleAction",
             "RecordLifecycleActionHeartbeat", "DescribeAutoScalingInstances", "SetInstanceHealth",
             "DescribeAutoScalingGroups", "SuspendProcesses");
+
+    /** How long a lifecycle or health change may stay invisible to describes when {@link #staleReads(int)} is on. */
+    public static final Duration CONSISTENCY_WINDOW = FakeEc2.CONSISTENCY_WINDOW;
 
     static final String LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
     static final String TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
@@ -38,6 +45,11 @@ public final class FakeAutoScaling implements AutoScalingPort {
     private String launchHook = "zk-demo-launch";
     private String terminateHook = "";
     private Duration heartbeatTimeout = Duration.ofSeconds(900);
+    /** The group as describes saw it after each of the last changes, oldest first (empty: describes are live). */
+    private final ArrayDeque<Generation> history = new ArrayDeque<>();
+    private int describeLag;
+    private SplittableRandom lagDraws;
+    private long laggedReads;
 
     /** Auto Scaling over {@code state}, terminating its instances through {@code ec2}. */
     public FakeAutoScaling(CloudState state, FakeEc2 ec2) {
@@ -61,6 +73,42 @@ public final class FakeAutoScaling implements AutoScalingPort {
         state.failNext(OPERATIONS, operation, times,
                 () -> new CloudException.Throttled("Throttling", "Rate exceeded"));
         return this;
+    }
+
+    /**
+     * DescribeAutoScalingInstances and DescribeAutoScalingGroups answer the group as it was up to {@code changes}
+     * lifecycle or health changes ago, as long as those changes are recent (within {@link #CONSISTENCY_WINDOW}): an
+     * action just completed still shows its wait state (Auto Scaling's own next state, Pending:Proceed, is not
+     * InService either), an instance just marked unhealthy still shows InService and HEALTHY, one just launched is not
+     * listed yet. Like {@link FakeEc2#staleReads(int)}; 0 turns it off.
+     */
+    public FakeAutoScaling staleReads(int changes) {
+        return staleReads(changes, null);
+    }
+
+    /**
+     * Like {@link #staleReads(int)}, each read drawing from {@code seed} which of the generations it may see it sees
+     * (not monotonic, as when successive calls reach different endpoints). Fault injection for the model check.
+     */
+    public FakeAutoScaling staleReads(int changes, long seed) {
+        return staleReads(changes, new SplittableRandom(seed));
+    }
+
+    private FakeAutoScaling staleReads(int changes, SplittableRandom draws) {
+        synchronized (state) {
+            this.describeLag = changes;
+            this.lagDraws = draws;
+            history.clear();
+            changed();
+        }
+        return this;
+    }
+
+    /** How many describes answered from an older generation than the latest (see {@link #staleReads(int)}). */
+    public long laggedReads() {
+        synchronized (state) {
+            return laggedReads;
+        }
     }
 
     // ---------------------------------------------------------------- the group's own doings
@@ -178,6 +226,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
     /** A new instance of the group waits in its launch hook; {@code emit} false keeps the event from the outbox. */
     Delivery.Lifecycle beginLaunch(Instance instance, String token, boolean emit) {
         instance.lifecycle = "Pending:Wait";
+        changed();
         return newAction(instance.id, launchHook, LAUNCHING, token, emit).event;
     }
 
@@ -187,6 +236,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
             finishTermination(instance);
         } else {
             instance.lifecycle = "Terminating:Wait";
+            changed();
             newAction(instance.id, terminateHook, TERMINATING, token, emit);
         }
     }
@@ -194,6 +244,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
     /** The instance is gone: its actions end and EC2 terminates it. */
     void finishTermination(Instance instance) {
         instance.lifecycle = "Terminated";
+        changed();
         state.actions.values().stream().filter(a -> a.instanceId.equals(instance.id)).forEach(a -> a.active = false);
         ec2.terminateInstance(instance);
     }
@@ -229,6 +280,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
             finishTermination(instance);
         } else if (result == LifecycleResult.CONTINUE) {
             instance.lifecycle = "InService";
+            changed();
         } else {
             beginTermination(instance, null, true);
         }
@@ -265,11 +317,12 @@ public final class FakeAutoScaling implements AutoScalingPort {
         state.enter("DescribeAutoScalingInstances", false, !instanceIds.isEmpty());
         synchronized (state) {
             state.fault("DescribeAutoScalingInstances");
+            var seen = seenByDescribes();
             var result = new LinkedHashMap<String, GroupMember>();
             for (var id : instanceIds) {
-                var instance = state.instances.get(id);
-                if (instance != null && inGroup(instance)) {
-                    result.put(id, member(instance));
+                var member = seen.get(id);
+                if (member != null) {
+                    result.put(id, member);
                 }
             }
             return result;
@@ -285,8 +338,53 @@ public final class FakeAutoScaling implements AutoScalingPort {
             if (!groupName.equals(group)) {
                 return List.of();
             }
-            return state.instances.values().stream().filter(FakeAutoScaling::inGroup).map(this::member).toList();
+            return List.copyOf(seenByDescribes().values());
         }
+    }
+
+    /**
+     * Records the group as describes see it, after a change of an instance's lifecycle state or health. Under the
+     * lock; package-private for the facade's own changes.
+     */
+    void changed() {
+        if (describeLag == 0) {
+            return;
+        }
+        history.addLast(new Generation(live(), state.clock.instant()));
+        while (history.size() > describeLag + 1) {
+            history.removeFirst();
+        }
+    }
+
+    /** The group's members (not yet Terminated or Detached) as they are now, by instance id. */
+    private Map<String, GroupMember> live() {
+        var members = new LinkedHashMap<String, GroupMember>();
+        state.instances.values().stream().filter(FakeAutoScaling::inGroup).forEach(i -> members.put(i.id, member(i)));
+        return members;
+    }
+
+    /** What a describe sees: the group up to {@code describeLag} changes ago, none older than the window. */
+    private Map<String, GroupMember> seenByDescribes() {
+        if (describeLag == 0 || history.isEmpty()) {
+            return live();
+        }
+        var generations = new ArrayList<>(history);
+        var horizon = state.clock.instant().minus(CONSISTENCY_WINDOW);
+        int newest = generations.size() - 1;
+        int pick = newest;
+        while (pick > 0 && generations.get(pick).takenAt().isAfter(horizon)) {
+            pick--;
+        }
+        if (lagDraws != null) {
+            pick += lagDraws.nextInt(newest - pick + 1);
+        }
+        if (pick < newest) {
+            laggedReads++;
+        }
+        return generations.get(pick).members();
+    }
+
+    private record Generation(Map<String, GroupMember> members, Instant takenAt) {
     }
 
     private static boolean inGroup(Instance instance) {
@@ -310,6 +408,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
                         "Instance Id not found - No managed instance found for instance ID " + instanceId);
             }
             instance.health = "UNHEALTHY";
+            changed();
             state.markedUnhealthy.add(instanceId);
             if ("InService".equals(instance.lifecycle)) {
                 beginTermination(instance, null, true);

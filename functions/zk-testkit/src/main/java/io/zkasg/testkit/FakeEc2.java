@@ -54,6 +54,7 @@ public final class FakeEc2 implements Ec2Port {
     private Duration unknownAfterLaunch = Duration.ZERO;
     private boolean eniDeleteOnTerminationDefault;
     private boolean stuckDetaches;
+    private Duration snapshotCompletion = Duration.ZERO;
 
     public FakeEc2(CloudState state) {
         this.state = state;
@@ -144,6 +145,30 @@ public final class FakeEc2 implements Ec2Port {
             this.stuckDetaches = value;
         }
         return this;
+    }
+
+    /**
+     * How long a new snapshot stays {@code pending} before it is {@code completed} (EBS: creation is asynchronous, the
+     * snapshot is pending until all its data is stored). 0: completed at the first describe.
+     */
+    public FakeEc2 snapshotCompletion(Duration value) {
+        synchronized (state) {
+            this.snapshotCompletion = value;
+        }
+        return this;
+    }
+
+    /** A snapshot's state as DescribeSnapshots shows it: pending, then completed. */
+    public String snapshotState(String snapshotId) {
+        synchronized (state) {
+            var snapshot = state.snapshots.get(snapshotId);
+            if (snapshot == null) {
+                throw new CloudException.NotFound("InvalidSnapshot.NotFound", "The snapshot '" + snapshotId
+                        + "' does not exist.");
+            }
+            return state.clock.instant().isBefore(snapshot.startTime().plus(snapshotCompletion)) ? "pending"
+                    : "completed";
+        }
     }
 
     /** Whether an ENI attached by AttachNetworkInterface gets DeleteOnTermination=true (EC2's default is false). */

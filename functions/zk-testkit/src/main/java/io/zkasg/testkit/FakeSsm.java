@@ -8,6 +8,7 @@ import io.zkasg.testkit.CloudState.CommandInfo;
 import io.zkasg.testkit.CloudState.Instance;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +19,9 @@ import java.util.function.Function;
  * SSM in memory, over the shared {@link CloudState}, with the rules this project depends on (held to them by
  * {@code SsmPortContract}): an instance is known once its agent registered, a while after it runs; a command goes only
  * to an online agent; each command ends with the status its outcome function gives, announced as status-change events;
- * a command on an instance that is gone ends Terminated. Thread-safe.
+ * a command on an instance that is gone ends Terminated. Its reads can trail: DescribeInstanceInformation lists an
+ * agent a while after it registered ({@link #listingLag}), GetCommandInvocation knows an invocation a while after
+ * SendCommand answered ({@link #invocationLag}). Thread-safe.
  */
 public final class FakeSsm implements SsmPort {
 
@@ -30,6 +33,10 @@ public final class FakeSsm implements SsmPort {
     private final FakeEc2 ec2;
     private Function<String, Duration> agentDelay = id -> Duration.ZERO;
     private Function<CommandInfo, String> commandOutcome = c -> "Success";
+    private Duration listingLag = Duration.ZERO;
+    private Duration invocationLag = Duration.ZERO;
+    /** When {@link #registerAgent} registered each agent. */
+    private final Map<String, Instant> registeredAt = new HashMap<>();
 
     /** SSM over {@code state}, reading from {@code ec2} when an instance runs. */
     public FakeSsm(CloudState state, FakeEc2 ec2) {
@@ -64,6 +71,29 @@ public final class FakeSsm implements SsmPort {
         return this;
     }
 
+    /**
+     * DescribeInstanceInformation lists an agent only this long after it registered, while SendCommand already
+     * accepts the node: the listing is the agent's last report to SSM (InstanceInformation's LastPingDateTime), not
+     * the agent's state now. 0 turns it off.
+     */
+    public FakeSsm listingLag(Duration value) {
+        synchronized (state) {
+            this.listingLag = value;
+        }
+        return this;
+    }
+
+    /**
+     * GetCommandInvocation answers InvocationDoesNotExist for this long after SendCommand accepted the command (SSM's
+     * own CommandExecuted waiter retries on that error for this reason). 0 turns it off.
+     */
+    public FakeSsm invocationLag(Duration value) {
+        synchronized (state) {
+            this.invocationLag = value;
+        }
+        return this;
+    }
+
     /** The next {@code times} calls of {@code operation} are throttled as SSM does (ThrottlingException). */
     public FakeSsm throttle(String operation, int times) {
         state.failNext(OPERATIONS, operation, times,
@@ -75,6 +105,7 @@ public final class FakeSsm implements SsmPort {
     public void registerAgent(String instanceId) {
         synchronized (state) {
             state.instances.get(instanceId).agentRegistered = true;
+            registeredAt.putIfAbsent(instanceId, state.clock.instant());
         }
     }
 
@@ -116,7 +147,7 @@ public final class FakeSsm implements SsmPort {
         synchronized (state) {
             state.fault("DescribeInstanceInformation");
             var instance = state.instances.get(instanceId);
-            if (instance == null || !agentOnline(instance)) {
+            if (instance == null || !agentListed(instance)) {
                 return AgentStatus.NOT_REGISTERED;
             }
             return instance.terminated() || instance.agentLost ? AgentStatus.UNREACHABLE : AgentStatus.ONLINE;
@@ -152,7 +183,8 @@ public final class FakeSsm implements SsmPort {
         synchronized (state) {
             state.fault("GetCommandInvocation");
             var command = state.commands.get(commandId);
-            if (command == null || !command.info.instanceId().equals(instanceId)) {
+            if (command == null || !command.info.instanceId().equals(instanceId)
+                    || state.clock.instant().isBefore(command.sentAt.plus(invocationLag))) {
                 return Optional.empty();
             }
             return Optional.of(command.finalStatus == null ? "InProgress" : command.finalStatus);
@@ -161,5 +193,15 @@ public final class FakeSsm implements SsmPort {
 
     private boolean agentOnline(Instance instance) {
         return instance.agentRegistered || ec2.runningFor(instance, agentDelay.apply(instance.id));
+    }
+
+    /** Whether DescribeInstanceInformation lists the agent yet: {@link #listingLag} after it registered. */
+    private boolean agentListed(Instance instance) {
+        var registered = registeredAt.get(instance.id);
+        if (instance.agentRegistered && (registered == null
+                || !state.clock.instant().isBefore(registered.plus(listingLag)))) {
+            return true;
+        }
+        return ec2.runningFor(instance, agentDelay.apply(instance.id).plus(listingLag));
     }
 }

@@ -87,7 +87,8 @@ public final class HookOverheadBench {
                     case "--event-latency-ms" -> new Options(o.launches, o.refused, o.seed, o.apiLatencyMinMs,
                             o.apiLatencyMaxMs, Long.parseLong(v));
                     default -> throw new IllegalArgumentException("unknown option " + args[i] + "; known: --launches "
-                            + "1,10,50 --refused 0,0.3 --seed 1 --api-latency-ms 50,150 --event-latency-ms 0");
+                            + "1,10,50 --refused 0,0.3 --seed 1 --api-latency-ms 50,150 --event-latency-ms 0 "
+                            + "--runs 1");
                 };
             }
             return o;
@@ -111,6 +112,8 @@ public final class HookOverheadBench {
         volatile String result;
         int invocations;
         int functionErrors;
+        /** Status invocations that handed the completion on to the resume queue (throttled past the SDK). */
+        int handedOn;
         long statusWallNanos = -1;
 
         Hook(String instanceId) {
@@ -121,19 +124,42 @@ public final class HookOverheadBench {
     /** A scenario's figures. */
     record Result(int launches, double refused, List<Hook> hooks, int timedOut, List<String> otherCompletions,
                   Map<String, TokenBuckets.Tally> buckets, Map<String, Integer> environments, long environmentMillis,
-                  Duration virtual, long wallMillis, List<Throwable> failures) {
+                  Duration virtual, long wallMillis, List<Throwable> failures, long seed) {
     }
+
+    /**
+     * {@code --throttling-base-ms}: what-if only, never the product's setting. The SDK's own full-jitter exponential
+     * backoff with this base after a throttling error instead of the standard strategy's (AWS's 1 s), to show what a
+     * shorter one would buy. Null: the production strategy unchanged.
+     */
+    static volatile Duration throttlingBase;
+
+    /** The goal for the time from the command's end to the completed action (issue 12), at p99. */
+    static final long GOAL_P99_MILLIS = 300;
 
     private HookOverheadBench() {
     }
 
     public static void main(String[] args) throws Exception {
-        var options = Options.parse(args);
+        // --runs N: each scenario N times, seeds seed .. seed + N - 1 (how often a goal is met, not one draw).
+        int runs = 1;
+        var rest = new ArrayList<String>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--runs") && i + 1 < args.length) {
+                runs = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--throttling-base-ms") && i + 1 < args.length) {
+                throttlingBase = Duration.ofMillis(Long.parseLong(args[++i]));
+            } else {
+                rest.add(args[i]);
+            }
+        }
+        var options = Options.parse(rest.toArray(String[]::new));
         var out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                 StandardCharsets.UTF_8);
         out.printf(Locale.ROOT, "hook overhead bench: load average %s; api round trip %d-%d ms per attempt, event "
-                        + "latency %d ms, seed %d%n", loadAverage(), options.apiLatencyMinMs, options.apiLatencyMaxMs,
-                options.eventLatencyMs, options.seed);
+                        + "latency %d ms, seed %d, runs %d%s%n", loadAverage(), options.apiLatencyMinMs,
+                options.apiLatencyMaxMs, options.eventLatencyMs, options.seed, runs, throttlingBase == null ? ""
+                        : "; WHAT-IF: throttling backoff base " + throttlingBase.toMillis() + " ms, not the SDK's");
         long wallStart = System.nanoTime();
         try (var stub = AwsStubServer.start()) {
             run(stub, options, 3, 0.0); // warm-up (class loading, JIT): not reported
@@ -142,13 +168,17 @@ public final class HookOverheadBench {
         // machine's wall time stays bounded; their figures are virtual and do not depend on it.
         var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
         var futures = new ArrayList<java.util.concurrent.Future<Result>>();
-        for (var refused : options.refused) {
-            for (var launches : options.launches) {
-                futures.add(pool.submit(() -> {
-                    try (var stub = AwsStubServer.start()) {
-                        return run(stub, options, launches, refused);
-                    }
-                }));
+        for (int n = 0; n < runs; n++) {
+            var seeded = new Options(options.launches, options.refused, options.seed + n, options.apiLatencyMinMs,
+                    options.apiLatencyMaxMs, options.eventLatencyMs);
+            for (var refused : options.refused) {
+                for (var launches : options.launches) {
+                    futures.add(pool.submit(() -> {
+                        try (var stub = AwsStubServer.start()) {
+                            return run(stub, seeded, launches, refused);
+                        }
+                    }));
+                }
             }
         }
         var results = new ArrayList<Result>();
@@ -162,16 +192,21 @@ public final class HookOverheadBench {
         out.println("| launches | refused at random | hooks completed by a function / by heartbeat expiry | "
                 + "command end "
                 + "-> completed p50 / p99 / max | calls per hook p50 / max | throttled attempts | SDK retries | "
-                + "throttled past SDK retries | Lambda retries of a failed invocation |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+                + "throttled past SDK retries | handed on to the resume queue | "
+                + "Lambda retries of a failed invocation |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (var r : results) {
             var overhead = millis(r.hooks, h -> h.completed == null || h.commandEnd == null ? -1
                     : Duration.between(h.commandEnd, h.completed).toMillis());
-            out.printf(Locale.ROOT, "| %d | %.0f %% | %d / %d | %s | %d / %d | %d | %d | %d | %d |%n",
+            out.printf(Locale.ROOT, "| %d | %.0f %% | %d / %d | %s | %d / %d | %d | %d | %d | %d | %d |%n",
                     r.launches, r.refused * 100, completedByFunction(r), r.timedOut, triple(overhead),
                     pct(values(r.hooks, h -> h.tally.calls), 50), pct(values(r.hooks, h -> h.tally.calls), 100),
                     sum(r.hooks, h -> h.tally.throttledAttempts), sum(r.hooks, h -> h.tally.retries()),
-                    sum(r.hooks, h -> h.tally.throttledPastRetries), sum(r.hooks, h -> h.functionErrors));
+                    sum(r.hooks, h -> h.tally.throttledPastRetries), sum(r.hooks, h -> h.handedOn),
+                    sum(r.hooks, h -> h.functionErrors));
+        }
+        if (runs > 1) {
+            printRuns(out, results, runs);
         }
         out.printf(Locale.ROOT, "load average at the end: %s; %.0f s of wall time in all%n", loadAverage(),
                 (System.nanoTime() - wallStart) / 1e9);
@@ -264,7 +299,7 @@ public final class HookOverheadBench {
         return new Result(launches, refused, List.copyOf(hooks.values()), cloud.timedOutActions().size(), others,
                 buckets.tally(), run.environmentsMade(), run.environmentNanos / 1_000_000,
                 Duration.between(T0, clock.instant()),
-                (System.nanoTime() - wallStart) / 1_000_000, scheduler.failures());
+                (System.nanoTime() - wallStart) / 1_000_000, scheduler.failures(), options.seed);
     }
 
     /** One scenario's dispatcher: deliveries, resume messages, Lambda environments. */
@@ -318,6 +353,11 @@ public final class HookOverheadBench {
                         var answer = f.commandStatus(EventJson.commandStatus(s, scheduler.clock().instant())
                                 .getBytes(StandardCharsets.UTF_8));
                         i.hook().statusWallNanos = System.nanoTime() - wall;
+                        if ("Deferred".equals(answer.get("outcome"))) {
+                            synchronized (i.hook()) {
+                                i.hook().handedOn++;
+                            }
+                        }
                         return answer;
                     });
                 }
@@ -388,7 +428,7 @@ public final class HookOverheadBench {
         /** One Lambda environment: the production adapters over its own SDK clients, on the virtual clock. */
         private Wiring wiring() {
             var clients = AwsClients.forEndpoint(endpoint, AwsBasicCredentials.create("AKIDEXAMPLE", "secret"),
-                    Region.US_EAST_1, attempts.standardRetries(), List.of(attempts));
+                    Region.US_EAST_1, attempts.standardRetries(throttlingBase), List.of(attempts));
             var clock = scheduler.clock();
             return new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
                     new AwsSsm(clients.ssm()), zk, new DynamoStopLease(clients.dynamoDb(),
@@ -404,14 +444,37 @@ public final class HookOverheadBench {
 
     // ------------------------------------------------------------------ figures
 
+    /** Per scenario over the runs: how many met the p99 goal, and the spread of their p99. */
+    static void printRuns(PrintStream out, List<Result> results, int runs) {
+        var scenarios = new LinkedHashMap<String, List<Result>>();
+        results.forEach(r -> scenarios.computeIfAbsent(r.launches + " launches, " + Math.round(r.refused * 100)
+                + " % refused", k -> new ArrayList<>()).add(r));
+        out.println();
+        scenarios.forEach((name, rs) -> {
+            var p99s = rs.stream().map(r -> pct(millis(r.hooks, h -> h.completed == null || h.commandEnd == null
+                    ? -1 : Duration.between(h.commandEnd, h.completed).toMillis()), 99)).sorted().toList();
+            out.printf(Locale.ROOT, "%s, %d runs: p99 <= %d ms in %d; p99 over the runs min / median / max %d / %d / "
+                            + "%d ms; hand-ons %d; Lambda retries %d; hooks not completed by a function %d%n", name,
+                    runs, GOAL_P99_MILLIS, p99s.stream().filter(p -> p <= GOAL_P99_MILLIS).count(), p99s.get(0),
+                    pct(p99s, 50), p99s.get(p99s.size() - 1),
+                    rs.stream().mapToLong(r -> sum(r.hooks, h -> h.handedOn)).sum(),
+                    rs.stream().mapToLong(r -> sum(r.hooks, h -> h.functionErrors)).sum(),
+                    rs.stream().mapToLong(r -> r.launches - completedByFunction(r)).sum());
+        });
+    }
+
     static void print(PrintStream out, Result r) {
         out.printf(Locale.ROOT, "%n== %d simultaneous launches, %.0f %% of EC2/Auto Scaling/SSM calls refused at "
-                + "random on top of the token buckets ==%n", r.launches, r.refused * 100);
+                + "random on top of the token buckets (seed %d) ==%n", r.launches, r.refused * 100, r.seed);
         var results = new LinkedHashMap<String, Integer>();
         r.hooks.forEach(h -> results.merge(h.result == null ? "not completed by a function" : h.result, 1,
                 Integer::sum));
         out.printf(Locale.ROOT, "hooks: %d; completed by a function: %s; by heartbeat expiry: %d; other completions: "
                 + "%s%n", r.hooks.size(), results, r.timedOut, r.otherCompletions);
+        r.hooks.stream().filter(h -> h.result == null).forEach(h -> out.printf(Locale.ROOT, "  not completed by a "
+                + "function: %s (command end %s, %d invocations, %d handed on, %d function errors; its journal: the "
+                + "file named by -Dzkasg.bench.journal)%n", h.instanceId, h.commandEnd, h.invocations, h.handedOn,
+                h.functionErrors));
         var overhead = millis(r.hooks, h -> h.completed == null || h.commandEnd == null ? -1
                 : Duration.between(h.commandEnd, h.completed).toMillis());
         out.printf(Locale.ROOT, "bootstrap command end -> completed lifecycle action: p50 / p99 / max %s%n",
@@ -421,14 +484,15 @@ public final class HookOverheadBench {
                 triple(total));
         out.printf(Locale.ROOT, "per hook: calls p50 %d max %d; throttled attempts total %d (hooks with any: %d); SDK "
                         + "retries total %d (max %d); throttled past the SDK's retries %d; SDK backoff total %.1f s; "
-                        + "invocations p50 %d max %d; function errors (Lambda retried) %d%n",
+                        + "invocations p50 %d max %d; completions handed on to the resume queue %d; function "
+                        + "errors (Lambda retried) %d%n",
                 pct(values(r.hooks, h -> h.tally.calls), 50), pct(values(r.hooks, h -> h.tally.calls), 100),
                 sum(r.hooks, h -> h.tally.throttledAttempts), r.hooks.stream().filter(h -> h.tally.throttledAttempts
                         > 0).count(), sum(r.hooks, h -> h.tally.retries()),
                 pct(values(r.hooks, h -> h.tally.retries()), 100), sum(r.hooks, h -> h.tally.throttledPastRetries),
                 sum(r.hooks, h -> h.tally.backoff.toMillis()) / 1000.0,
                 pct(values(r.hooks, h -> h.invocations), 50), pct(values(r.hooks, h -> h.invocations), 100),
-                sum(r.hooks, h -> h.functionErrors));
+                sum(r.hooks, h -> h.handedOn), sum(r.hooks, h -> h.functionErrors));
         var wall = values(r.hooks, h -> h.statusWallNanos / 1_000_000);
         out.printf(Locale.ROOT, "command-status handler wall time on this machine (not in the virtual figures): p50 "
                 + "%d ms, max %d ms%n", pct(wall, 50), pct(wall, 100));

@@ -41,15 +41,17 @@ public final class OperatorEndpoint {
             var id = cloud.snapshotVolume(r.param("VolumeId"), tags);
             var snapshot = cloud.snapshots().stream().filter(s -> s.snapshotId().equals(id)).findFirst()
                     .orElseThrow();
-            return ec2(r, snapshotFields(snapshot));
+            // EBS: creation is asynchronous; CreateSnapshot answers the snapshot pending, whatever comes next.
+            return ec2(r, snapshotFields(snapshot, "pending"));
         });
         on(stub, "DescribeSnapshots", r -> {
             var ids = indexed(r, "SnapshotId.");
             var items = new StringBuilder();
             for (var s : cloud.snapshots()) {
+                var status = cloud.ec2().snapshotState(s.snapshotId());
                 if ((ids.isEmpty() || ids.contains(s.snapshotId()))
-                        && filtersMatch(r, s.tags(), Map.of("status", "completed", "volume-id", s.volumeId()))) {
-                    items.append("<item>").append(snapshotFields(s)).append("</item>");
+                        && filtersMatch(r, s.tags(), Map.of("status", status, "volume-id", s.volumeId()))) {
+                    items.append("<item>").append(snapshotFields(s, status)).append("</item>");
                 }
             }
             if (!ids.isEmpty() && items.isEmpty()) {
@@ -87,6 +89,13 @@ public final class OperatorEndpoint {
             return ec2(r, "<return>true</return>");
         });
         on(stub, "TerminateInstanceInAutoScalingGroup", r -> {
+            var lifecycle = cloud.lifecycleState(r.param("InstanceId"));
+            if (List.of("Unknown", "Terminated", "Detached").contains(lifecycle)) {
+                // Auto Scaling: an instance in no group is refused with the common ValidationError.
+                return AwsStubServer.errorResponse(r.service(), "ValidationError",
+                        "Instance Id not found - No managed instance found for instance ID " + r.param("InstanceId"),
+                        400);
+            }
             cloud.terminate(r.param("InstanceId"));
             return new Response(200, "<TerminateInstanceInAutoScalingGroupResponse xmlns=\"http://autoscaling"
                     + ".amazonaws.com/doc/2011-01-01/\"><TerminateInstanceInAutoScalingGroupResult><Activity>"
@@ -108,10 +117,11 @@ public final class OperatorEndpoint {
         });
     }
 
-    /** A snapshot's fields as DescribeSnapshots and CreateSnapshot show them (completed at once here). */
-    private static String snapshotFields(io.zkasg.testkit.CloudState.EbsSnapshot s) {
+    /** A snapshot's fields as DescribeSnapshots and CreateSnapshot show them, in {@code status}. */
+    private static String snapshotFields(io.zkasg.testkit.CloudState.EbsSnapshot s, String status) {
         return "<snapshotId>" + s.snapshotId() + "</snapshotId><volumeId>" + s.volumeId() + "</volumeId>"
-                + "<status>completed</status><startTime>" + s.startTime() + "</startTime><progress>100%</progress>"
+                + "<status>" + status + "</status><startTime>" + s.startTime() + "</startTime><progress>"
+                + ("completed".equals(status) ? "100%" : "0%") + "</progress>"
                 + "<ownerId>123456789012</ownerId><volumeSize>20</volumeSize><encrypted>true</encrypted>"
                 + "<tagSet>" + tags(s.tags()) + "</tagSet>";
     }
