@@ -446,6 +446,31 @@ class FaultsFlowTest {
         // THEN the run inside the grace kept the action alive, the later run re-drove it, and a function ended it
         assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(cloud.completions()).contains(id + "/zk-demo-launch=CONTINUE");
-        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-overdue-kept-alive");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-kept-alive");
+    }
+    @Test
+    void lostStopStatus_shouldBeKeptAliveByTheRunsBeforeItsWaitEnds_whenEveryRunAfterItIsLost() {
+        // GIVEN three members; node 3 leaves, its stop is sent (the hook beaten, a wait stamp of the command's 600 s)
+        // and the stop's status events are lost
+        threeMembers();
+        var sentAt = driver.clock().instant();
+        cloud.terminate(I3);
+        Predicate<Delivery> stopStatus = d -> d instanceof Delivery.CommandStatus s
+                && s.documentName().equals("zk-demo-stop");
+        driver.runWithHealth(Duration.ofSeconds(595), stopStatus);
+        assertThat(stops(I3)).isEqualTo(1);
+        assertThat(cloud.lifecycleState(I3)).isEqualTo("Terminating:Wait");
+
+        // WHEN every scheduled health run from the stamp's end on is lost (or dies) until 960 s after the send: past
+        // the 900 s heartbeat timeout counted from the send (the model check, seeds 20300468 and 20303027)
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(960)));
+        cloud.tick();
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN the runs before the stamp's end kept the action alive (its heartbeat was a third of the timeout old),
+        // the first run after the gap re-drove it, and a function ended it
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-kept-alive");
+        assertThat(cloud.completions()).contains(I3 + "/zk-demo-terminate=CONTINUE");
     }
 }
