@@ -373,6 +373,29 @@ class FaultsFlowTest {
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).hasValue(id);
     }
 
+    @Test
+    void abandon_shouldReleaseTheVolumeToo_whenTheInstancesReadLagsBehindItsAttach() {
+        // GIVEN a launch whose bootstrap fails, and DescribeInstances lagging behind the volume's attach (it shows
+        // the ENI only) while the status handler abandons the launch
+        var lag = new AtomicBoolean();
+        laggingDriver(method -> lag.get(), i -> new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(),
+                i.state(), i.tags(), i.networkInterfaces(), List.of()), e -> e);
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+        var failed = failedStatusHeldBack();
+
+        // WHEN the Failed status comes (the model check with lagging instance reads, seed 20270058: the ENI was
+        // detached, the volume stayed, the next launch took the ENI: a slot on two instances)
+        lag.set(true);
+        driver.deliver(failed);
+        lag.set(false);
+
+        // THEN the abandon released the whole slot: the volume's own read shows it on the instance
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
+    }
+
     /**
      * A driver whose EC2 reads lag while {@code lagNow} says so for the method called: DescribeInstances answers
      * {@code instance} of the real view, DescribeNetworkInterfaces {@code eni} of each real ENI.
