@@ -126,23 +126,24 @@ public final class TerminateUseCase {
             }
             return deferral.defer(ticket, "terminate", unsafe.get());
         }
-        var volume = catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent());
+        var volume = serverVolume(instance, nodeId, catalog);
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
             // The stop's status completes the hook: give it a full heartbeat period.
-            if (deferral.keepAlive(ticket, "terminate", settings.commandTimeout()).isEmpty()) {
+            var beat = deferral.keepAlive(ticket, "terminate", settings.commandTimeout());
+            if (beat.isEmpty()) {
                 return new HookOutcome.Ignored("the lifecycle action is over");
             }
             try {
                 var commandId = ssm.sendCommand(id, settings.stopDocument(),
-                        CommandParameters.stop(volume.get().volumeId(), guard.counter(), bundle),
+                        CommandParameters.stop(volume.get(), guard.counter(), bundle),
                         "zkasg stop node " + nodeId,
                         settings.commandTimeout());
                 ec2.tagInstance(id, guard.tags(InstanceTags.STOP_COMMAND, commandId,
-                        InstanceTags.WAIT, deferral.commandStamp(ticket)));
-                journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
+                        InstanceTags.WAIT, deferral.commandStamp(ticket, beat.get())));
+                journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get(),
                         "commandId", commandId, "leaseCounter", guard.counter()));
                 return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
-                        volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
+                        volume.get(), commandId, Map.of("VolumeId", volume.get()));
             } catch (CloudException.AgentNotReady e) {
                 journal.record("stop-skipped", fields(id, "nodeId", nodeId, "code", e.code()));
             }
@@ -152,6 +153,22 @@ public final class TerminateUseCase {
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
         ec2.tagInstance(id, guard.tags(InstanceTags.STOP_ENDED, "unreachable"));
         return finishRelease(releaseTicket(ref));
+    }
+
+    /**
+     * The volume this node's server runs on, on the leaving instance: the slot's tagged volume when it is attached
+     * here, otherwise whatever volume is at the slot's device. An instance holding the slot's ENI runs the slot's
+     * server whatever its volume's tags say: after {@code zk-restore node} has moved the tags to the restored volume,
+     * the old instance still runs on the old, untagged one, and must be stopped like any member (a server left
+     * running beside its replacement would be a second voter with the same id).
+     */
+    private Optional<String> serverVolume(InstanceView instance, int nodeId, SlotCatalog catalog) {
+        var tagged = catalog.volume(nodeId).map(v -> v.volumeId()).filter(v -> instance.volume(v).isPresent());
+        if (tagged.isPresent()) {
+            return tagged;
+        }
+        return instance.volumes().stream().filter(v -> settings.volumeDevice().equals(v.device()))
+                .map(InstanceView.VolumeAttachment::volumeId).findFirst();
     }
 
     /**
@@ -281,17 +298,21 @@ public final class TerminateUseCase {
                 states.put(entry.getKey(), otherState(catalog, entry.getKey(), entry.getValue(), members));
             }
         }
+        // The majority is of the current configuration's voters (read from the serving members, under the lease:
+        // no reconfiguration runs meanwhile), of the slots when none answers.
+        var voters = CurrentConfiguration.voters(CurrentConfiguration.read(zk, servingIps(states, servers),
+                settings.clientPort(), settings.probeTimeout()), servers.keySet());
         if (states.get(nodeId).knownNotServing()) {
-            var withoutQuorum = QuorumPolicy.withoutQuorum(states, nodeId);
+            var withoutQuorum = QuorumPolicy.withoutQuorum(states, voters, nodeId);
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "states", states.toString(),
-                    "withoutQuorum", withoutQuorum, "leaseCounter", counter));
+                    "voters", voters.toString(), "withoutQuorum", withoutQuorum, "leaseCounter", counter));
             return new Guard(Optional.empty(), counter, withoutQuorum);
         }
-        var verdict = QuorumPolicy.mayStop(states, nodeId);
+        var verdict = QuorumPolicy.mayStop(states, voters, nodeId);
         journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict", verdict.allowed() ? "safe" : "unsafe",
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
-                "leaseCounter", counter, "attempt", ticket.attempt()));
+                "voters", voters.toString(), "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
             return new Guard(Optional.empty(), counter, false);
         }
@@ -319,6 +340,19 @@ public final class TerminateUseCase {
                             + "serving; the former instance's stop has taken effect"));
         }
         return released;
+    }
+
+    /** The addresses of the nodes that serve (leader or follower, leaving or not), the leader's first. */
+    private static List<String> servingIps(Map<Integer, QuorumPolicy.NodeState> states, Map<Integer, String> servers) {
+        var ips = new ArrayList<String>();
+        states.forEach((node, state) -> {
+            if (state == QuorumPolicy.NodeState.LEADER) {
+                ips.add(0, servers.get(node));
+            } else if (state.serving()) {
+                ips.add(servers.get(node));
+            }
+        });
+        return ips;
     }
 
     /**
