@@ -192,8 +192,13 @@ final class ResizeSteps {
             var slot = scenario.local().slot(n);
             var instance = scenario.cloud().eniHolder(slot.eniId()).orElseThrow();
             scenario.cloud().terminate(instance);
-            scenario.await(Duration.ofSeconds(120), () -> "Terminated".equals(
-                    scenario.cloud().lifecycleState(instance)), instance + " terminated through its hook");
+            try {
+                scenario.await(Duration.ofSeconds(90), () -> "Terminated".equals(
+                        scenario.cloud().lifecycleState(instance)), instance + " terminated through its hook");
+            } catch (IllegalStateException e) {
+                // Checked below (slot not released); the rest of the shrink still runs and is checked.
+                tl("  " + instance + " still " + scenario.cloud().lifecycleState(instance) + " after 90 s");
+            }
             removed.add(new Removed(n, instance, scenario.cloud().eniHolder(slot.eniId()).isEmpty(),
                     scenario.cloud().volumeHolder(slot.volumeId()).isEmpty(), slot.volumeId(),
                     holds(slot.image()), "", ""));
