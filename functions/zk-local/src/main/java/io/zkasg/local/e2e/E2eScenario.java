@@ -105,10 +105,22 @@ public final class E2eScenario {
         }
     }
 
-    /** What a run found. */
+    /**
+     * Issue 15: node {@code downNode}'s server frozen, node {@code leavingNode} terminated; its terminate waits in the
+     * quorum guard and its first resume message is lost. {@code redriven}: the reconciler (a health run) started a
+     * new wait chain; {@code stopsWhileDown}: stop commands sent for the leaving node while the other was frozen;
+     * {@code stopAfterBackS}: from the server's return to the leaving node's stop; {@code endedBy}: how its action
+     * ended (the terminate hook's result, or "timeout").
+     */
+    public record LostResume(int downNode, int leavingNode, String lost, boolean redriven, int stopsWhileDown,
+                             double stopAfterBackS, String endedBy) {
+    }
+
+    /** What a run found ({@code lostResume} null unless {@code E2E_LOST_RESUME=1} asked for that step). */
     public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
                          int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
-                         boolean finalComplete, Frozen frozen, Install install, List<TwoLeavers> twoLeavers) {
+                         boolean finalComplete, Frozen frozen, Install install, List<TwoLeavers> twoLeavers,
+                         LostResume lostResume) {
     }
 
     /**
@@ -151,6 +163,10 @@ public final class E2eScenario {
     private BufferedWriter clientIn;
     private BufferedReader clientOut;
     private volatile boolean stopping;
+    /** The next delivery it matches is lost on the way (then it matches nothing). */
+    private volatile java.util.function.Predicate<Delivery> lose = d -> false;
+    /** What the handlers were given (after {@link #lose}), in order. */
+    private final List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final boolean hostCrash;
     private Functions functions;
     private HealthSettings healthSettings;
@@ -310,6 +326,12 @@ public final class E2eScenario {
                         + " checks, expected " + f.failuresToReplace());
             }
         }
+        var lost = r.lostResume();
+        if (lost != null && (!lost.redriven() || lost.stopsWhileDown() > 0 || lost.stopAfterBackS() <= 0
+                || !"CONTINUE".equals(lost.endedBy()))) {
+            failures.add("lost resume: " + lost + " (expected: re-driven, no stop while node " + lost.downNode()
+                    + " was frozen, the stop after it came back, the action ended by the function with CONTINUE)");
+        }
         failures.addAll(installFailures(r.install()));
         if (r.sessionExpirations() > 0) {
             failures.add("the client's session expired " + r.sessionExpirations() + " times");
@@ -425,6 +447,13 @@ public final class E2eScenario {
         while (!stopping) {
             clock.set(Instant.now());
             for (var delivery : cloud.takeDue()) {
+                if (lose.test(delivery)) {
+                    lose = d -> false;
+                    tl("  lost on the way: " + describe(delivery));
+                    handled.add("LOST " + describe(delivery));
+                    continue;
+                }
+                handled.add(describe(delivery));
                 try {
                     var result = driver.deliver(delivery);
                     tl("handler: " + describe(delivery) + " -> " + result);
@@ -485,6 +514,11 @@ public final class E2eScenario {
         pairs.add(twoLeavers("same moment", 0));
         tl("== 10. two followers are terminated a second apart");
         pairs.add(twoLeavers("a second apart", 1000));
+        LostResume lostResume = null;
+        if ("1".equals(System.getenv("E2E_LOST_RESUME"))) {
+            tl("== 11. a follower frozen, another terminated: its terminate waits, its resume message is lost");
+            lostResume = lostResume();
+        }
 
         sleep(1000);
         var stopped = ask("bg stop");
@@ -502,7 +536,7 @@ public final class E2eScenario {
         var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
                 Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
                 finalComplete, frozen, new Install(mirror.version(), mirror.url(), refused, List.copyOf(installs)),
-                pairs);
+                pairs, lostResume);
         printFigures(result);
         return result;
     }
@@ -747,6 +781,86 @@ public final class E2eScenario {
                 pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
                 pair.secondStopS(), pair.maxGapMs(), expected));
         return pair;
+    }
+
+    /**
+     * Issue 15, "a resume message lost while a terminate waits": a follower's server frozen (no answer: not counted),
+     * the other follower terminated. Its terminate waits in the quorum guard; its first resume message is lost, so its
+     * wait chain ends; the reconciler (run by the health function, after the wait's stamp and the grace) re-drives it,
+     * and it waits again. The frozen server comes back: only then is the leaving node stopped, its replacement serves,
+     * and the action ends by the function, not by its timeout.
+     */
+    private LostResume lostResume() throws Exception {
+        var followers = new ArrayList<String>();
+        for (int n = 1; n <= 3; n++) {
+            var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
+            if (!"leader".equals(mode(local.node(holder)))) {
+                followers.add(holder);
+            }
+        }
+        if (followers.size() != 2) {
+            throw new IllegalStateException("expected two followers, found " + followers);
+        }
+        var down = followers.get(0);
+        var leaving = followers.get(1);
+        int leavingNode = nodeIdOf(leaving);
+        var stopDocument = ENV.get("STOP_DOCUMENT");
+        var terminateHook = ENV.get("TERMINATE_HOOK_NAME");
+        var pid = zkPid(local.node(down));
+        Sh.run("kill", "-STOP", pid);
+        tl("  ZooKeeper of " + down + " (node " + nodeIdOf(down) + ", pid " + pid + ") frozen; " + leaving + " (node "
+                + leavingNode + ") terminated");
+        var resume = "resume " + leaving + " ";
+        lose = d -> describe(d).startsWith(resume);
+        int before = handled.size();
+        cloud.terminate(leaving);
+        await(Duration.ofSeconds(60), () -> handled.subList(before, handled.size()).stream()
+                .anyMatch(h -> h.startsWith("LOST " + resume)), "the first resume message of " + leaving + " lost");
+        var lostAt = Instant.now();
+        var lost = handled.subList(before, handled.size()).stream().filter(h -> h.startsWith("LOST ")).findFirst()
+                .orElseThrow();
+        // The reconciler re-drives a wait once its stamp (the resume delay) and the grace have passed; two health
+        // runs at most (a third failed check would mark the frozen node).
+        var grace = Settings.fromEnv(ENV).reconcileGrace();
+        int after = handled.size();
+        boolean redriven = false;
+        for (int run = 1; run <= 2 && !redriven; run++) {
+            sleep(Math.max(0, Duration.between(Instant.now(), lostAt.plus(grace).plusSeconds(5L * run)).toMillis()));
+            var report = healthRun();
+            tl("  health run: re-drove " + report.get("redriven"));
+            for (int i = 0; i < 100 && !redriven; i++) {
+                redriven = handled.subList(after, handled.size()).stream().anyMatch(h -> h.startsWith(resume));
+                sleep(100);
+            }
+        }
+        sleep(3000); // the re-driven attempt waits again
+        int stopsWhileDown = (int) cloud.commandsSent().stream()
+                .filter(c -> c.documentName().equals(stopDocument) && c.instanceId().equals(leaving)).count();
+        Sh.run("kill", "-CONT", pid);
+        var back = Instant.now();
+        tl("  ZooKeeper of " + down + " resumed (SIGCONT)");
+        var stoppedAt = new java.util.concurrent.atomic.AtomicReference<Instant>();
+        await(Duration.ofSeconds(90), () -> {
+            if (stoppedAt.get() == null && cloud.commandsSent().stream()
+                    .anyMatch(c -> c.documentName().equals(stopDocument) && c.instanceId().equals(leaving))) {
+                stoppedAt.set(Instant.now());
+            }
+            return "Terminated".equals(cloud.lifecycleState(leaving));
+        }, leaving + " stopped and terminated through its hook");
+        var replacement = cloud.launch(local.slot(leavingNode).az());
+        await(Duration.ofSeconds(180), () -> inService.containsKey(replacement) || "Terminated".equals(
+                cloud.lifecycleState(replacement)), replacement + " in service");
+        await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals("2")).orElse(false), "three-node ensemble synced");
+        var endedBy = cloud.timedOutActions().contains(leaving + "/" + terminateHook) ? "timeout"
+                : cloud.completions().stream().filter(c -> c.startsWith(leaving + "/" + terminateHook + "="))
+                .map(c -> c.substring(c.indexOf('=') + 1)).findFirst().orElse("nothing");
+        var result = new LostResume(nodeIdOf(down), leavingNode, lost, redriven, stopsWhileDown,
+                stoppedAt.get() == null ? -1 : secs(back, stoppedAt.get()), endedBy);
+        tl(String.format("  lost %s; re-driven: %s; stops while node %d was frozen: %d; stopped %.2f s after it came "
+                        + "back; the action ended by %s", result.lost(), result.redriven(), result.downNode(),
+                result.stopsWhileDown(), result.stopAfterBackS(), result.endedBy()));
+        return result;
     }
 
     // ---------------------------------------------------------------- five nodes (issue 13)

@@ -66,6 +66,16 @@ class E2eScenarioTest {
             assertThat(pair.unreadable()).isEmpty();
             assertThat(pair.maxGapMs()).isLessThan(E2eScenario.GAP_BOUND_MS);
         }
+        var lost = result.lostResume();
+        if (lost != null) { // E2E_LOST_RESUME=1 (issue 15): about 90 s more
+            assertThat(lost.lost()).as("a resume message of the waiting terminate was lost").startsWith("LOST resume");
+            assertThat(lost.redriven()).as("the reconciler re-drove the terminate").isTrue();
+            assertThat(lost.stopsWhileDown()).as("node %d stopped while node %d was frozen", lost.leavingNode(),
+                    lost.downNode()).isZero();
+            assertThat(lost.stopAfterBackS()).as("stopped once the frozen server was back").isPositive();
+            assertThat(lost.endedBy()).as("the terminate ended by the function, not its timeout")
+                    .isEqualTo("CONTINUE");
+        }
         assertThat(result.sessionExpirations()).isZero();
         assertThat(result.connectUnchanged()).isTrue();
         assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();

@@ -16,7 +16,7 @@ class FiguresTableTest {
         var crash = new E2eScenario.Replacement("crash", 2, "i-2", new E2eScenario.Launch("i-4", 2, 0.3, 0.6, 0.1),
                 "DIFF", 1, 0, 786432, 12, true, 45, 2000, List.of(), true, true);
         var result = new E2eScenario.Result(List.of(launch), List.of(crash), 560 * 1024, 2000, 120, 0, true, "ok",
-                true, null, null, List.of());
+                true, null, null, List.of(), null);
         var bytes = new ByteArrayOutputStream();
 
         FiguresTable.print(new PrintStream(bytes, true, StandardCharsets.UTF_8), result);
