@@ -324,7 +324,35 @@ int_to_ip() {
 
 # --- files shared by several scripts.
 
+# zoo_cfg_path: the settings zk-write-config renders (zk-start's input).
 zoo_cfg_path() { printf '%s/zoo.cfg\n' "${ZKASG_CONF_DIR}"; }
+
+# zk_run_cfg_path: the copy ZooKeeper runs with, on the data volume, which
+# ZooKeeper itself points at each committed membership (zk-write-config).
+zk_run_cfg_path() { printf '%s/zoo.cfg\n' "${ZKASG_DATA_DIR}"; }
+
+# zk_dynamic_seed_path: the membership zk-write-config writes on a blank volume.
+zk_dynamic_seed_path() { printf '%s/zoo.cfg.dynamic\n' "${ZKASG_DATA_DIR}"; }
+
+# zk_dynamic_path: print the membership file ZooKeeper uses: the one its copy
+# of zoo.cfg points at (ZooKeeper's zoo.cfg.dynamic.<version>, or the seed),
+# else the seed; fail when the volume holds none.
+zk_dynamic_path() {
+  local pointer
+  pointer="$(sed -n 's/^dynamicConfigFile=//p' "$(zk_run_cfg_path)" 2>/dev/null | tail -n 1)" || true
+  if [[ "${pointer}" =~ ^${ZKASG_DATA_DIR}/zoo\.cfg\.dynamic(\.[0-9a-f]{1,16})?$ && -f "${pointer}" ]]; then
+    printf '%s\n' "${pointer}"
+  elif [[ -f "$(zk_dynamic_seed_path)" ]]; then
+    zk_dynamic_seed_path
+  else
+    return 1
+  fi
+}
+
+# The reconfig secret (zk-write-config makes it, zk-reconfig uses it).
+reconfig_secret_path() { printf '%s/reconfig.secret\n' "${ZKASG_CONF_DIR}"; }
+
+is_reconfig_secret() { [[ "$1" =~ ^[A-Za-z0-9_-]{43}$ ]]; }
 
 # install_self: keep a copy of bin/ and lib/ where the systemd units can run
 # it after a reboot (the SSM bundle itself lives in a temporary directory).
@@ -376,7 +404,8 @@ zk_pidfile() { printf '%s/zookeeper.pid\n' "${ZKASG_STATE_DIR}"; }
 is_zk_process() {
   local cmd
   cmd="$(tr "\\0" " " <"/proc/$1/cmdline" 2>/dev/null)" || return 1
-  [[ "${cmd}" == *QuorumPeerMain*" $(zoo_cfg_path) "* || "${cmd}" == *"/bin/zk-run "* ]]
+  [[ "${cmd}" == *QuorumPeerMain*" $(zk_run_cfg_path) "* || "${cmd}" == *QuorumPeerMain*" $(zoo_cfg_path) "* ||
+  "${cmd}" == *"/bin/zk-run "* ]]
 }
 
 # zk_pid: print the pid of the pidfile-mode ZooKeeper when it is running.

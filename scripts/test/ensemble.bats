@@ -36,13 +36,7 @@ setup() {
 vol_id() { printf 'vol-%017x\n' "$1"; }
 
 # node <i> <command...>: run in node i's namespace with its environment.
-node() {
-  local i="$1"
-  shift
-  local -a envs
-  mapfile -t envs < <(fx_node_env "${BATS_FILE_TMPDIR}/n${i}")
-  env "${envs[@]}" nsenter --net="/run/netns/$(fx_ns "n${i}")" -- "$@"
-}
+node() { fx_node "${BATS_FILE_TMPDIR}" "$@"; }
 
 bootstrap() { # <i>
   node "$1" "${BIN}/zk-bootstrap" --node-id "$1" --eni-ip "10.99.1.10$1" \

@@ -36,8 +36,10 @@ with_existing_data() {
   umount "${m}"
 }
 
+# checksums: ZooKeeper's data on the volume (myid, version-2), not the
+# configuration zk-write-config keeps there (zoo.cfg, zoo.cfg.dynamic*).
 checksums() {
-  (cd "${DATA}" && find . -path ./lost+found -prune -o -type f -print0 | sort -z | xargs -0 sha256sum)
+  (cd "${DATA}" && find . \( -path ./lost+found -o -name 'zoo.cfg*' \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum)
 }
 
 state() {

@@ -65,15 +65,41 @@ zk_start() {
   grep -qx 'cnxTimeout=500' "${CFG}"
   grep -qx 'minSessionTimeout=4000' "${CFG}"
   grep -qx 'maxSessionTimeout=40000' "${CFG}"
-  [[ "$(grep '^server\.' "${CFG}")" == "server.1=10.99.1.101:2888:3888
-server.2=10.99.1.102:2888:3888
-server.3=10.99.1.103:2888:3888" ]]
-  before="$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")"
+  grep -qx 'reconfigEnabled=true' "${CFG}"
+  grep -qx 'standaloneEnabled=false' "${CFG}"
+  run ! grep -q '^server\.' "${CFG}"
+  # The membership and ZooKeeper's copy of zoo.cfg are on the data volume.
+  [[ "$(cat "${DATA}/zoo.cfg.dynamic")" == "server.1=10.99.1.101:2888:3888:participant;2181
+server.2=10.99.1.102:2888:3888:participant;2181
+server.3=10.99.1.103:2888:3888:participant;2181" ]]
+  [[ "$(grep -v '^#' "${DATA}/zoo.cfg")" == "$(grep -v -e '^#' -e '^clientPort=' "${CFG}")
+dynamicConfigFile=${DATA}/zoo.cfg.dynamic" ]]
+  before="$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid" "${DATA}/zoo.cfg" "${DATA}/zoo.cfg.dynamic")"
   sleep 1
   run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
   [[ "${status}" -eq 0 ]]
   [[ "${output}" != *updated* ]]
-  [[ "$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid")" == "${before}" ]]
+  [[ "$(stat -c '%n %Y %s' "${CFG}" "${DATA}/myid" "${DATA}/zoo.cfg" "${DATA}/zoo.cfg.dynamic")" == "${before}" ]]
+  # Until ZooKeeper commits a membership, the seed follows --servers; then the
+  # committed one wins (reconfig.bats).
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102
+  [[ "${status}" -eq 0 ]]
+  [[ "$(grep -c '^server\.' "${DATA}/zoo.cfg.dynamic")" -eq 2 ]]
+  # A committed membership that gives this node another address (a volume
+  # restored from another stack's snapshot) is not used: --servers is.
+  printf 'server.1=10.98.1.101:2888:3888:participant;2181\nserver.2=10.98.1.102:2888:3888:participant;2181\n' \
+    >"${DATA}/zoo.cfg.dynamic.100000000"
+  sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000|" "${DATA}/zoo.cfg"
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102
+  [[ "${status}" -eq 0 ]]
+  grep -qx "dynamicConfigFile=${DATA}/zoo.cfg.dynamic" "${DATA}/zoo.cfg"
+  # At its own address, the committed membership wins over --servers.
+  sed -i 's/10\.98\./10.99./' "${DATA}/zoo.cfg.dynamic.100000000"
+  sed -i "s|^dynamicConfigFile=.*|dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000|" "${DATA}/zoo.cfg"
+  run "${BIN}/zk-write-config" --node-id 2 --servers 1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
+  [[ "${status}" -eq 0 ]]
+  [[ "${output}" == *"membership from the volume (zoo.cfg.dynamic.100000000)"* ]]
+  grep -qx "dynamicConfigFile=${DATA}/zoo.cfg.dynamic.100000000" "${DATA}/zoo.cfg"
 }
 
 @test "no ZooKeeper installed and no --zk-dist-url: exit 1" {

@@ -137,6 +137,16 @@ fx_node_env() {
     "ZKASG_START_TIMEOUT=${FX_START_TIMEOUT:-90}" "ZKASG_DEVICE_TIMEOUT=10" "ZKASG_NIC_TIMEOUT=10" "ZKASG_IMDS_TIMEOUT=10"
 }
 
+# fx_node <state dir> <i> <command...>: run in node i's namespace with the
+# environment of its state dir <state dir>/n<i> (the multi-node suites).
+fx_node() {
+  local dir="$1" i="$2"
+  shift 2
+  local -a envs
+  mapfile -t envs < <(fx_node_env "${dir}/n${i}")
+  env "${envs[@]}" nsenter --net="/run/netns/$(fx_ns "n${i}")" -- "$@"
+}
+
 # zk4 <ns> <word>: a four-letter word against 127.0.0.1:2181 inside ns.
 zk4() {
   # shellcheck disable=SC2016 # the inner script gets its values as arguments

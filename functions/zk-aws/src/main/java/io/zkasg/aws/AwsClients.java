@@ -39,6 +39,7 @@ public final class AwsClients implements AutoCloseable {
     static final String PRIME_INSTANCE_ID = "i-00000000000000000";
     private static final Duration PRIME_CALL_TIMEOUT = Duration.ofSeconds(3);
 
+    private final Settings settings;
     private final SdkHttpClient http;
     private final Ec2Client ec2;
     private final AutoScalingClient autoScaling;
@@ -50,6 +51,7 @@ public final class AwsClients implements AutoCloseable {
     private final Renewable renewable;
 
     private AwsClients(Settings settings) {
+        this.settings = settings;
         this.http = UrlConnectionHttpClient.builder().build();
         this.renewable = settings.credentials() == null ? new Renewable() : null;
         // Building a client is mostly class loading and initialisation, independent per service: build the other
@@ -164,18 +166,22 @@ public final class AwsClients implements AutoCloseable {
     /**
      * For SnapStart's beforeCheckpoint: loads and initialises the SDK (marshallers, unmarshallers, signer, endpoint
      * rules, credentials, HTTP stack) before the snapshot is taken, so restored environments do not pay for it on
-     * their first event. First the SDK's own warm-up (canned responses, no network), then one read-only call per
-     * service that is filtered to an id that never exists. Nothing is created or changed; every failure is swallowed.
+     * their first event. First the SDK's own warm-up (canned responses, no network); then every operation the
+     * adapters call, through the adapters, over canned-response clients configured like these, with every model class
+     * their requests and responses can hold ({@link OfflinePriming}, no network); then one read-only call per
+     * service that is filtered to an id that never exists (the HTTP client, TLS and the credentials chain). Nothing
+     * is created or changed; every failure is swallowed.
      *
-     * @return how many of those calls got an answer from the service (a success or an AWS error)
+     * @return how many of the read-only calls got an answer from the service (a success or an AWS error)
      */
     public int prime() {
         try {
             SdkWarmUp.warmUp(Ec2Client.class, AutoScalingClient.class, SsmClient.class, SqsClient.class,
                     DynamoDbClient.class);
         } catch (RuntimeException | LinkageError e) {
-            // Best effort only: the real calls below warm the same paths.
+            // Best effort only: the calls below warm the same paths.
         }
+        primeOffline();
         Consumer<AwsRequestOverrideConfiguration.Builder> bounded = o -> o.apiCallTimeout(PRIME_CALL_TIMEOUT);
         int answered = 0;
         answered += answered(() -> ec2.describeInstances(r -> r
@@ -191,6 +197,47 @@ public final class AwsClients implements AutoCloseable {
         answered += answered(() -> sqs.getQueueUrl(r -> r
                 .queueName("zkasg-prime-no-such-queue").overrideConfiguration(bounded)));
         return answered;
+    }
+
+    /**
+     * The no-network part of {@link #prime()}: the adapters' operations over canned-response clients configured
+     * like these ({@link OfflinePriming}).
+     *
+     * @return the names of the model classes built (each request and response type and everything they can hold)
+     */
+    public java.util.Set<String> primeOffline() {
+        return OfflinePriming.run(configurer());
+    }
+
+    /** Clients configured like these but answered by the SDK's canned-response HTTP client, for priming. */
+    public record Offline(Ec2Client ec2, AutoScalingClient autoScaling, SsmClient ssm, SqsClient sqs,
+                          DynamoDbClient dynamoDb) {
+    }
+
+    /**
+     * Hands {@code use} five clients configured like these (retries, interceptors, region, endpoint rules) whose
+     * HTTP client is the SDK's canned-response one (an empty success to every call; nothing leaves the process) and
+     * static credentials; closes them afterwards. For SnapStart priming of the handlers.
+     */
+    public <T> T offline(java.util.function.Function<Offline, T> use) {
+        return OfflinePriming.withCanned(configurer(), null, use);
+    }
+
+    private OfflinePriming.Configurer configurer() {
+        var settings = this.settings;
+        return new OfflinePriming.Configurer() {
+            @Override
+            public <B extends AwsClientBuilder<B, ?> & AwsSyncClientBuilder<B, ?>> B apply(B builder,
+                                                                                        ExecutionInterceptor extra) {
+                if (extra == null) {
+                    return configure(builder, settings);
+                }
+                var withExtra = new Settings(settings.endpoint(), settings.credentials(), settings.region(),
+                        settings.retryStrategy(), java.util.stream.Stream.concat(settings.interceptors().stream(),
+                                java.util.stream.Stream.of(extra)).toList());
+                return configure(builder, withExtra);
+            }
+        };
     }
 
     private static int answered(Runnable call) {

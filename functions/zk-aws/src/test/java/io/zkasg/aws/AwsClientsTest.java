@@ -82,6 +82,29 @@ class AwsClientsTest extends AgainstStub {
     }
 
     @Test
+    void primeOffline_shouldSendNothing_andBuildTheModelsOfTheAdaptersOperations() {
+        // GIVEN: a stub that would record any request
+
+        // WHEN
+        var models = clients.primeOffline();
+
+        // THEN: nothing reached the endpoint; the requests, responses and nested models of the calls were built
+        assertThat(stub.requests()).isEmpty();
+        assertThat(models).contains(
+                "software.amazon.awssdk.services.ec2.model.DescribeInstancesRequest",
+                "software.amazon.awssdk.services.ec2.model.DescribeInstancesResponse",
+                "software.amazon.awssdk.services.ec2.model.Instance",
+                "software.amazon.awssdk.services.ec2.model.InstanceNetworkInterface",
+                "software.amazon.awssdk.services.ec2.model.AttachVolumeResponse",
+                "software.amazon.awssdk.services.autoscaling.model.CompleteLifecycleActionRequest",
+                "software.amazon.awssdk.services.ssm.model.SendCommandResponse",
+                "software.amazon.awssdk.services.ssm.model.Command",
+                "software.amazon.awssdk.services.sqs.model.SendMessageRequest",
+                "software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest",
+                "software.amazon.awssdk.services.dynamodb.model.AttributeValue");
+    }
+
+    @Test
     void forEndpoint_shouldTryFiveTimes_withTheProductionRetries_whenAwsKeepsFailing() {
         // GIVEN: production retries (standard mode, 5 attempts) and an endpoint that answers 500 five times
         for (int i = 0; i < AwsClients.MAX_ATTEMPTS; i++) {

@@ -85,10 +85,14 @@ public final class CommandStatusUseCase {
         if (current.isEmpty() && instance.isPresent() && !instance.get().isGone()) {
             // SendCommand has no idempotency token and the command tag is written after it: a retried send or a
             // failed tag write can start a second bootstrap, and only the tagged one speaks for the launch. Not
-            // tagged (yet, or ever): another bootstrap may be serving the node, so never abandon on this one; the
-            // reconciler re-drives the launch, which reads the tagged command's status or sends a bootstrap.
-            return ignored(instanceId, "command " + commandId + " " + status + " is not (yet) the instance's tagged "
-                    + "bootstrap command; not abandoning a node another bootstrap may serve");
+            // tagged as read (not yet, never, or a read lagging behind the write): another bootstrap may be serving
+            // the node, so never abandon on this one. The launch goes on now through the resume queue, not after the
+            // reconciler's grace past the command's timeout (11 minutes): the resumption reads the tag again and
+            // the tagged command's status, or, none tagged, sends a bootstrap.
+            var why = "command " + commandId + " " + status + " is not (yet) the instance's tagged bootstrap command; "
+                    + "not abandoning a node another bootstrap may serve";
+            journal.record("status-untagged", fields(instanceId, "commandId", commandId, "status", status));
+            return launch.handOn(ref, why);
         }
         if (instance.isEmpty() || instance.get().isGone()) {
             return release.complete(ref, LifecycleResult.ABANDON, "bootstrap command " + commandId + " " + status

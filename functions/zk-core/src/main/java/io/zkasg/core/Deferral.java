@@ -54,12 +54,8 @@ final class Deferral {
 
     /** Schedules the ticket's next advance; {@code step} names what waits (launch, terminate) in the log. */
     HookOutcome defer(HookTicket ticket, String step, String reason) {
-        return defer(ticket, step, reason, settings.resumeDelay());
-    }
-
-    /** As {@link #defer(HookTicket, String, String)}, coming back after {@code delay} (at most the resume delay). */
-    HookOutcome defer(HookTicket ticket, String step, String reason, Duration delay) {
         var now = clock.instant();
+        var delay = settings.resumeDelay();
         var beat = keepAlive(ticket, step, delay);
         if (beat.isEmpty()) {
             var why = "the lifecycle action is over";

@@ -9,6 +9,13 @@ public final class InstanceTags {
     public static final String STOP_ENDED = "zkasg:stop-ended";
     /** Id of the stop command sent to a terminating instance. */
     public static final String STOP_COMMAND = "zkasg:stop-command";
+    /**
+     * Written with the stop (its command's tag, or the unreachable stop's) when the quorum guard found the leaving
+     * node not serving and fewer than a majority of the others serving ({@link QuorumPolicy#withoutQuorum}): its stop
+     * lease is given back once its slot is off the instance, not when its replacement serves. A hint only: a read
+     * that misses it keeps the lease until the replacement serves, the default.
+     */
+    public static final String STOPPED_WITHOUT_QUORUM = "zkasg:stopped-without-quorum";
     /** Set to {@code abandoned} before the slot of a failed launch is given back, so late events leave it alone. */
     public static final String LAUNCH = "zkasg:launch";
     public static final String ABANDONED = "abandoned";

@@ -177,6 +177,12 @@ public final class LaunchUseCase {
                 journal.record("slot-held", fields(id, "az", az, "nodeId", mine.get()));
                 return new Claim(mine.get(), Optional.empty());
             }
+            // Lost every race, and the reads do not show the winner yet (they lag behind its attach): it may be a
+            // duplicate of this very launch, attaching the volume now. Abandoning would detach what the winner
+            // attached (a slot split, or a bootstrap without its volume: the model check with lagging instance
+            // reads, seeds 20261169 and 20261279). Come back: the next read shows who holds the slot.
+            return new Claim(0, Optional.of(defer(ticket, "lost the race for every free slot in " + az
+                    + "; EC2's reads do not show the winner yet")));
         }
         var holders = new ArrayList<String>();
         choice.eniHeld().forEach(s -> s.eni().holder().ifPresent(holders::add));
@@ -279,17 +285,14 @@ public final class LaunchUseCase {
     }
 
     /**
-     * The longest a launch handed on by {@link #handOn} waits in the resume queue: 1 s to this, drawn at random so
-     * that completions throttled together do not come back together.
-     */
-    static final int HAND_ON_MAX_SECONDS = 5;
-
-    /**
      * Goes on through the resume queue with a launch whose bootstrap command has ended, when AWS throttled a call of
      * its status handler past the SDK's attempts (the SDK backs off itself: 1 s base after a throttling error,
      * doubling, full jitter). Failing the invocation instead brings the status event back only after Lambda's first
      * retry of an asynchronous invocation, a minute later. The resumption (attempt 2) finds the tagged bootstrap
-     * command, reads how it ended from SSM and completes the hook, as for a re-driven launch.
+     * command, reads how it ended from SSM and completes the hook, as for a re-driven launch. It comes back after the
+     * resume delay like every deferral, not sooner: the message must not be read before the chain tag that names it
+     * is written, and that write may itself wait out the SDK's backoff (up to 1 + 2 + 4 + 8 s when throttled; with a
+     * 1-5 s delay the bench lost a hook that way: its message came back first and was taken as superseded).
      *
      * <p>How long the hook has left is not known here: the command's wait stamp bounds it (every stamp leaves the hook
      * the reconciler's reaction time past its end), so the deferral beats the hook only when the command ended near
@@ -309,10 +312,7 @@ public final class LaunchUseCase {
         var lastBeat = stamp.map(s -> s.until().plus(settings.reconcileReaction()).minus(settings.heartbeatTimeout()))
                 .map(t -> t.isBefore(now) ? t : now)
                 .orElse(now.minus(settings.heartbeatTimeout()));
-        var ticket = new HookTicket(ref, stamp.map(WaitStamp::started).orElse(now), lastBeat, 1, "");
-        var delay = Duration.ofSeconds(1 + random.nextInt(HAND_ON_MAX_SECONDS));
-        return deferral.defer(ticket, "launch", reason, delay.compareTo(settings.resumeDelay()) < 0 ? delay
-                : settings.resumeDelay());
+        return defer(new HookTicket(ref, stamp.map(WaitStamp::started).orElse(now), lastBeat, 1, ""), reason);
     }
 
     /** How long a launch waits for EC2 to show its instance before it drops the event. */

@@ -133,6 +133,25 @@ public final class QuorumPolicy {
         return new Verdict(false, others, majority, () -> "other nodes are not serving: " + notServing(nodes, sick));
     }
 
+    /**
+     * Is the ensemble without a quorum around {@code self}, a node known not to serve: do fewer than a majority of
+     * the others serve, counting a stalled node as serving (it may)? Then no serving node may be stopped anyway
+     * ({@link #mayStop} refuses every serving one), and the stop of {@code self} need not keep the stop lease until
+     * its replacement serves, which may never happen alone (docs/quorum.md, "the lease of a stop without quorum").
+     */
+    public static boolean withoutQuorum(Map<Integer, NodeState> nodes, int self) {
+        if (!state(nodes, self).knownNotServing()) {
+            return false;
+        }
+        int mayServe = 0;
+        for (var e : nodes.entrySet()) {
+            if (e.getKey() != self && (e.getValue().serving() || e.getValue() == NodeState.STALLED)) {
+                mayServe++;
+            }
+        }
+        return mayServe < majority(nodes.size());
+    }
+
     private static NodeState state(Map<Integer, NodeState> nodes, int node) {
         var state = nodes.get(node);
         if (state == null) {

@@ -51,6 +51,10 @@ public final class Reconciler {
     private final Deferral deferral;
     private final Metrics metrics;
 
+    /** A stale wait, kept alive, to re-drive. */
+    private record Stale(LifecycleRef ref, Instant started, Instant beat, String why) {
+    }
+
     /** What one pass found, for its metrics. */
     private static final class Tally {
         int waiting;
@@ -72,8 +76,13 @@ public final class Reconciler {
 
     /** One pass over the group's waiting actions; returns those re-driven. A failure on one does not stop the rest. */
     public List<Redrive> reconcile() {
-        var redriven = new ArrayList<Redrive>();
+        var stale = new ArrayList<Stale>();
         var tally = new Tally();
+        // Two passes: first every waiting action is looked at and, when overdue or stale, kept alive (a heartbeat
+        // each); only then are the stale ones re-driven (a message and a tag each). A run that dies (a Lambda timeout)
+        // while re-driving one action has then still kept the others alive: with one pass, the actions the group
+        // lists after it went without a heartbeat in every run that died there (the model check, seeds 20266983 and
+        // 20268399: four runs in a row, and a launch ended by its timeout).
         for (var member : autoScaling.groupMembers(settings.groupName())) {
             var hook = hookOf(member);
             if (hook.isEmpty()) {
@@ -81,10 +90,20 @@ public final class Reconciler {
             }
             tally.waiting++;
             try {
-                reconcile(member.instanceId(), hook, tally).ifPresent(redriven::add);
+                keepAlive(member.instanceId(), hook, tally).ifPresent(stale::add);
             } catch (CloudException e) {
                 tally.errors++;
                 journal.record("reconcile-failed", fields(member.instanceId(), "hook", hook, "code", e.code()));
+            }
+        }
+        var redriven = new ArrayList<Redrive>();
+        for (var s : stale) {
+            try {
+                redriven.add(redrive(s));
+            } catch (CloudException e) {
+                tally.errors++;
+                journal.record("reconcile-failed", fields(s.ref().instanceId(), "hook", s.ref().hookName(), "code",
+                        e.code()));
             }
         }
         if (tally.waiting == 0) {
@@ -107,7 +126,8 @@ public final class Reconciler {
         };
     }
 
-    private Optional<Redrive> reconcile(String instanceId, String hook, Tally tally) {
+    /** Looks at one waiting action; keeps it alive when overdue; returns it when stale (kept alive, to re-drive). */
+    private Optional<Stale> keepAlive(String instanceId, String hook, Tally tally) {
         var now = clock.instant();
         var found = ec2.describeInstance(instanceId);
         if (found.isEmpty()) {
@@ -156,10 +176,19 @@ public final class Reconciler {
         } catch (CloudException.NoActiveLifecycleAction e) {
             return Optional.empty(); // ended meanwhile: nothing to re-drive
         }
+        return Optional.of(new Stale(ref, started, now, why));
+    }
+
+    /** Re-drives a stale wait, kept alive just before, the way a deferral would. */
+    private Redrive redrive(Stale stale) {
+        var now = clock.instant();
+        var ref = stale.ref();
         // attempt 2: a resumption, so the chain tag decides which line goes on. Due after the resume delay, as a
-        // deferral's: the chain tag must be written before the message is read.
-        deferral.resumeLater(new HookTicket(ref, started, now, 2, deferral.newChain()), now, settings.resumeDelay());
-        journal.record("wait-redriven", fields(instanceId, "hook", hook, "reason", why));
-        return Optional.of(new Redrive(instanceId, hook, why));
+        // deferral's: the chain tag must be written before the message is read. The hook's timer restarted with
+        // the first pass's heartbeat.
+        deferral.resumeLater(new HookTicket(ref, stale.started(), stale.beat(), 2, deferral.newChain()), now,
+                settings.resumeDelay());
+        journal.record("wait-redriven", fields(ref.instanceId(), "hook", ref.hookName(), "reason", stale.why()));
+        return new Redrive(ref.instanceId(), ref.hookName(), stale.why());
     }
 }

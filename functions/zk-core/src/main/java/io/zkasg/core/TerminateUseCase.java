@@ -19,6 +19,7 @@ import io.zkasg.core.port.ZkProbe;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -136,7 +137,7 @@ public final class TerminateUseCase {
                         CommandParameters.stop(volume.get().volumeId(), guard.counter(), bundle),
                         "zkasg stop node " + nodeId,
                         settings.commandTimeout());
-                ec2.tagInstance(id, Map.of(InstanceTags.STOP_COMMAND, commandId,
+                ec2.tagInstance(id, guard.tags(InstanceTags.STOP_COMMAND, commandId,
                         InstanceTags.WAIT, deferral.commandStamp(ticket)));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
                         "commandId", commandId, "leaseCounter", guard.counter()));
@@ -149,7 +150,7 @@ public final class TerminateUseCase {
         // Unreachable (crashed, SSM offline): the instance is going away, so the slot is released without a stop.
         journal.record("stop-impossible", fields(id, "nodeId", nodeId, "reason",
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
-        ec2.tagInstance(id, Map.of(InstanceTags.STOP_ENDED, "unreachable"));
+        ec2.tagInstance(id, guard.tags(InstanceTags.STOP_ENDED, "unreachable"));
         return finishRelease(releaseTicket(ref));
     }
 
@@ -182,6 +183,7 @@ public final class TerminateUseCase {
         release.release(id, force);
         var remaining = release.remaining(id);
         if (remaining == 0 || force) {
+            releaseLeaseIfStoppedWithoutQuorum(id);
             return release.complete(ticket.ref(), LifecycleResult.CONTINUE, remaining == 0 ? "slot released"
                     : "slot force-detached after " + waited.toSeconds() + " s");
         }
@@ -206,6 +208,28 @@ public final class TerminateUseCase {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The stop of a node the guard found not serving, with fewer than a majority of the others serving: once its
+     * slot is off the instance (its server cannot serve at that node's address any more; every later guard sees the
+     * node vacant or rejoining) the stop lease goes back, so the next stop does not wait for a replacement that
+     * cannot serve alone (every server down: a whole-ensemble restore). Any other stop keeps the lease until its
+     * node's replacement serves (docs/quorum.md).
+     */
+    private void releaseLeaseIfStoppedWithoutQuorum(String instanceId) {
+        var found = ec2.describeInstance(instanceId);
+        if (found.isEmpty() || found.get().tag(InstanceTags.STOPPED_WITHOUT_QUORUM).isEmpty()) {
+            return;
+        }
+        var cluster = settings.cluster().clusterName();
+        lease.current(cluster).filter(h -> h.instanceId().equals(instanceId)).ifPresent(h -> {
+            if (lease.release(cluster, instanceId, h.counter())) {
+                journal.record("stop-lease-released", fields(instanceId, "holder", instanceId, "nodeId", h.nodeId(),
+                        "counter", h.counter(), "reason", "stopped a node that was not serving, without a quorum "
+                                + "around it; its slot is released"));
+            }
+        });
     }
 
     private void renewIfHeld(String instanceId) {
@@ -234,6 +258,9 @@ public final class TerminateUseCase {
         var servers = catalog.servers();
         var cluster = settings.cluster().clusterName();
         var grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
+        if (grant instanceof StopLease.Grant.Refused refused && takeOver(refused.current(), id, nodeId, catalog)) {
+            grant = lease.acquire(cluster, id, nodeId, settings.stopLeaseTtl());
+        }
         if (grant instanceof StopLease.Grant.Refused refused) {
             var holder = refused.current();
             journal.record("stop-lease-refused", fields(id, "nodeId", nodeId, "holder", holder.instanceId(),
@@ -244,12 +271,8 @@ public final class TerminateUseCase {
         }
         long counter = ((StopLease.Grant.Granted) grant).counter();
         var self = zk.probe(servers.get(nodeId), settings.clientPort(), settings.probeTimeout());
-        if (state(self, false).knownNotServing()) {
-            journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
-                    "this node is not serving; stopping it changes nothing", "leaseCounter", counter));
-            return new Guard(Optional.empty(), counter);
-        }
-        // The final probe, under the lease.
+        // The final probe, under the lease (also for a node known down: whether the others have a quorum decides
+        // how long its stop keeps the lease).
         var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
         states.put(nodeId, state(self, false));
         var members = otherMembers(catalog, nodeId);
@@ -258,22 +281,66 @@ public final class TerminateUseCase {
                 states.put(entry.getKey(), otherState(catalog, entry.getKey(), entry.getValue(), members));
             }
         }
+        if (states.get(nodeId).knownNotServing()) {
+            var withoutQuorum = QuorumPolicy.withoutQuorum(states, nodeId);
+            journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
+                    "this node is not serving; stopping it changes nothing", "states", states.toString(),
+                    "withoutQuorum", withoutQuorum, "leaseCounter", counter));
+            return new Guard(Optional.empty(), counter, withoutQuorum);
+        }
         var verdict = QuorumPolicy.mayStop(states, nodeId);
         journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict", verdict.allowed() ? "safe" : "unsafe",
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
                 "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
-            return new Guard(Optional.empty(), counter);
+            return new Guard(Optional.empty(), counter, false);
         }
         lease.release(cluster, id, counter);
         return Guard.wait(verdict.reason());
     }
 
-    /** The guard's answer: why the stop must wait (empty: it may go now), and the lease counter the stop holds. */
-    private record Guard(Optional<String> unsafe, long counter) {
+    /**
+     * The lease is held for this very node by its former instance, waiting for the node's replacement to serve, and
+     * this instance is that replacement, leaving in turn while the lease still waits for it: it would wait the
+     * lease's expiry for itself. The former instance's stop has taken effect (this instance holds the node's ENI,
+     * and its volume is on no other instance), so its grant is given back, fenced by its counter, as the
+     * replacement's bootstrap would have done; this stop then takes the lease as any other (and may lose it to
+     * another leaver: it waits then).
+     */
+    private boolean takeOver(StopLease.Holder holder, String instanceId, int nodeId, SlotCatalog catalog) {
+        if (holder.nodeId() != nodeId || holder.instanceId().equals(instanceId)
+                || catalog.volume(nodeId).flatMap(v -> v.holder()).filter(h -> !h.equals(instanceId)).isPresent()) {
+            return false;
+        }
+        var released = lease.release(settings.cluster().clusterName(), holder.instanceId(), holder.counter());
+        if (released) {
+            journal.record("stop-lease-released", fields(instanceId, "holder", holder.instanceId(), "nodeId", nodeId,
+                    "counter", holder.counter(), "reason", "this instance replaced that node and leaves before "
+                            + "serving; the former instance's stop has taken effect"));
+        }
+        return released;
+    }
+
+    /**
+     * The guard's answer: why the stop must wait (empty: it may go now), the lease counter the stop holds, and
+     * whether the node was found not serving without a quorum around it (its lease goes back with its slot).
+     */
+    private record Guard(Optional<String> unsafe, long counter, boolean withoutQuorum) {
 
         static Guard wait(String reason) {
-            return new Guard(Optional.of(reason), 0);
+            return new Guard(Optional.of(reason), 0, false);
+        }
+
+        /** The tags written with the stop, plus {@link InstanceTags#STOPPED_WITHOUT_QUORUM} when it applies. */
+        Map<String, String> tags(String... keysAndValues) {
+            var tags = new LinkedHashMap<String, String>();
+            for (int i = 0; i < keysAndValues.length; i += 2) {
+                tags.put(keysAndValues[i], keysAndValues[i + 1]);
+            }
+            if (withoutQuorum) {
+                tags.put(InstanceTags.STOPPED_WITHOUT_QUORUM, "true");
+            }
+            return tags;
         }
     }
 

@@ -85,6 +85,36 @@ class QuorumPolicyTest {
         assertThat(allowed[0]).isPositive();
     }
 
+    @ParameterizedTest(name = "N = {0}")
+    @ValueSource(ints = {3, 5, 7})
+    void withoutQuorum_shouldHoldOnlyWhenNoServingNodeMayBeStopped_inEveryCombinationOfStates(int n) {
+        var held = new int[2];
+        forEveryCombination(n, nodes -> {
+            for (int self = 1; self <= n; self++) {
+                boolean without = QuorumPolicy.withoutQuorum(nodes, self);
+                int mayServe = 0;
+                for (var e : nodes.entrySet()) {
+                    if (e.getKey() != self && (SERVING.contains(e.getValue()) || e.getValue() == STALLED)) {
+                        mayServe++;
+                    }
+                }
+                boolean expected = KNOWN_NOT_SERVING.contains(nodes.get(self)) && 2 * mayServe <= n;
+                if (without != expected) {
+                    fail(nodes + ": withoutQuorum(" + self + ") gave " + without);
+                }
+                // What makes the early release of its lease harmless: while it holds, no serving node may stop.
+                for (int other = 1; without && other <= n; other++) {
+                    if (!KNOWN_NOT_SERVING.contains(nodes.get(other)) && QuorumPolicy.mayStop(nodes, other).allowed()) {
+                        fail(nodes + ": without a quorum around " + self + ", node " + other + " may still stop");
+                    }
+                }
+                held[without ? 0 : 1]++;
+            }
+        });
+        assertThat(held[0]).isPositive();
+        assertThat(held[1]).isPositive();
+    }
+
     @Test
     void mayStop_shouldLetAStalledNodeGoOnlyWithAMajorityBehindIt() {
         // A leader in a GC pause answers imok but not srvr: it is not known down (issue 15, item 4).

@@ -2,18 +2,30 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zkasg.core.InstanceTags;
+import io.zkasg.core.model.EniView;
+import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Ec2Port;
+import io.zkasg.lambda.Wiring;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +79,23 @@ class FaultsFlowTest {
     private long stops(String instanceId) {
         return cloud.commandsSent().stream()
                 .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
+    }
+
+    /** Delivers everything due, 5 s at a time, until the bootstrap's Failed status comes: held back, returned. */
+    private Delivery failedStatusHeldBack() {
+        Delivery failed = null;
+        for (int i = 0; i < 200 && failed == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
+                    failed = d;
+                } else {
+                    driver.deliver(d);
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(failed).as("bootstrap failed").isNotNull();
+        return failed;
     }
 
     /** Loses the first {@code count} deliveries that {@code what} accepts. */
@@ -223,18 +252,7 @@ class FaultsFlowTest {
         // GIVEN a launch whose bootstrap fails
         cloud.commandOutcome(c -> "Failed");
         var id = cloud.launch("us-east-1a");
-        Delivery failed = null;
-        for (int i = 0; i < 200 && failed == null; i++) {
-            for (var d : cloud.takeDue()) {
-                if (d instanceof Delivery.CommandStatus s && s.status().equals("Failed")) {
-                    failed = d;
-                } else {
-                    driver.deliver(d);
-                }
-            }
-            driver.clock().advance(Duration.ofSeconds(5));
-        }
-        assertThat(failed).as("bootstrap failed").isNotNull();
+        var failed = failedStatusHeldBack();
 
         // WHEN EC2 throttles the status handler's read of the instance (the model check, seed 20261279)
         cloud.throttle("DescribeInstances", 1);
@@ -249,6 +267,151 @@ class FaultsFlowTest {
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void waitBehindAStaleOne_shouldBeKeptAlive_whenTheHealthRunsDieWhileReDrivingTheOneBeforeIt() {
+        // GIVEN two launches whose bootstraps succeed but whose status events are lost
+        var first = cloud.launch("us-east-1a");
+        var second = cloud.launch("us-east-1b");
+        java.time.Instant sentAt = null;
+        for (int i = 0; i < 200 && sentAt == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (!(d instanceof Delivery.CommandStatus)) {
+                    driver.deliver(d);
+                }
+            }
+            if (cloud.commandsSent().size() == 2) {
+                sentAt = driver.clock().instant();
+            } else {
+                driver.clock().advance(Duration.ofSeconds(5));
+            }
+        }
+        assertThat(sentAt).as("both bootstraps sent").isNotNull();
+        cloud.takeDue(); // their status events: lost
+
+        // WHEN both waits are stale and four scheduled runs in a row die (a Lambda timeout) while re-driving the
+        // first action, the one the group lists first (the model check, seeds 20266983 and 20268399)
+        for (int run = 0; run < 4; run++) {
+            driver.clock().set(sentAt.plus(Duration.ofSeconds(700 + 60 * run)));
+            cloud.tick();
+            cloud.failNext("SendMessage", new IllegalStateException("Task timed out after 60.00 seconds"));
+            try {
+                driver.health();
+            } catch (IllegalStateException e) {
+                // the run died
+            }
+        }
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(700 + 60 * 4)));
+        cloud.tick();
+        driver.health();
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN each run kept both actions alive before re-driving any, and a function ended both
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(cloud.completions()).contains(first + "/zk-demo-launch=CONTINUE",
+                second + "/zk-demo-launch=CONTINUE");
+    }
+
+    @Test
+    void bootstrapFailure_seenByALaggingRead_shouldAbandonTheLaunchSoon_notAfterTheReconcilersGrace() {
+        // GIVEN a launch whose bootstrap fails, and EC2 reads that can lag: the next DescribeInstances misses the
+        // command tag written a moment before (tag reads are eventually consistent)
+        var lagNext = new AtomicBoolean();
+        laggingDriver(method -> method.equals("describeInstance") && lagNext.getAndSet(false),
+                i -> withoutTag(i, InstanceTags.BOOTSTRAP_COMMAND), e -> e);
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+        var failed = failedStatusHeldBack();
+
+        // WHEN the status handler's read of the instance lags behind the command tag (the model check with lagging
+        // instance reads, seed 20261216: the reconciler's re-drive came 11 minutes later, after the quiet half hour)
+        lagNext.set(true);
+        driver.deliver(failed);
+        driver.runUntilQuiet(Duration.ofMinutes(2));
+
+        // THEN the handler did not abandon on an untagged status, but the launch went on at once through the resume
+        // queue, which saw the tag and abandoned the launch on the tagged command's status read from SSM
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.commandsSent()).hasSize(1);
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("not abandoning a node another bootstrap may serve");
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void duplicateResume_seeingItsOwnSlotThroughLaggingReads_shouldNotAbandonTheLaunchThatHoldsIt() {
+        // GIVEN a launch whose resumption attached the slot and sent the bootstrap, and a duplicate of that resume
+        // message whose reads all lag: its instance shows no ENI and no command tag, the ENI shows no attachment, the
+        // volume shows it attached to this very instance
+        var lag = new AtomicBoolean();
+        laggingDriver(method -> lag.get(), i -> withoutTag(new InstanceView(i.instanceId(), i.availabilityZone(),
+                i.subnetId(), i.state(), i.tags(), List.of(), i.volumes()), InstanceTags.BOOTSTRAP_COMMAND),
+                e -> new EniView(e.eniId(), e.availabilityZone(), e.subnetId(), e.privateIp(), e.macAddress(),
+                        "available", e.tags(), Optional.empty()));
+        var id = cloud.launch("us-east-1a");
+        cloud.registerAgent(id);
+        Delivery sending = null;
+        for (int i = 0; i < 200 && sending == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (sending == null && "CommandSent".equals(driver.deliver(d).get("outcome"))) {
+                    sending = d;
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(sending).as("bootstrap sent").isNotNull();
+
+        // WHEN the duplicate comes (the model check with lagging instance reads, seed 20261169)
+        lag.set(true);
+        driver.deliver(sending);
+        lag.set(false);
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN the launch that holds the slot is not abandoned (nor its slot detached under its bootstrap)
+        assertThat(cloud.completions()).containsExactly(id + "/zk-demo-launch=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).hasValue(id);
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).hasValue(id);
+    }
+
+    /**
+     * A driver whose EC2 reads lag while {@code lagNow} says so for the method called: DescribeInstances answers
+     * {@code instance} of the real view, DescribeNetworkInterfaces {@code eni} of each real ENI.
+     */
+    private void laggingDriver(Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
+                               UnaryOperator<EniView> eni) {
+        driver = CloudDriver.ensemble(15, new PrintStream(log, true, StandardCharsets.UTF_8), CloudDriver.DEMO_ENV, 3,
+                Instant.parse("2026-11-25T12:00:00Z"), p -> new Wiring.Ports(lagging(p.ec2(), lagNow, instance, eni),
+                        p.autoScaling(), p.ssm(), p.scheduler(), p.zk(), p.lease()));
+        cloud = driver.cloud();
+        zk = driver.zk();
+    }
+
+    private static Ec2Port lagging(Ec2Port ec2, Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
+                                   UnaryOperator<EniView> eni) {
+        InvocationHandler handler = (proxy, method, args) -> {
+            Object result;
+            try {
+                result = method.invoke(ec2, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            if (method.getName().equals("describeInstance") && lagNow.test(method.getName())) {
+                return ((Optional<?>) result).map(i -> instance.apply((InstanceView) i));
+            }
+            if (method.getName().equals("clusterEnis") && lagNow.test(method.getName())) {
+                return ((List<?>) result).stream().map(e -> eni.apply((EniView) e)).toList();
+            }
+            return result;
+        };
+        return (Ec2Port) Proxy.newProxyInstance(Ec2Port.class.getClassLoader(), new Class<?>[] {Ec2Port.class},
+                handler);
+    }
+
+    private static InstanceView withoutTag(InstanceView i, String tag) {
+        var tags = new HashMap<>(i.tags());
+        tags.remove(tag);
+        return new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(), i.state(), tags,
+                i.networkInterfaces(), i.volumes());
     }
 
     @Test

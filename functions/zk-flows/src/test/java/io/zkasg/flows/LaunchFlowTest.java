@@ -308,9 +308,9 @@ class LaunchFlowTest {
         var result = driver.deliver(success);
 
         // THEN the status invocation does not fail (Lambda would retry it only a minute later): the launch goes on
-        // through the resume queue after a short delay, reads the command's Success from SSM and continues the hook
+        // through the resume queue after the resume delay (15 s), reads the command's Success from SSM and continues
         assertThat(result.get("outcome")).isEqualTo("Deferred");
-        driver.runUntilQuiet(Duration.ofSeconds(10));
+        driver.runUntilQuiet(Duration.ofSeconds(20));
         assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
         assertThat(cloud.lifecycleState("i-0aaaaaaaaaaaaaaa1")).isEqualTo("InService");
         // without a heartbeat (the command's wait stamp shows the hook has its whole command timeout left) and
@@ -334,7 +334,7 @@ class LaunchFlowTest {
         // THEN the hand-on beats the hook first (how long the hook has left is not known), then completes it
         assertThat(result.get("outcome")).isEqualTo("Deferred");
         assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("RecordLifecycleActionHeartbeat"));
-        driver.runUntilQuiet(Duration.ofSeconds(10));
+        driver.runUntilQuiet(Duration.ofSeconds(20));
         assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=CONTINUE");
     }
 

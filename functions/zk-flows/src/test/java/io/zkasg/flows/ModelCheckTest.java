@@ -40,9 +40,9 @@ import org.junit.jupiter.api.Test;
  * time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
  * duplicated, reordered and lost deliveries (EventBridge events, SQS messages, command statuses), a Lambda crash
  * right before any AWS call (EventBridge retries the event twice, SQS redelivers after the 720 s visibility
- * timeout), describes of ENIs and volumes lagging by up to 3 mutations, Auto Scaling's describes by up to 3 lifecycle
- * changes, SSM's agent listing by up to 90 s and its invocations by up to 10 s after SendCommand, NotFound right after
- * launch, throttling.
+ * timeout), describes of ENIs and volumes (instances too, opt-in) lagging by up to 3 mutations, Auto Scaling's
+ * describes by up to 3 lifecycle changes, SSM's agent listing by up to 90 s and its invocations by up to 10 s after
+ * SendCommand, NotFound right after launch, throttling.
  *
  * <p>Invariants, checked after every step: no stop runs on a serving node while fewer than a majority of the others
  * serve, nor while fewer than a majority serve not counting members still launching (a failed launch's slot is
@@ -60,6 +60,10 @@ class ModelCheckTest {
     private static final int RUNS = Integer.getInteger("zkasg.models", 100);
     private static final int PROGRESS = Integer.getInteger("zkasg.progress", 1000);
     private static final int LAG = Integer.getInteger("zkasg.lag", 3);
+    /**
+     * DescribeInstances lags too (opt-in, {@code -Dzkasg.lagInstances=true}: with Auto Scaling's and SSM's lags on as
+     * well, seed 20261145 of the CI range still fails; alone it passed 600 seeds).
+     */
     private static final boolean LAGGING_INSTANCES = Boolean.getBoolean("zkasg.lagInstances");
     /** Auto Scaling's describes and SSM's reads trail too (on by default; -Dzkasg.lagOthers=false turns them off). */
     private static final boolean LAGGING_OTHERS = Boolean.parseBoolean(System.getProperty("zkasg.lagOthers", "true"));
@@ -188,7 +192,7 @@ class ModelCheckTest {
             return "Success";
         });
         long lagSeed = random.nextLong();
-        if (LAGGING_INSTANCES) { // opt-in: one seed of the CI range still ends with a launch left waiting
+        if (LAGGING_INSTANCES) {
             cloud.ec2().staleReads(LAG, lagSeed);
         } else {
             cloud.staleReads(random.nextInt(LAG + 1));

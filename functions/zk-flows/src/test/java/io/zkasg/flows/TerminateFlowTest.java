@@ -27,6 +27,7 @@ class TerminateFlowTest {
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final List<String> belowMajority = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<String> stopsWithoutLease = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.Set<String> silentBootstraps = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
@@ -41,6 +42,9 @@ class TerminateFlowTest {
         // ZooKeeper follows the commands, as on a real instance: a bootstrap makes the node serve, a stop ends it.
         cloud.commandOutcome(c -> {
             if (c.documentName().equals("zk-demo-bootstrap")) {
+                if (silentBootstraps.contains(c.instanceId())) {
+                    return null; // zk-start still waiting for its server to serve
+                }
                 zk.serving(c.parameters().get("EniIp"), "follower");
             } else {
                 var ip = IPS.get(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id")) - 1);
@@ -202,6 +206,80 @@ class TerminateFlowTest {
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0bbbbbbbbbbbbbbb2#1");
+    }
+
+    @Test
+    void terminates_shouldAllGoOneAfterAnother_whenNoServerServes_withoutWaitingForAReplacement() {
+        // GIVEN every server is stopped (a whole-ensemble restore stops them all before it terminates the members)
+        zk.down(IP1).down(IP2).down(IP3);
+
+        // WHEN the three members are terminated at once and 10 minutes pass, with no replacement launched
+        var all = List.of("i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2", "i-0ccccccccccccccc3");
+        all.forEach(cloud::terminate);
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN each went under its own grant of the lease, given back once its slot was off the instance: no stop
+        // waited the lease's expiry for a replacement that cannot serve alone
+        for (var id : all) {
+            assertThat(stops(id)).as(id).isEqualTo(1);
+            assertThat(cloud.completions()).contains(id + "/zk-demo-terminate=CONTINUE");
+        }
+        assertThat(driver.lease().grants()).hasSize(3);
+        assertThat(driver.lease().expiredTakeovers()).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.eniIds()).allSatisfy(eni -> assertThat(cloud.eniHolder(eni)).isEmpty());
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void knownDownStop_shouldKeepTheLeaseUntilItsReplacementServes_whileTheOthersHaveAQuorum() {
+        // GIVEN node 2's server is down while nodes 1 and 3 serve
+        zk.down(IP2);
+
+        // WHEN node 2 is terminated
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN it is stopped and its slot released, and its stop keeps the lease (one node out at a time, as for a
+        // serving node): its replacement can serve, and its bootstrap gives the lease back
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
+        cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void replacementLeaving_shouldTakeOverItsNodesLease_insteadOfWaitingForItselfToServe() {
+        // GIVEN node 1's server is down and node 1 is terminated: its stop keeps the lease until node 1's replacement
+        // serves
+        zk.down(IP1);
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(1));
+        // and the replacement takes slot 1, but its server does not come up (its bootstrap keeps waiting)
+        silentBootstraps.add("i-0aaaaaaaaaaaaaaa5");
+        cloud.launch("i-0aaaaaaaaaaaaaaa5", "us-east-1a");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).contains("i-0aaaaaaaaaaaaaaa5");
+
+        // WHEN the replacement is terminated too (an operator, a scale-in, a health mark) and 10 minutes pass
+        cloud.terminate("i-0aaaaaaaaaaaaaaa5");
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+
+        // THEN it does not wait the lease's expiry for itself to serve: it takes over its node's lease from the
+        // former instance, whose slot it holds (that stop has taken effect), stops and releases the slot
+        assertThat(stops("i-0aaaaaaaaaaaaaaa5")).isEqualTo(1);
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa5/zk-demo-terminate=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(driver.lease().expiredTakeovers()).isEmpty();
+        assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0aaaaaaaaaaaaaaa1#1",
+                "zk-demo/i-0aaaaaaaaaaaaaaa5#2");
+        assertThat(stopsWithoutLease).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
     }
 
     @Test

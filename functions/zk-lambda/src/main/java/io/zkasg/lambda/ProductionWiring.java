@@ -54,15 +54,18 @@ final class ProductionWiring {
         joinQuietly(jackson);
         var random = new Reseeded();
         var probe = new SocketZkProbe();
+        var bundle = Wiring.bundledScripts();
+        var healthSettings = HealthSettings.fromEnv(env);
         var wiring = new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
                 new AwsSsm(clients.ssm()), probe,
                 new DynamoStopLease(clients.dynamoDb(), settings.stopLeaseTable(), Clock.systemUTC()),
                 codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
-                Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, Wiring.bundledScripts(),
-                System.out)
-                .withHealth(probe, HealthSettings.fromEnv(env))
+                Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, bundle, System.out)
+                .withHealth(probe, healthSettings)
                 .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
-        var hooks = new SnapStartHooks(clients, random);
+        Runnable handlers = () -> clients.offline(offline -> HandlerPriming.run(settings, healthSettings, queueUrl,
+                offline, probe, bundle));
+        var hooks = new SnapStartHooks(clients, random, handlers);
         snapStartHooks = hooks;
         Core.getGlobalContext().register(hooks);
         return wiring;
@@ -117,14 +120,15 @@ final class ProductionWiring {
     }
 
     /**
-     * Warms the SDK clients before the snapshot; after a restore, reseeds randomness and forgets the credentials
-     * resolved before the snapshot.
+     * Warms the SDK clients and rehearses every handler over canned-response clients ({@link HandlerPriming}) before
+     * the snapshot; after a restore, reseeds randomness and forgets the credentials resolved before the snapshot.
      */
-    record SnapStartHooks(AwsClients clients, Reseeded random) implements Resource {
+    record SnapStartHooks(AwsClients clients, Reseeded random, Runnable handlers) implements Resource {
 
         @Override
         public void beforeCheckpoint(Context<? extends Resource> context) {
             clients.prime();
+            handlers.run();
         }
 
         @Override

@@ -23,17 +23,28 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CloudWatch dashboard of template.yaml shows only metrics that exist: every metric it names (namespace, name,
  * dimensions and their values) is one the functions publish. The published set is not a list kept here: it is read
  * from the embedded-metric-format lines the real handlers write while a scenario runs on the fake cloud (launches,
  * an ABANDONed launch, a terminate held by the quorum guard and resumed, a replacement waiting for its slot, health
- * checks with mntr figures, a stop whose status event is lost and which the reconciler re-drives).
+ * checks with mntr figures, a stop whose status event is lost and which the reconciler re-drives), and the health
+ * function's figures of a seven-node ensemble. For each ensemble size, every per-node widget has one row per node of
+ * that size and none for a slot the stack does not have.
  */
+@ParameterizedClass(name = "EnsembleSize {0}")
+@ValueSource(strings = {"3", "5", "7"})
 class DashboardTest {
+
+    /** The widgets with one row per node. */
+    private static final List<String> PER_NODE = List.of("Serving", "Leader", "ConsecutiveFailures",
+            "OutstandingRequests", "AvgLatency", "ZnodeCount");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String I1 = "i-0aaaaaaaaaaaaaaa1";
@@ -45,10 +56,17 @@ class DashboardTest {
     private static CfnTemplate template;
     private static Set<String> emitted;
 
-    @BeforeAll
-    static void load() throws IOException {
-        template = CfnTemplate.load(CfnTemplate.locate(), Map.of("ClusterName", "zk-demo"));
-        emitted = emittedMetrics();
+    @Parameter
+    String ensembleSize;
+
+    @BeforeParameterizedClassInvocation
+    static void load(String ensembleSize) throws IOException {
+        template = CfnTemplate.load(CfnTemplate.locate(), Map.of("ClusterName", "zk-demo",
+                "EnsembleSize", ensembleSize));
+        if (emitted == null) {
+            emitted = emittedMetrics();
+            emitted.addAll(emittedBySevenNodes());
+        }
     }
 
     @Test
@@ -79,10 +97,25 @@ class DashboardTest {
                         .contains("zkasg " + figure + " {Action=" + action + ", Cluster=zk-demo}");
             }
         }
-        for (var figure : List.of("Serving", "Leader", "OutstandingRequests", "AvgLatency", "ZnodeCount")) {
-            for (var node : List.of("1", "2", "3")) {
-                assertThat(dashboardMetrics()).contains("zkasg " + figure + " {Cluster=zk-demo, NodeId=" + node + "}");
+    }
+
+    @Test
+    void perNodeWidgets_shouldHaveARowForEveryNodeOfTheEnsemble_andNoneForASlotItDoesNotHave() throws IOException {
+        int size = Integer.parseInt(ensembleSize);
+        for (var figure : PER_NODE) {
+            var rows = new TreeSet<String>();
+            for (var widget : list(dashboard().get("widgets"))) {
+                for (var metric : rows(map(widget))) {
+                    if (metric.startsWith("zkasg " + figure + " {")) {
+                        rows.add(metric);
+                    }
+                }
             }
+            var expected = new TreeSet<String>();
+            for (int node = 1; node <= size; node++) {
+                expected.add("zkasg " + figure + " {Cluster=zk-demo, NodeId=" + node + "}");
+            }
+            assertThat(rows).as(figure + " rows of a " + size + "-node dashboard").isEqualTo(expected);
         }
     }
 
@@ -120,22 +153,29 @@ class DashboardTest {
     private static Set<String> dashboardMetrics() throws IOException {
         var out = new TreeSet<String>();
         for (var widget : list(dashboard().get("widgets"))) {
-            if (!"metric".equals(map(widget).get("type"))) {
-                continue;
+            out.addAll(rows(map(widget)));
+        }
+        return out;
+    }
+
+    /** The metric rows of one widget (none for a widget that is not a metric widget). */
+    private static List<String> rows(Map<String, Object> widget) {
+        var out = new ArrayList<String>();
+        if (!"metric".equals(widget.get("type"))) {
+            return out;
+        }
+        for (var row : list(map(widget.get("properties")).get("metrics"))) {
+            var items = new ArrayList<>(list(row));
+            if (!items.isEmpty() && items.get(items.size() - 1) instanceof Map) {
+                items.remove(items.size() - 1);
             }
-            for (var row : list(map(map(widget).get("properties")).get("metrics"))) {
-                var items = new ArrayList<>(list(row));
-                if (!items.isEmpty() && items.get(items.size() - 1) instanceof Map) {
-                    items.remove(items.size() - 1);
-                }
-                assertThat(items.size() % 2).as("namespace, name, then dimension pairs: " + row).isZero();
-                assertThat(items).as("a full row (no \".\" shorthand): " + row).doesNotContain(".");
-                var dimensions = new TreeMap<String, String>();
-                for (var i = 2; i < items.size(); i += 2) {
-                    dimensions.put(String.valueOf(items.get(i)), String.valueOf(items.get(i + 1)));
-                }
-                out.add(items.get(0) + " " + items.get(1) + " " + dimensions);
+            assertThat(items.size() % 2).as("namespace, name, then dimension pairs: " + row).isZero();
+            assertThat(items).as("a full row (no \".\" shorthand): " + row).doesNotContain(".");
+            var dimensions = new TreeMap<String, String>();
+            for (var i = 2; i < items.size(); i += 2) {
+                dimensions.put(String.valueOf(items.get(i)), String.valueOf(items.get(i + 1)));
             }
+            out.add(items.get(0) + " " + items.get(1) + " " + dimensions);
         }
         return out;
     }
@@ -186,6 +226,29 @@ class DashboardTest {
                 && s.instanceId().equals(I3) && !s.status().equals("InProgress") && lost.compareAndSet(false, true));
         assertThat(lost).as("the stop's status event was dropped").isTrue();
 
+        return published(log);
+    }
+
+    /** The per-node figures the health function publishes for a seven-node ensemble, every node serving. */
+    private static Set<String> emittedBySevenNodes() throws IOException {
+        var log = new ByteArrayOutputStream();
+        var driver = CloudDriver.ensemble(7, new PrintStream(log, true, StandardCharsets.UTF_8),
+                CloudDriver.DEMO_ENV, 7);
+        for (int node = 1; node <= 7; node++) {
+            driver.cloud().launch(String.format("i-0%016x", node), CloudDriver.demoAz(node));
+        }
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+        for (int node = 1; node <= 7; node++) {
+            var ip = CloudDriver.demoIp(node);
+            driver.zk().serving(ip, node == 1 ? "leader" : "follower")
+                    .figures(new ServerFigures(ip, node == 1 ? "leader" : "follower", 12, 0, 0.5, -1, -1));
+        }
+        driver.health();
+        return published(log);
+    }
+
+    /** The metrics of the embedded-metric-format lines in {@code log}, as "namespace name {dimension=value}". */
+    private static Set<String> published(ByteArrayOutputStream log) throws IOException {
         var metrics = new TreeSet<String>();
         for (var line : log.toString(StandardCharsets.UTF_8).split("\n")) {
             if (!line.startsWith("{") || !line.contains("\"_aws\"")) {

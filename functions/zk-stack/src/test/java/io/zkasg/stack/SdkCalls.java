@@ -36,12 +36,19 @@ final class SdkCalls {
     private SdkCalls() {
     }
 
-    /** IAM action to the classes that call it, for every class under {@code packagePath} on the class path. */
+    /**
+     * IAM action to the classes that call it, for every class under {@code packagePath} on the class path that ships:
+     * test outputs (zk-aws's test-jar, which zk-stack also runs) are not adapters, e.g. the contract test that pins
+     * the operator restore's calls, which the operator's own credentials make, never a function's role.
+     */
     static TreeMap<String, Set<String>> actionsCalledUnder(String packagePath) {
         var found = new TreeMap<String, Set<String>>();
         try {
             var roots = Collections.list(SdkCalls.class.getClassLoader().getResources(packagePath));
             for (URL url : roots) {
+                if (isTestOutput(url)) {
+                    continue;
+                }
                 if (url.getProtocol().equals("file")) {
                     try (Stream<Path> files = Files.walk(Path.of(url.toURI()))) {
                         for (Path file : files.filter(p -> p.toString().endsWith(".class")).toList()) {
@@ -69,6 +76,11 @@ final class SdkCalls {
             throw new IllegalStateException(e);
         }
         return found;
+    }
+
+    static boolean isTestOutput(URL url) {
+        var path = url.getPath();
+        return path.contains("/test-classes/") || path.contains("-tests.jar!");
     }
 
     private static void scan(InputStream classFile, TreeMap<String, Set<String>> found) throws IOException {

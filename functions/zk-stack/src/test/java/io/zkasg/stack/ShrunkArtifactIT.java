@@ -85,6 +85,30 @@ class ShrunkArtifactIT {
         assertThat(failures).isEmpty();
     }
 
+    @Test
+    void snapStartPrimingRunsEveryOperationTheAdaptersCallWithoutTheNetwork() {
+        var actions = SdkCalls.actionsCalledUnder("io/zkasg/aws").keySet();
+        try (var stub = AwsStubServer.start();
+             var clients = AwsClients.forEndpoint(stub.endpoint(), AwsBasicCredentials.create("AKIDTEST", "secret"),
+                     Region.US_EAST_1)) {
+            var primed = clients.primeOffline();
+
+            assertThat(stub.requests()).isEmpty();
+            var missing = new TreeSet<String>();
+            for (var action : actions) {
+                var service = action.substring(0, action.indexOf(':'));
+                var operation = action.substring(action.indexOf(':') + 1);
+                for (var suffix : new String[] {"Request", "Response"}) {
+                    var model = "software.amazon.awssdk.services." + service + ".model." + operation + suffix;
+                    if (!primed.contains(model)) {
+                        missing.add(model);
+                    }
+                }
+            }
+            assertThat(missing).as("operations the adapters call that priming does not run").isEmpty();
+        }
+    }
+
     /**
      * Calls {@code operation} with an empty request (SendMessage: with a body); null when it ran (a response or an AWS
      * error came back).

@@ -21,6 +21,7 @@ public final class FakeStopLease implements StopLease {
     private final Map<String, Holder> held = new HashMap<>();
     private final Map<String, Long> counters = new HashMap<>();
     private final List<String> grants = new ArrayList<>();
+    private final List<String> expiredTakeovers = new ArrayList<>();
 
     public FakeStopLease(Clock clock) {
         this.clock = clock;
@@ -42,6 +43,10 @@ public final class FakeStopLease implements StopLease {
         var granted = new Holder(instanceId, nodeId, counter, expiry(now, ttl));
         held.put(cluster, granted);
         grants.add(cluster + "/" + instanceId + "#" + counter);
+        if (current != null) {
+            expiredTakeovers.add(cluster + "/" + instanceId + "#" + counter + " after " + current.instanceId() + "#"
+                    + current.counter() + " expired at " + current.expiresAt());
+        }
         return new Grant.Granted(counter, granted.expiresAt());
     }
 
@@ -78,5 +83,13 @@ public final class FakeStopLease implements StopLease {
     /** Every grant made, as {@code cluster/instance#counter}, in order (renewals of a grant are not listed). */
     public synchronized List<String> grants() {
         return List.copyOf(grants);
+    }
+
+    /**
+     * The grants that took the lease from a holder whose lease had expired instead of one that gave it back: each is
+     * a stop that waited the lease's whole length for a holder that never released it.
+     */
+    public synchronized List<String> expiredTakeovers() {
+        return List.copyOf(expiredTakeovers);
     }
 }

@@ -127,6 +127,13 @@ public final class HookOverheadBench {
                   Duration virtual, long wallMillis, List<Throwable> failures, long seed) {
     }
 
+    /**
+     * {@code --throttling-base-ms}: what-if only, never the product's setting. The SDK's own full-jitter exponential
+     * backoff with this base after a throttling error instead of the standard strategy's (AWS's 1 s), to show what a
+     * shorter one would buy. Null: the production strategy unchanged.
+     */
+    static volatile Duration throttlingBase;
+
     /** The goal for the time from the command's end to the completed action (issue 12), at p99. */
     static final long GOAL_P99_MILLIS = 300;
 
@@ -140,6 +147,8 @@ public final class HookOverheadBench {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--runs") && i + 1 < args.length) {
                 runs = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--throttling-base-ms") && i + 1 < args.length) {
+                throttlingBase = Duration.ofMillis(Long.parseLong(args[++i]));
             } else {
                 rest.add(args[i]);
             }
@@ -148,8 +157,9 @@ public final class HookOverheadBench {
         var out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                 StandardCharsets.UTF_8);
         out.printf(Locale.ROOT, "hook overhead bench: load average %s; api round trip %d-%d ms per attempt, event "
-                        + "latency %d ms, seed %d%n", loadAverage(), options.apiLatencyMinMs, options.apiLatencyMaxMs,
-                options.eventLatencyMs, options.seed);
+                        + "latency %d ms, seed %d, runs %d%s%n", loadAverage(), options.apiLatencyMinMs,
+                options.apiLatencyMaxMs, options.eventLatencyMs, options.seed, runs, throttlingBase == null ? ""
+                        : "; WHAT-IF: throttling backoff base " + throttlingBase.toMillis() + " ms, not the SDK's");
         long wallStart = System.nanoTime();
         try (var stub = AwsStubServer.start()) {
             run(stub, options, 3, 0.0); // warm-up (class loading, JIT): not reported
@@ -418,7 +428,7 @@ public final class HookOverheadBench {
         /** One Lambda environment: the production adapters over its own SDK clients, on the virtual clock. */
         private Wiring wiring() {
             var clients = AwsClients.forEndpoint(endpoint, AwsBasicCredentials.create("AKIDEXAMPLE", "secret"),
-                    Region.US_EAST_1, attempts.standardRetries(), List.of(attempts));
+                    Region.US_EAST_1, attempts.standardRetries(throttlingBase), List.of(attempts));
             var clock = scheduler.clock();
             return new Wiring(settings, new AwsEc2(clients.ec2()), new AwsAutoScaling(clients.autoScaling()),
                     new AwsSsm(clients.ssm()), zk, new DynamoStopLease(clients.dynamoDb(),

@@ -69,10 +69,20 @@ public final class VirtualAttempts implements ExecutionInterceptor {
 
     /** The production retry strategy with its backoff charged to virtual time (see the class comment). */
     public RetryStrategy standardRetries() {
+        return standardRetries(null);
+    }
+
+    /**
+     * As {@link #standardRetries()}; with {@code throttlingBase} non-null, the SDK's full-jitter exponential backoff
+     * with that base (20 s cap) after a throttling error instead of the standard strategy's: a what-if for the bench.
+     */
+    public RetryStrategy standardRetries(Duration throttlingBase) {
         var standard = AwsClients.standardRetries();
+        var throttling = throttlingBase == null ? sdkBackoff(standard, "throttlingBackoffStrategy")
+                : BackoffStrategy.exponentialDelay(throttlingBase, Duration.ofSeconds(20));
         return standard.toBuilder()
                 .backoffStrategy(charged(sdkBackoff(standard, "backoffStrategy")))
-                .throttlingBackoffStrategy(charged(sdkBackoff(standard, "throttlingBackoffStrategy")))
+                .throttlingBackoffStrategy(charged(throttling))
                 .build();
     }
 

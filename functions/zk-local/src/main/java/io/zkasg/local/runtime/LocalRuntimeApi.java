@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
  * The Lambda Runtime API (version 2018-06-01) on 127.0.0.1, for one runtime process: {@code GET
  * /runtime/invocation/next} hands out queued events (long poll), {@code POST /runtime/invocation/{id}/response} and
  * {@code /error} complete them, {@code POST /runtime/init/error} records an init failure. Records when the runtime
- * first asked for an event: the end of its init, as Lambda measures "Init Duration".
+ * first asked for an event: the end of its init, as Lambda measures "Init Duration". A SnapStart runtime
+ * ({@code AWS_LAMBDA_INITIALIZATION_TYPE=snap-start}) first runs its beforeCheckpoint hooks and asks {@code GET
+ * /runtime/restore/next}, which Lambda answers once a snapshot of it has been restored: here at once, in the same
+ * process (no snapshot is taken); the time of that request is recorded. {@code /runtime/restore/error} is a failure.
  */
 final class LocalRuntimeApi implements AutoCloseable {
 
@@ -42,6 +45,7 @@ final class LocalRuntimeApi implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Map<String, CompletableFuture<Outcome>> outcomes = new ConcurrentHashMap<>();
     private final CompletableFuture<Long> firstNext = new CompletableFuture<>();
+    private final CompletableFuture<Long> restoreNext = new CompletableFuture<>();
     private final CompletableFuture<String> initError = new CompletableFuture<>();
 
     LocalRuntimeApi() {
@@ -67,6 +71,11 @@ final class LocalRuntimeApi implements AutoCloseable {
             throw new IllegalStateException("init error: " + error);
         }
         return (Long) first;
+    }
+
+    /** System.nanoTime() of the runtime's /restore/next (a SnapStart runtime's end of init), or null if none came. */
+    Long restoreRequested() {
+        return restoreNext.getNow(null);
     }
 
     /** Queues one event and waits for its outcome. */
@@ -103,7 +112,10 @@ final class LocalRuntimeApi implements AutoCloseable {
                 outcome.complete(new Outcome(path.endsWith("/error"), new String(body, StandardCharsets.UTF_8),
                         System.nanoTime()));
                 send(exchange, 202, "{\"status\":\"OK\"}".getBytes(StandardCharsets.UTF_8));
-            } else if (path.equals("init/error")) {
+            } else if (path.equals("restore/next") && exchange.getRequestMethod().equals("GET")) {
+                restoreNext.complete(System.nanoTime());
+                send(exchange, 200, new byte[0]);
+            } else if (path.equals("init/error") || path.equals("restore/error")) {
                 initError.complete(new String(body, StandardCharsets.UTF_8));
                 send(exchange, 202, "{\"status\":\"OK\"}".getBytes(StandardCharsets.UTF_8));
             } else {

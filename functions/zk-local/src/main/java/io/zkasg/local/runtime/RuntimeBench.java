@@ -41,15 +41,37 @@ import java.util.function.Function;
 public final class RuntimeBench {
 
     private static final String ACCOUNT = "123456789012";
-    /** Lambda's Java runtime options for java17+ (tiered compilation stops at C1), plus the serial collector. */
+    /**
+     * Lambda's Java runtime options for java17+ (tiered compilation stops at C1, the serial collector), and the two
+     * properties its launcher sets: org.crac finds the runtime interface client's CRaC implementation (SnapStart's
+     * hooks) by the first, the second keeps sockets on IPv4.
+     */
     private static final List<String> JVM_FLAGS = List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx435m");
+            "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx435m",
+            "-Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac", "-Djava.net.preferIPv4Stack=true");
+
+    /** How Lambda starts the environment: a plain cold start, or SnapStart's init before its snapshot. */
+    enum Mode {
+        ON_DEMAND("on-demand"), SNAP_START("snap-start");
+
+        final String initializationType;
+
+        Mode(String initializationType) {
+            this.initializationType = initializationType;
+        }
+    }
 
     private record Fn(String name, String handler, Function<Scene, byte[]> event, String expect) {
     }
 
-    private record Figures(String name, double initMs, double firstMs, double warmMs, long rssKib, String first,
-                           double firstFromMs, double firstToMs) {
+    /**
+     * One run. initMs: process start to the first {@code /invocation/next} (on demand) or to {@code /restore/next}
+     * (SnapStart: the init and the beforeCheckpoint hooks, done once when a version is published); restoreMs
+     * (SnapStart only): {@code /restore/next} answered to the first {@code /invocation/next} (the afterRestore hooks);
+     * initCpuMs: the process's CPU time (user + system) at the end of its init.
+     */
+    private record Figures(String name, double initMs, double restoreMs, double firstMs, double warmMs, long rssKib,
+                           double initCpuMs, String first, double firstFromMs, double firstToMs) {
     }
 
     /** One fresh fake cloud behind the stub, per invoke. */
@@ -90,8 +112,8 @@ public final class RuntimeBench {
                 new Fn("HealthCheckFunction", "io.zkasg.lambda.HealthCheckHandler", s -> scheduledEvent(),
                         "outcome"));
 
-        var runs = new LinkedHashMap<String, List<Figures>>();
-        var profiles = new LinkedHashMap<String, ClassLoads>();
+        var runs = new LinkedHashMap<Mode, Map<String, List<Figures>>>();
+        var profiles = new LinkedHashMap<Mode, Map<String, ClassLoads>>();
         var logs = new ArrayList<Path>();
         var loadBefore = loadAverage();
         try (var stub = AwsStubServer.start()) {
@@ -109,45 +131,66 @@ public final class RuntimeBench {
             System.setOut(quiet);
             // Repetitions interleave the functions, so that a burst of load elsewhere hits all of them alike.
             for (int rep = 1; rep <= reps; rep++) {
-                for (var fn : functions) {
-                    var task = fn.name().equals("trivial") ? trivialTask : appTask;
-                    var log = work.resolve(fn.name() + "-" + rep + ".log");
-                    logs.add(log);
-                    var figures = run(fn, task, ricClasspath, log, warm, new Scene(stub, null, local, env), null);
-                    runs.computeIfAbsent(fn.name(), k -> new ArrayList<>()).add(figures);
-                    figuresOut.printf(Locale.ROOT, "run %d %-22s init %5.0f ms, first %6.1f ms, warm p50 %6.2f ms, "
-                            + "RSS %4.0f MiB%n", rep, fn.name(), figures.initMs(), figures.firstMs(),
-                            figures.warmMs(), figures.rssKib() / 1024.0);
+                for (var mode : Mode.values()) {
+                    for (var fn : functions) {
+                        var task = fn.name().equals("trivial") ? trivialTask : appTask;
+                        var log = work.resolve(fn.name() + "-" + mode.initializationType + "-" + rep + ".log");
+                        logs.add(log);
+                        var figures = run(fn, mode, task, ricClasspath, log, warm, new Scene(stub, null, local, env),
+                                null);
+                        runs.computeIfAbsent(mode, k -> new LinkedHashMap<>())
+                                .computeIfAbsent(fn.name(), k -> new ArrayList<>()).add(figures);
+                        figuresOut.printf(Locale.ROOT, "run %d %-10s %-22s init %5.0f ms (CPU %5.0f ms), restore "
+                                + "%5.1f ms, first %6.1f ms, warm p50 %6.2f ms, RSS %4.0f MiB%n", rep,
+                                mode.initializationType, fn.name(), figures.initMs(), figures.initCpuMs(),
+                                figures.restoreMs(), figures.firstMs(), figures.warmMs(), figures.rssKib() / 1024.0);
+                    }
                 }
             }
-            // Where the time goes: one more run of each with the JVM's class-load log (slower; not in the figures).
-            for (var fn : functions) {
-                var task = fn.name().equals("trivial") ? trivialTask : appTask;
-                var classLog = work.resolve(fn.name() + ".classes");
-                var figures = run(fn, task, ricClasspath, work.resolve(fn.name() + "-classes.log"), 1,
-                        new Scene(stub, null, local, env), classLog);
-                profiles.put(fn.name(), ClassLoads.read(classLog, figures.initMs(), figures.firstFromMs(),
-                        figures.firstToMs()));
+            // Where the time goes: one more run of each in each mode with the JVM's class-load log (slower; not in
+            // the figures).
+            for (var mode : Mode.values()) {
+                for (var fn : functions) {
+                    var task = fn.name().equals("trivial") ? trivialTask : appTask;
+                    var classLog = work.resolve(fn.name() + "-" + mode.initializationType + ".classes");
+                    var figures = run(fn, mode, task, ricClasspath, work.resolve(fn.name() + "-"
+                            + mode.initializationType + "-classes.log"), 1, new Scene(stub, null, local, env),
+                            classLog);
+                    profiles.computeIfAbsent(mode, k -> new LinkedHashMap<>()).put(fn.name(), ClassLoads.read(
+                            classLog, figures.initMs() + figures.restoreMs(), figures.firstFromMs(),
+                            figures.firstToMs()));
+                }
             }
         }
 
-        figuresOut.printf("%nmedian of %d runs (min-max); warm = median of %d invokes per run%n", reps, warm);
-        figuresOut.printf("%-22s %15s %7s %17s %9s %8s %7s%n", "function", "init ms", "x triv", "first ms",
-                "warm ms", "RSS MiB", "x triv");
-        var trivial = runs.get("trivial");
-        double trivialInit = median(trivial, Figures::initMs);
-        double trivialRss = median(trivial, f -> f.rssKib());
-        for (var entry : runs.entrySet()) {
-            var r = entry.getValue();
-            figuresOut.printf(Locale.ROOT, "%-22s %5.0f (%3.0f-%4.0f) %7.2f %6.1f (%3.0f-%4.0f) %9.2f %8.0f %7.2f%n",
-                    entry.getKey(), median(r, Figures::initMs), min(r, Figures::initMs), max(r, Figures::initMs),
-                    median(r, Figures::initMs) / trivialInit, median(r, Figures::firstMs), min(r, Figures::firstMs),
-                    max(r, Figures::firstMs), median(r, Figures::warmMs), median(r, f -> f.rssKib()) / 1024.0,
-                    median(r, f -> f.rssKib()) / trivialRss);
+        for (var mode : Mode.values()) {
+            var byFunction = runs.get(mode);
+            figuresOut.printf("%n%s: median of %d runs (min-max); warm = median of %d invokes per run%s%n",
+                    mode.initializationType, reps, warm, mode == Mode.SNAP_START
+                            ? "; init = the init and the beforeCheckpoint hooks (at publish), restore = the "
+                            + "afterRestore hooks, first = the first invoke after them (no snapshot is taken here)"
+                            : "");
+            figuresOut.printf("%-22s %15s %7s %8s %9s %17s %9s %8s %7s%n", "function", "init ms", "x triv",
+                    "CPU ms", "restore", "first ms", "warm ms", "RSS MiB", "x triv");
+            var trivial = byFunction.get("trivial");
+            double trivialInit = median(trivial, Figures::initMs);
+            double trivialRss = median(trivial, f -> f.rssKib());
+            for (var entry : byFunction.entrySet()) {
+                var r = entry.getValue();
+                figuresOut.printf(Locale.ROOT, "%-22s %5.0f (%3.0f-%4.0f) %7.2f %8.0f %9.1f %6.1f (%3.0f-%4.0f) "
+                                + "%9.2f %8.0f %7.2f%n", entry.getKey(), median(r, Figures::initMs),
+                        min(r, Figures::initMs), max(r, Figures::initMs), median(r, Figures::initMs) / trivialInit,
+                        median(r, Figures::initCpuMs), median(r, Figures::restoreMs), median(r, Figures::firstMs),
+                        min(r, Figures::firstMs), max(r, Figures::firstMs), median(r, Figures::warmMs),
+                        median(r, f -> f.rssKib()) / 1024.0, median(r, f -> f.rssKib()) / trivialRss);
+            }
         }
-        figuresOut.printf("%nclasses loaded (class-load log run): during init / during the first invoke, by origin%n");
-        profiles.forEach((name, loads) -> figuresOut.printf("%-22s init %s%n%-22s first %s%n", name, loads.init(), "",
-                loads.first()));
+        profiles.forEach((mode, byFunction) -> {
+            figuresOut.printf("%n%s: classes loaded (class-load log run) during init%s / during the first invoke, "
+                    + "by origin%n", mode.initializationType, mode == Mode.SNAP_START ? " and the hooks" : "");
+            byFunction.forEach((name, loads) -> figuresOut.printf("%-22s init %s%n%-22s first %s%n", name,
+                    loads.init(), "", loads.first()));
+        });
         long slf4j = 0;
         for (var log : logs) {
             slf4j += Files.readAllLines(log).stream().filter(l -> l.contains("SLF4J")).count();
@@ -156,7 +199,7 @@ public final class RuntimeBench {
                 jar.getFileName(), Files.size(jar), slf4j, System.getProperty("java.version"), JVM_FLAGS, work);
         figuresOut.printf("load average before: %s; after: %s; %d cores%n", loadBefore, loadAverage(),
                 java.lang.Runtime.getRuntime().availableProcessors());
-        for (var entry : runs.entrySet()) {
+        for (var entry : runs.get(Mode.ON_DEMAND).entrySet()) {
             var first = entry.getValue().get(0).first();
             figuresOut.printf("first response of %s: %s%n", entry.getKey(),
                     first.length() > 160 ? first.substring(0, 160) + "..." : first);
@@ -185,7 +228,7 @@ public final class RuntimeBench {
         }
     }
 
-    private static Figures run(Fn fn, Path task, String ricClasspath, Path log, int warm, Scene base,
+    private static Figures run(Fn fn, Mode mode, Path task, String ricClasspath, Path log, int warm, Scene base,
                                Path classLog) throws Exception {
         try (var api = new LocalRuntimeApi()) {
             var command = new ArrayList<String>();
@@ -210,11 +253,17 @@ public final class RuntimeBench {
             env.putAll(Map.of("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE",
                     "AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                     "AWS_SESSION_TOKEN", "token", "AWS_EC2_METADATA_DISABLED", "true",
-                    "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand", "AWS_LAMBDA_LOG_FORMAT", "Text"));
+                    "AWS_LAMBDA_INITIALIZATION_TYPE", mode.initializationType, "AWS_LAMBDA_LOG_FORMAT", "Text"));
             long start = System.nanoTime();
             var process = builder.start();
             try {
                 long initEnd = api.awaitInit(120);
+                double initCpuMs = cpuMs(process.pid());
+                var restore = api.restoreRequested();
+                if ((restore != null) != (mode == Mode.SNAP_START)) {
+                    throw new IllegalStateException(fn.name() + " (" + mode.initializationType + ") "
+                            + (restore == null ? "never asked" : "asked") + " for /restore/next; see " + log);
+                }
                 var first = invoke(api, fn, base);
                 var times = new ArrayList<Double>();
                 for (int i = 0; i < warm; i++) {
@@ -225,8 +274,10 @@ public final class RuntimeBench {
                 if (!first.body().contains(fn.expect())) {
                     throw new IllegalStateException(fn.name() + " answered " + first.body() + "; see " + log);
                 }
-                return new Figures(fn.name(), (initEnd - start) / 1e6, first.ms(), times.get(times.size() / 2), rss,
-                        first.body(), (first.sentNanos() - start) / 1e6, (first.endNanos() - start) / 1e6);
+                double initMs = ((restore != null ? restore : initEnd) - start) / 1e6;
+                double restoreMs = restore != null ? (initEnd - restore) / 1e6 : 0;
+                return new Figures(fn.name(), initMs, restoreMs, first.ms(), times.get(times.size() / 2), rss,
+                        initCpuMs, first.body(), (first.sentNanos() - start) / 1e6, (first.endNanos() - start) / 1e6);
             } finally {
                 process.destroy();
                 process.waitFor();
@@ -343,6 +394,14 @@ public final class RuntimeBench {
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** CPU time (user + system) the process has used so far, from /proc (clock ticks of 10 ms). */
+    private static double cpuMs(long pid) throws IOException {
+        var stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // After the command name: state is field 3 of the line, utime 14 and stime 15.
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0;
     }
 
     private static long peakRssKib(long pid) throws IOException {
