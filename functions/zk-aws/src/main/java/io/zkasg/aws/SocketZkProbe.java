@@ -1,5 +1,6 @@
 package io.zkasg.aws;
 
+import io.zkasg.core.model.Membership;
 import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.ZkProbe;
@@ -83,6 +84,12 @@ public final class SocketZkProbe implements ZkProbe {
         } catch (NumberFormatException e) {
             return OptionalInt.empty();
         }
+    }
+
+    @Override
+    public Optional<Membership> membership(String ip, int port, Duration timeout) {
+        var conf = ask(ip, port, "conf", timeout);
+        return conf.error().isPresent() ? Optional.empty() : Membership.parse(conf.text());
     }
 
     /**

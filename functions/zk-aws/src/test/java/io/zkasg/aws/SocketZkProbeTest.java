@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -205,6 +206,59 @@ class SocketZkProbeTest {
         assertThat(health.isStalled()).isTrue();
         assertThat(health.knownNotServing()).isFalse();
         assertThat(health.error()).contains("srvr").contains("timed out");
+    }
+
+    @Test
+    void membership_shouldReadTheDynamicConfiguration_fromConf() throws Exception {
+        // GIVEN a server answering conf as a Debian ZooKeeper 3.8.0 member with reconfigEnabled does (captured from a
+        // real one on 127.0.0.1: docs/sizing.md), three participants and an observer syncing before its add
+        var conf = """
+                clientPort=2181
+                serverId=2
+                peerType=0
+                membership:\s
+                server.1=10.0.1.10:2888:3888:participant;0.0.0.0:2181
+                server.2=10.0.2.10:2888:3888:participant;0.0.0.0:2181
+                server.3=10.0.3.10:2888:3888:participant;0.0.0.0:2181
+                server.4=10.0.1.11:2888:3888:observer;0.0.0.0:2181
+                version=20000002a""";
+        var server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        open.add(server);
+        var words = new ArrayList<String>();
+        var acceptor = new Thread(() -> {
+            try (var client = server.accept()) {
+                words.add(new String(client.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+                client.getOutputStream().write(conf.getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // closed by the test
+            }
+        });
+        acceptor.setDaemon(true);
+        acceptor.start();
+
+        // WHEN
+        var membership = probe.membership("127.0.0.1", server.getLocalPort(), TIMEOUT).orElseThrow();
+
+        // THEN
+        assertThat(words).containsExactly("conf");
+        assertThat(membership.voters()).containsExactly(1, 2, 3);
+        assertThat(membership.servers()).containsKey(4);
+        assertThat(membership.versionHex()).isEqualTo("20000002a");
+        assertThat(membership.serverId()).isEqualTo(2);
+    }
+
+    @Test
+    void membership_shouldBeEmpty_forAStandaloneServer_orWithoutConf() throws Exception {
+        // GIVEN a standalone server (no dynamic configuration), then one that does not allow conf, then none
+        int port = startZooKeeper("ruok, srvr, conf");
+        assertThat(probe.membership("127.0.0.1", port, TIMEOUT)).isEmpty();
+        System.setProperty(WHITELIST, "ruok");
+        FourLetterCommands.resetWhiteList();
+        assertThat(probe.membership("127.0.0.1", port, TIMEOUT)).isEmpty();
+        try (var closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        assertThat(probe.membership("127.0.0.1", port, TIMEOUT)).isEmpty();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.zkasg.core;
 import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.GroupMember;
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.Membership;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.model.VolumeView;
 import io.zkasg.core.port.AutoScalingPort;
@@ -20,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -100,7 +103,7 @@ public final class HealthUseCase {
      * @param problems stale or inconsistent state found (each also journaled)
      */
     public record Report(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> markedUnhealthy,
-                         List<String> problems, boolean azRebalanceSuspendedNow) {
+                         List<String> problems, boolean azRebalanceSuspendedNow, Optional<Membership> configuration) {
     }
 
     public Report check() {
@@ -120,11 +123,15 @@ public final class HealthUseCase {
         var members = holders.isEmpty() ? Map.<String, GroupMember>of() : autoScaling.members(holders);
 
         var nodes = new ArrayList<Node>();
+        var answers = new ArrayList<Membership>();
         for (var nodeId : catalog.servers().keySet()) {
-            nodes.add(node(nodeId, catalog, members, problems));
+            nodes.add(node(nodeId, catalog, members, problems, answers));
         }
-        int quorum = QuorumPolicy.majority(catalog.servers().size());
-        var marked = replaceIfSafe(nodes);
+        // A majority of the current configuration's voters; of the slots when no serving member reported one.
+        var configuration = CurrentConfiguration.newest(answers);
+        var voters = CurrentConfiguration.voters(configuration, catalog.servers().keySet());
+        int quorum = QuorumPolicy.majority(voters.size());
+        var marked = replaceIfSafe(nodes, voters);
         releaseLeaseOnceReplaced(nodes, problems);
         int leaders = (int) nodes.stream().filter(n -> n.state() == State.SERVING && "leader".equals(n.mode()))
                 .count();
@@ -134,14 +141,18 @@ public final class HealthUseCase {
             problem(problems, leaders == 0 ? "no-leader" : "split-brain", fields("leaders", leaders,
                     "leaderNodes", leaderNodes, "serving", serving));
         }
-        if (serving < quorum) {
-            problem(problems, "below-quorum", fields("serving", serving, "quorum", quorum));
+        int servingVoters = (int) nodes.stream().filter(n -> n.state() == State.SERVING
+                && voters.contains(n.nodeId())).count();
+        if (servingVoters < quorum) {
+            problem(problems, "below-quorum", fields("serving", servingVoters, "quorum", quorum,
+                    "voters", voters.toString()));
         }
-        publish(nodes, leaders, serving, quorum, marked);
+        publish(nodes, leaders, serving, servingVoters < quorum, quorum, marked);
         var report = new Report(List.copyOf(nodes), leaders, serving, quorum, marked, List.copyOf(problems),
-                suspendedNow);
+                suspendedNow, configuration);
         journal.record("health-checked", fields("serving", serving, "leaders", leaders, "quorum", quorum,
-                "markedUnhealthy", marked.orElse(""), "problems", problems.size()));
+                "voters", voters.toString(), "configurationVersion", configuration.map(Membership::versionHex)
+                        .orElse(""), "markedUnhealthy", marked.orElse(""), "problems", problems.size()));
         return report;
     }
 
@@ -158,7 +169,8 @@ public final class HealthUseCase {
         }
     }
 
-    private Node node(int nodeId, SlotCatalog catalog, Map<String, GroupMember> members, List<String> problems) {
+    private Node node(int nodeId, SlotCatalog catalog, Map<String, GroupMember> members, List<String> problems,
+                      List<Membership> answers) {
         var eni = catalog.eni(nodeId).orElseThrow();
         var ip = eni.privateIp();
         var az = eni.availabilityZone();
@@ -201,8 +213,12 @@ public final class HealthUseCase {
             }
         }
         if (answer.serving()) {
-            // The server's own myid must be the slot's node id, or the ensemble's server list is wrong.
-            var myid = probe.serverId(ip, settings.clientPort(), health.probeTimeout());
+            // Its configuration (conf), and the server's own myid, which must be the slot's node id, or the
+            // ensemble's server list is wrong.
+            var conf = probe.membership(ip, settings.clientPort(), health.probeTimeout());
+            conf.ifPresent(answers::add);
+            var myid = conf.filter(c -> c.serverId() > 0).map(c -> OptionalInt.of(c.serverId()))
+                    .orElseGet(() -> probe.serverId(ip, settings.clientPort(), health.probeTimeout()));
             if (myid.isPresent() && myid.getAsInt() != nodeId) {
                 problem(problems, "myid-mismatch", fields("instanceId", id, "nodeId", nodeId, "az", az,
                         "myid", myid.getAsInt()));
@@ -310,7 +326,7 @@ public final class HealthUseCase {
      * that still serves included: it stops only under the stop lease, after its own check) are a majority without
      * it. When the rest is not a majority either, a replacement cannot help and a person must look.
      */
-    private Optional<String> replaceIfSafe(List<Node> nodes) {
+    private Optional<String> replaceIfSafe(List<Node> nodes, Set<Integer> voters) {
         var candidate = nodes.stream()
                 .filter(n -> n.state() == State.FAILING && n.failures() >= health.failuresToReplace())
                 .max(Comparator.comparingInt(Node::failures).thenComparing(Node::nodeId, Comparator.reverseOrder()));
@@ -320,7 +336,7 @@ public final class HealthUseCase {
         var sick = candidate.get();
         var states = new TreeMap<Integer, QuorumPolicy.NodeState>();
         nodes.forEach(n -> states.put(n.nodeId(), policyState(n)));
-        var verdict = QuorumPolicy.mayMark(states, sick.nodeId());
+        var verdict = QuorumPolicy.mayMark(states, voters, sick.nodeId());
         if (!verdict.allowed()) {
             journal.record("replace-deferred", fields("instanceId", sick.instanceId(), "nodeId", sick.nodeId(),
                     "az", sick.az(), "failures", sick.failures(), "reason", verdict.reason()));
@@ -378,7 +394,8 @@ public final class HealthUseCase {
         }
     }
 
-    private void publish(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> marked) {
+    private void publish(List<Node> nodes, int leaders, int serving, boolean belowQuorum, int quorum,
+                         Optional<String> marked) {
         for (var node : nodes) {
             var values = new ArrayList<Metric>();
             values.add(Metric.count("Serving", node.state() == State.SERVING ? 1 : 0));
@@ -405,7 +422,7 @@ public final class HealthUseCase {
                 Metric.count("ServingNodes", serving),
                 Metric.count("Leaders", leaders),
                 Metric.count("QuorumSize", quorum),
-                Metric.count("BelowQuorum", serving < quorum ? 1 : 0),
+                Metric.count("BelowQuorum", belowQuorum ? 1 : 0),
                 Metric.count("FailingNodes", failing),
                 // Every slot whose server does not serve, for whatever reason (sick, vacant, being replaced).
                 Metric.count("NotServingNodes", nodes.size() - serving),

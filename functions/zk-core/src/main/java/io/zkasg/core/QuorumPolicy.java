@@ -1,12 +1,18 @@
 package io.zkasg.core;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Who may stop and who may be marked unhealthy, decided from the states of the ensemble's nodes alone, for any
  * ensemble size. The terminate hook's quorum guard and the health function both ask it; the majority formula lives
  * here and nowhere else. Pure: no clock, no cloud.
+ *
+ * <p>The majority is of the voters of the ensemble's current configuration (ZooKeeper's dynamic membership, read
+ * from a serving member) when it is known: a node outside it (a new member syncing before it is added, a member
+ * removed before its slot goes) neither counts toward it nor costs it anything. Without a configuration read, every
+ * slot is a voter (the overloads without {@code voters}).
  *
  * <p>The decisions assume the stop lease (docs/quorum.md): a serving node is stopped only by the holder of the
  * cluster's one lease, after a final probe. So a member that is leaving but still serves ({@link NodeState#LEAVING})
@@ -91,25 +97,37 @@ public final class QuorumPolicy {
      * replacement joins), so it too may go only with a majority serving without it (docs/quorum.md).
      */
     public static Verdict mayStop(Map<Integer, NodeState> nodes, int self) {
+        return mayStop(nodes, nodes.keySet(), self);
+    }
+
+    /**
+     * {@link #mayStop(Map, int)} counting a majority of {@code voters} (the current configuration's participants):
+     * a node that is not one of them may always go, its stop costs no vote.
+     */
+    public static Verdict mayStop(Map<Integer, NodeState> nodes, Set<Integer> voters, int self) {
         var own = state(nodes, self);
-        int others = servingOthers(nodes, self);
-        int majority = majority(nodes.size());
+        int others = servingOthers(nodes, voters, self);
+        int majority = majority(voters.size());
+        if (!voters.contains(self)) {
+            return new Verdict(true, others, majority, () -> "node " + self + " is not a voter of the current "
+                    + "configuration " + voters + "; stopping it costs no vote");
+        }
         if (own.knownNotServing()) {
             return new Verdict(true, others, majority, () -> "node " + self + " is " + own
                     + "; stopping it changes nothing");
         }
         if (others >= majority) {
-            return new Verdict(true, others, majority, () -> others + " of " + nodes.size()
+            return new Verdict(true, others, majority, () -> others + " of " + voters.size()
                     + " keep serving without node " + self + " (a majority is " + majority + ")");
         }
         if (own == NodeState.LOOKING) {
             return new Verdict(false, others, majority, () -> "node " + self + " runs outside a quorum while only "
-                    + others + " of " + nodes.size() + " serve (a majority is " + majority + "): stopping it would "
-                    + "take away a voter the ensemble needs to come back: " + notServing(nodes, self));
+                    + others + " of " + voters.size() + " serve (a majority is " + majority + "): stopping it would "
+                    + "take away a voter the ensemble needs to come back: " + notServing(nodes, voters, self));
         }
         return new Verdict(false, others + (own.serving() ? 1 : 0), majority, () -> "stopping node " + self
-                + " now would leave " + others + " of " + nodes.size() + " serving (a majority is " + majority
-                + "): " + notServing(nodes, self));
+                + " now would leave " + others + " of " + voters.size() + " serving (a majority is " + majority
+                + "): " + notServing(nodes, voters, self));
     }
 
     /**
@@ -120,17 +138,23 @@ public final class QuorumPolicy {
      * person must look.
      */
     public static Verdict mayMark(Map<Integer, NodeState> nodes, int sick) {
+        return mayMark(nodes, nodes.keySet(), sick);
+    }
+
+    /** {@link #mayMark(Map, int)} counting a majority of {@code voters} (the current configuration's participants). */
+    public static Verdict mayMark(Map<Integer, NodeState> nodes, Set<Integer> voters, int sick) {
         var own = state(nodes, sick);
-        int others = servingOthers(nodes, sick);
-        int majority = majority(nodes.size());
+        int others = servingOthers(nodes, voters, sick);
+        int majority = majority(voters.size());
         if (own.serving()) {
             return new Verdict(false, others + 1, majority, () -> "node " + sick + " serves (" + own + ")");
         }
         if (others >= majority) {
-            return new Verdict(true, others, majority, () -> others + " of " + nodes.size()
+            return new Verdict(true, others, majority, () -> others + " of " + voters.size()
                     + " serve without node " + sick + " (a majority is " + majority + ")");
         }
-        return new Verdict(false, others, majority, () -> "other nodes are not serving: " + notServing(nodes, sick));
+        return new Verdict(false, others, majority, () -> "other nodes are not serving: "
+                + notServing(nodes, voters, sick));
     }
 
     /**
@@ -140,16 +164,22 @@ public final class QuorumPolicy {
      * its replacement serves, which may never happen alone (docs/quorum.md, "the lease of a stop without quorum").
      */
     public static boolean withoutQuorum(Map<Integer, NodeState> nodes, int self) {
+        return withoutQuorum(nodes, nodes.keySet(), self);
+    }
+
+    /** {@link #withoutQuorum(Map, int)} counting a majority of {@code voters}. */
+    public static boolean withoutQuorum(Map<Integer, NodeState> nodes, Set<Integer> voters, int self) {
         if (!state(nodes, self).knownNotServing()) {
             return false;
         }
         int mayServe = 0;
-        for (var e : nodes.entrySet()) {
-            if (e.getKey() != self && (e.getValue().serving() || e.getValue() == NodeState.STALLED)) {
+        for (var id : voters) {
+            var other = nodes.get(id);
+            if (id != self && other != null && (other.serving() || other == NodeState.STALLED)) {
                 mayServe++;
             }
         }
-        return mayServe < majority(nodes.size());
+        return mayServe < majority(voters.size());
     }
 
     private static NodeState state(Map<Integer, NodeState> nodes, int node) {
@@ -160,24 +190,31 @@ public final class QuorumPolicy {
         return state;
     }
 
-    private static int servingOthers(Map<Integer, NodeState> nodes, int self) {
+    /** The voters other than {@code self} that serve; a voter without a slot (not in {@code nodes}) does not. */
+    private static int servingOthers(Map<Integer, NodeState> nodes, Set<Integer> voters, int self) {
         int count = 0;
-        for (var e : nodes.entrySet()) {
-            if (e.getKey() != self && e.getValue().serving()) {
+        for (var id : voters) {
+            var other = nodes.get(id);
+            if (id != self && other != null && other.serving()) {
                 count++;
             }
         }
         return count;
     }
 
-    /** The others that do not serve, in the map's order (callers keep it by node id): "[1=VACANT, 3=DOWN]". */
-    private static String notServing(Map<Integer, NodeState> nodes, int self) {
+    /**
+     * The other voters that do not serve, in the map's order (callers keep it by node id): "[1=VACANT, 3=DOWN]"; a
+     * voter without a slot shows as VACANT, after them.
+     */
+    private static String notServing(Map<Integer, NodeState> nodes, Set<Integer> voters, int self) {
         var list = new StringBuilder("[");
         for (var e : nodes.entrySet()) {
-            if (e.getKey() != self && !e.getValue().serving()) {
+            if (e.getKey() != self && voters.contains(e.getKey()) && !e.getValue().serving()) {
                 list.append(list.length() > 1 ? ", " : "").append(e.getKey()).append('=').append(e.getValue());
             }
         }
+        voters.stream().filter(id -> id != self && !nodes.containsKey(id)).sorted().forEach(id ->
+                list.append(list.length() > 1 ? ", " : "").append(id).append('=').append(NodeState.VACANT));
         return list.append(']').toString();
     }
 }

@@ -281,17 +281,21 @@ public final class TerminateUseCase {
                 states.put(entry.getKey(), otherState(catalog, entry.getKey(), entry.getValue(), members));
             }
         }
+        // The majority is of the current configuration's voters (read from the serving members, under the lease:
+        // no reconfiguration runs meanwhile), of the slots when none answers.
+        var voters = CurrentConfiguration.voters(CurrentConfiguration.read(zk, servingIps(states, servers),
+                settings.clientPort(), settings.probeTimeout()), servers.keySet());
         if (states.get(nodeId).knownNotServing()) {
-            var withoutQuorum = QuorumPolicy.withoutQuorum(states, nodeId);
+            var withoutQuorum = QuorumPolicy.withoutQuorum(states, voters, nodeId);
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "states", states.toString(),
-                    "withoutQuorum", withoutQuorum, "leaseCounter", counter));
+                    "voters", voters.toString(), "withoutQuorum", withoutQuorum, "leaseCounter", counter));
             return new Guard(Optional.empty(), counter, withoutQuorum);
         }
-        var verdict = QuorumPolicy.mayStop(states, nodeId);
+        var verdict = QuorumPolicy.mayStop(states, voters, nodeId);
         journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict", verdict.allowed() ? "safe" : "unsafe",
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
-                "leaseCounter", counter, "attempt", ticket.attempt()));
+                "voters", voters.toString(), "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
             return new Guard(Optional.empty(), counter, false);
         }
@@ -319,6 +323,19 @@ public final class TerminateUseCase {
                             + "serving; the former instance's stop has taken effect"));
         }
         return released;
+    }
+
+    /** The addresses of the nodes that serve (leader or follower, leaving or not), the leader's first. */
+    private static List<String> servingIps(Map<Integer, QuorumPolicy.NodeState> states, Map<Integer, String> servers) {
+        var ips = new ArrayList<String>();
+        states.forEach((node, state) -> {
+            if (state == QuorumPolicy.NodeState.LEADER) {
+                ips.add(0, servers.get(node));
+            } else if (state.serving()) {
+                ips.add(servers.get(node));
+            }
+        });
+        return ips;
     }
 
     /**

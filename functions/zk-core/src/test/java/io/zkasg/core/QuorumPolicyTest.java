@@ -175,6 +175,52 @@ class QuorumPolicyTest {
                 .hasMessageContaining("not in the ensemble");
     }
 
+    @ParameterizedTest(name = "voters {0} of five slots")
+    @ValueSource(strings = {"1,2,3", "1,2,3,4", "1,2,3,4,5", "2,4"})
+    void mayStopAndMayMark_shouldCountAMajorityOfTheVoters_notOfTheSlots(String list) {
+        // GIVEN a configuration whose voters are some of the five slots (a grow or a shrink half done)
+        var voters = new java.util.TreeSet<Integer>();
+        for (var id : list.split(",")) {
+            voters.add(Integer.parseInt(id));
+        }
+        int majority = voters.size() / 2 + 1;
+        var counts = new int[3];
+        forEveryCombination(5, nodes -> {
+            for (int self = 1; self <= 5; self++) {
+                // THEN a voter's stop keeps a majority of the voters serving (unless it does not serve itself), a
+                // node outside the configuration may always go, and marking counts the voters alone
+                int votersServingAfter = 0;
+                for (int v : voters) {
+                    votersServingAfter += v != self && SERVING.contains(nodes.get(v)) ? 1 : 0;
+                }
+                boolean selfKnownDown = KNOWN_NOT_SERVING.contains(nodes.get(self));
+                var stop = QuorumPolicy.mayStop(nodes, voters, self);
+                boolean expected = !voters.contains(self) || selfKnownDown || votersServingAfter >= majority;
+                if (stop.allowed() != expected || stop.majority() != majority) {
+                    fail(nodes + " voters " + voters + ": stopping node " + self + " gave " + stop);
+                }
+                var mark = QuorumPolicy.mayMark(nodes, voters, self);
+                if (mark.allowed() != (!SERVING.contains(nodes.get(self)) && votersServingAfter >= majority)) {
+                    fail(nodes + " voters " + voters + ": marking node " + self + " gave " + mark);
+                }
+                counts[!voters.contains(self) ? 2 : stop.allowed() ? 0 : 1]++;
+            }
+        });
+        assertThat(counts[0]).isPositive();
+        assertThat(counts[1]).isPositive();
+        assertThat(counts[2]).isEqualTo(list.equals("1,2,3,4,5") ? 0 : (5 - voters.size()) * (int) Math.pow(9, 5));
+    }
+
+    @Test
+    void mayStop_shouldCountAVoterWithoutASlotAsNotServing() {
+        // GIVEN voters 1-5 but only slots 1-3 (slots 4 and 5 deleted before their members were removed)
+        var nodes = states(LEADER, FOLLOWER, FOLLOWER);
+        var verdict = QuorumPolicy.mayStop(nodes, Set.of(1, 2, 3, 4, 5), 2);
+        // THEN stopping 2 would leave 2 of 5 voters serving: refused, and the log names the missing voters
+        assertThat(verdict.allowed()).isFalse();
+        assertThat(verdict.reason()).contains("2 of 5 serving (a majority is 3)").contains("4=VACANT, 5=VACANT");
+    }
+
     private static Map<Integer, NodeState> states(NodeState... states) {
         var map = new LinkedHashMap<Integer, NodeState>();
         for (int i = 0; i < states.length; i++) {

@@ -265,6 +265,11 @@ public final class CfnTemplate {
         return evaluate(body);
     }
 
+    /** Evaluates a condition-like expression (a Rules assertion: Fn::Equals, Fn::Not, Fn::And, Fn::Or). */
+    public boolean holds(Object expression) {
+        return evaluate(expression);
+    }
+
     private boolean evaluate(Object node) {
         var m = map(node);
         var entry = m.entrySet().iterator().next();

@@ -137,6 +137,59 @@ class TemplateTest {
         assertThat(connect).isEqualTo(String.join(",", expected));
     }
 
+    /**
+     * A shrink is two updates (docs/sizing.md): step 1 sets ShrinkTo below the size, which lowers only the group's
+     * minimum (so the reconciler can terminate each removed member's instance and decrement the desired capacity,
+     * and the group never picks a member) and tells the functions the members to keep (ENSEMBLE_MEMBERS); the slots
+     * stay until step 2 lowers EnsembleSize. A Rule refuses a ShrinkTo that is not below the size.
+     */
+    @Test
+    void shrinkStepOne_shouldLowerOnlyTheGroupsMinimumAndTheMembers_andKeepEverySlot() throws IOException {
+        int size = Integer.parseInt(ensembleSize);
+        assertThat(map(template.resolve(globalEnvironment())).get("ENSEMBLE_MEMBERS")).isEqualTo(ensembleSize);
+        for (var target : List.of("3", "5")) {
+            var parameters = new HashMap<>(SAMPLE);
+            parameters.put("EnsembleSize", ensembleSize);
+            parameters.put("ShrinkTo", target);
+            var shrinking = CfnTemplate.load(CfnTemplate.locate(), parameters);
+            boolean allowed = Integer.parseInt(target) < size;
+            assertThat(rulesHold(shrinking)).as("ShrinkTo " + target + " with EnsembleSize " + size)
+                    .isEqualTo(allowed);
+            if (!allowed) {
+                continue;
+            }
+            var group = shrinking.properties("NodeGroup");
+            assertThat(shrinking.resolveString(group.get("MinSize"))).isEqualTo(target);
+            assertThat(shrinking.resolveString(group.get("MaxSize"))).isEqualTo(ensembleSize);
+            assertThat(shrinking.resolveString(group.get("DesiredCapacity"))).isEqualTo(ensembleSize);
+            assertThat(map(shrinking.resolve(globalEnvironment())).get("ENSEMBLE_MEMBERS")).isEqualTo(target);
+            assertThat(shrinking.resourcesOfType("AWS::EC2::NetworkInterface").stream().filter(shrinking::exists))
+                    .as("every slot stays in step 1").hasSize(size);
+            assertThat(shrinking.resolve(shrinking.properties("ConnectStringParameter").get("Value")))
+                    .isEqualTo(template.resolve(template.properties("ConnectStringParameter").get("Value")));
+            assertThat(group).doesNotContainKey("NewInstancesProtectedFromScaleIn");
+        }
+        assertThat(rulesHold(template)).as("no shrink").isTrue();
+    }
+
+    private static Object globalEnvironment() {
+        return map(map(map(template.root().get("Globals")).get("Function")).get("Environment")).get("Variables");
+    }
+
+    /** Every assertion of the template's Rules (Fn::ValueOfAll ones excepted: they need the account). */
+    private static boolean rulesHold(CfnTemplate t) {
+        var all = true;
+        for (var rule : map(t.root().get("Rules")).values()) {
+            for (var assertion : list(map(rule).get("Assertions"))) {
+                var expression = map(assertion).get("Assert");
+                if (!String.valueOf(expression).contains("Fn::ValueOfAll")) {
+                    all &= t.holds(expression);
+                }
+            }
+        }
+        return all;
+    }
+
     @Test
     void sizeConditions_shouldFoldAway_forCfnLintToCheckThisSizeAlone() throws IOException {
         var folded = template.folded(SIZE_CONDITIONS);

@@ -1,5 +1,6 @@
 package io.zkasg.testkit;
 
+import io.zkasg.core.model.Membership;
 import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.ZkProbe;
@@ -8,10 +9,19 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** ZooKeeper servers as the probe sees them, set by the test: by default every address answers as a follower. */
+/**
+ * ZooKeeper servers as the probe sees them, set by the test: by default every address answers as a follower. With a
+ * {@link #configuration} (dynamic reconfiguration, 3.5+), every server that answers reports it in {@code conf}, and
+ * {@link #reconfigAdd}/{@link #reconfigRemove} change it one server at a time, conditional on its version as
+ * {@code reconfig -v} is; a server that serves without being listed is a non-voting learner (it answers as a
+ * follower, as a real one does), a removed one stops serving. Without one (the default), {@code conf} reports no
+ * membership and the orchestrator counts the slots.
+ */
 public final class FakeZk implements ZkProbe {
 
     private final Map<String, ServerHealth> answers = new ConcurrentHashMap<>();
@@ -19,6 +29,72 @@ public final class FakeZk implements ZkProbe {
     private final Map<String, ArrayDeque<ServerHealth>> once = new ConcurrentHashMap<>();
     private final Map<String, ServerFigures> figures = new ConcurrentHashMap<>();
     private final Map<String, Integer> serverIds = new ConcurrentHashMap<>();
+
+    /** First version: what a first leader gives the seed (its epoch in the zxid's high word). */
+    public static final long FIRST_VERSION = 0x100000000L;
+
+    private Membership configuration;
+
+    /** The ensemble committed this configuration, every server a participant, at {@link #FIRST_VERSION}. */
+    public synchronized FakeZk configuration(Map<Integer, String> participants) {
+        var servers = new TreeMap<Integer, Membership.Server>();
+        participants.forEach((id, ip) -> servers.put(id, new Membership.Server(id, ip, "participant")));
+        configuration = new Membership(servers, FIRST_VERSION, -1);
+        return this;
+    }
+
+    /** The committed configuration, if the ensemble has one. */
+    public synchronized Optional<Membership> configuration() {
+        return Optional.ofNullable(configuration);
+    }
+
+    /**
+     * {@code reconfig -add server.id=ip... -v fromVersion}: false (nothing changes) when the configuration is no
+     * longer {@code fromVersion}; nothing either when {@code id} is a participant at {@code ip} already. A new
+     * configuration gets the next version.
+     */
+    public synchronized boolean reconfigAdd(int id, String ip, long fromVersion) {
+        if (configuration == null || configuration.version() != fromVersion) {
+            return false;
+        }
+        if (!configuration.votes(id, ip)) {
+            var servers = new TreeMap<>(configuration.servers());
+            servers.put(id, new Membership.Server(id, ip, "participant"));
+            configuration = new Membership(servers, fromVersion + 1, -1);
+        }
+        return true;
+    }
+
+    /**
+     * {@code reconfig -remove id -v fromVersion}: false when the configuration is no longer {@code fromVersion}; the
+     * removed server stops serving (it answers imok outside a quorum).
+     */
+    public synchronized boolean reconfigRemove(int id, long fromVersion) {
+        if (configuration == null || configuration.version() != fromVersion) {
+            return false;
+        }
+        var removed = configuration.servers().get(id);
+        if (removed != null) {
+            var servers = new TreeMap<>(configuration.servers());
+            servers.remove(id);
+            configuration = new Membership(servers, fromVersion + 1, -1);
+            notServing(removed.ip());
+        }
+        return true;
+    }
+
+    @Override
+    public Optional<Membership> membership(String ip, int port, Duration timeout) {
+        var answer = answers.getOrDefault(ip, new ServerHealth(ip, true, "follower", 1, ""));
+        synchronized (this) {
+            if (configuration == null || !answer.serving()) {
+                return Optional.empty();
+            }
+            int self = configuration.servers().values().stream().filter(s -> s.ip().equals(ip))
+                    .mapToInt(Membership.Server::id).findFirst().orElse(serverIds.getOrDefault(ip, -1));
+            return Optional.of(new Membership(configuration.servers(), configuration.version(), self));
+        }
+    }
 
     /** The server at {@code ip} answers with this mode (leader, follower...) and imok. */
     public FakeZk serving(String ip, String mode) {

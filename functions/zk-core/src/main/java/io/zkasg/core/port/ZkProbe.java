@@ -1,8 +1,10 @@
 package io.zkasg.core.port;
 
+import io.zkasg.core.model.Membership;
 import io.zkasg.core.model.ServerFigures;
 import io.zkasg.core.model.ServerHealth;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /** Asks a ZooKeeper server how it is, over its client port, with the four-letter words. */
@@ -28,5 +30,14 @@ public interface ZkProbe {
      */
     default OptionalInt serverId(String ip, int port, Duration timeout) {
         return OptionalInt.empty();
+    }
+
+    /**
+     * The committed configuration the server at {@code ip:port} reports in {@code conf} ({@link Membership#parse}),
+     * bounded by {@code timeout}; empty when it does not answer, does not allow {@code conf} or reports no dynamic
+     * configuration. Never throws.
+     */
+    default Optional<Membership> membership(String ip, int port, Duration timeout) {
+        return Optional.empty();
     }
 }

@@ -1,8 +1,10 @@
 package io.zkasg.local.e2e;
 
+import io.zkasg.core.model.Membership;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.ZkProbe;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The quorum guard's probe for the local cloud: the functions run on the host, which has no route to the instances'
@@ -37,6 +39,12 @@ final class NamespaceZkProbe implements ZkProbe {
             return ServerHealth.stalled(ip, "srvr: no answer");
         }
         return new ServerHealth(ip, true, "", -1, "srvr: " + srvr.out().strip());
+    }
+
+    @Override
+    public Optional<Membership> membership(String ip, int port, Duration timeout) {
+        var conf = ask(ip, port, "conf", timeout);
+        return conf.ok() ? Membership.parse(conf.out()) : Optional.empty();
     }
 
     /**
