@@ -84,7 +84,8 @@ public final class E2eScenario {
 
     /**
      * The frozen node: {@code slowCheckFailures} is the node's failure count after the check during which it was
-     * frozen for {@code slowFreezeMs} ({@code slowAttemptsFailed} of that check's attempts did not answer);
+     * frozen for {@code slowFreezeMs}, until its first attempt at the node failed ({@code slowAttemptsFailed} of that
+     * check's attempts did not answer; -1 ms: none did);
      * {@code checksUntilMarked} the health runs from the freeze until one marked it (-1: never), out of
      * {@code failuresToReplace}; {@code freezeToServingS} from SIGSTOP to the replacement in service.
      */
@@ -146,9 +147,6 @@ public final class E2eScenario {
     public record InstallRecord(String instanceId, int nodeId, String step, boolean mirrorUp, String source,
                                 double eventToImokS) {
     }
-
-    /** How long the slow check's freeze lasts: past the first attempt's timeout, before the second attempt. */
-    static final long SLOW_FREEZE_MS = 1200;
 
     private static final int PRE_ZNODES = 2000;
     private static final int AWAY_ZNODES = 500;
@@ -1200,21 +1198,27 @@ public final class E2eScenario {
         tl("== 7. node " + nodeId + " (follower, " + follower.instanceId + ") is frozen for one slow check");
         var pid = zkPid(follower);
         healthProbe.reset();
+        // Frozen until the check's first attempt at it has timed out, then SIGCONT: the second attempt (the retry
+        // pause later) finds it serving. A timed freeze raced the check's start on a loaded machine (the first
+        // attempt came after the SIGCONT, and nothing failed).
         Sh.run("kill", "-STOP", pid);
-        var cont = daemon("sigcont", () -> {
-            sleep(SLOW_FREEZE_MS);
+        var stoppedAt = System.nanoTime();
+        var freezeMs = new AtomicLong(-1);
+        healthProbe.onFirstFailure(ip, () -> {
             Sh.run("kill", "-CONT", pid);
+            freezeMs.set((System.nanoTime() - stoppedAt) / 1_000_000);
         });
         Map<String, Object> slow;
         try {
             slow = healthRun();
         } finally {
-            cont.join();
+            healthProbe.onFirstFailure(ip, null);
+            Sh.quiet("kill", "-CONT", pid);
         }
         int slowFailed = healthProbe.failed(ip);
         int slowFailures = failuresOf(slow, nodeId);
         var slowMarked = !"".equals(slow.get("markedUnhealthy"));
-        tl("  SIGSTOP for " + SLOW_FREEZE_MS + " ms during a check (pid " + pid + "), then SIGCONT: " + slowFailed
+        tl("  SIGSTOP for " + freezeMs.get() + " ms during a check (pid " + pid + "), then SIGCONT: " + slowFailed
                 + " attempt(s) failed, node " + nodeId + " " + stateOf(slow, nodeId) + " with " + slowFailures
                 + " consecutive failures, marked: " + (slowMarked ? slow.get("markedUnhealthy") : "none"));
         // One good check afterwards: the count stays at zero.
@@ -1222,7 +1226,7 @@ public final class E2eScenario {
         tl("== 8. node " + nodeId + " is frozen for good; the health function runs once per simulated minute");
         replacements.add(replace("frozen", nodeId, false));
         var newId = cloud.eniHolder(local.slot(nodeId).eniId()).orElseThrow();
-        return new Frozen(nodeId, SLOW_FREEZE_MS, slowFailed, slowFailures, slowMarked, checksUntilMarked,
+        return new Frozen(nodeId, freezeMs.get(), slowFailed, slowFailures, slowMarked, checksUntilMarked,
                 healthSettings.failuresToReplace(), secs(frozenAt, markedAt), secs(frozenAt, inService.get(newId)),
                 secs(frozenAt, syncedAt));
     }
@@ -1307,14 +1311,33 @@ public final class E2eScenario {
     static final class CountingProbe implements ZkProbe {
         private volatile ZkProbe delegate;
         private final Map<String, AtomicInteger> failed = new ConcurrentHashMap<>();
+        private final Map<String, Runnable> onFirstFailure = new ConcurrentHashMap<>();
 
         @Override
         public ServerHealth probe(String ip, int port, Duration timeout) {
             var answer = delegate.probe(ip, port, timeout);
             if (!answer.serving()) {
                 failed.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+                var action = onFirstFailure.remove(ip);
+                if (action != null) {
+                    action.run();
+                }
             }
             return answer;
+        }
+
+        @Override
+        public java.util.Optional<io.zkasg.core.model.Membership> membership(String ip, int port, Duration timeout) {
+            return delegate.membership(ip, port, timeout);
+        }
+
+        /** Runs {@code action} once, after the next failed probe of {@code ip} (null: none). */
+        void onFirstFailure(String ip, Runnable action) {
+            if (action == null) {
+                onFirstFailure.remove(ip);
+            } else {
+                onFirstFailure.put(ip, action);
+            }
         }
 
         void reset() {
