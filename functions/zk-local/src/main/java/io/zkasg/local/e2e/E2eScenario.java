@@ -715,17 +715,23 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- two leavers
 
-    private TwoLeavers twoLeavers(String kind, long apartMs) throws Exception {
-        var leaving = new ArrayList<String>();
+    /** The instances of the two members that do not lead. */
+    private List<String> twoFollowers() {
+        var followers = new ArrayList<String>();
         for (int n = 1; n <= 3; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
             if (!"leader".equals(mode(local.node(holder)))) {
-                leaving.add(holder);
+                followers.add(holder);
             }
         }
-        if (leaving.size() != 2) {
-            throw new IllegalStateException("expected two followers, found " + leaving);
+        if (followers.size() != 2) {
+            throw new IllegalStateException("expected two followers, found " + followers);
         }
+        return followers;
+    }
+
+    private TwoLeavers twoLeavers(String kind, long apartMs) throws Exception {
+        var leaving = twoFollowers();
         ask("gap"); // resets the longest gap
         var stopDocument = ENV.get("STOP_DOCUMENT");
         var stops = new ConcurrentHashMap<String, Instant>();
@@ -795,16 +801,7 @@ public final class E2eScenario {
      * and the action ends by the function, not by its timeout.
      */
     private LostResume lostResume() throws Exception {
-        var followers = new ArrayList<String>();
-        for (int n = 1; n <= 3; n++) {
-            var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
-            if (!"leader".equals(mode(local.node(holder)))) {
-                followers.add(holder);
-            }
-        }
-        if (followers.size() != 2) {
-            throw new IllegalStateException("expected two followers, found " + followers);
-        }
+        var followers = twoFollowers();
         var down = followers.get(0);
         var leaving = followers.get(1);
         int leavingNode = nodeIdOf(leaving);
