@@ -35,11 +35,12 @@ import java.util.concurrent.TimeUnit;
 final class RestoreSteps {
 
     /** What the restore mode found; {@link #failures()} are its checks. */
-    record Result(double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter, double ensembleRestoreS,
-                  Map<Integer, Integer> ensembleBefore, Map<Integer, Integer> ensembleAfter, boolean ensembleLeads) {
+    record Result(double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter, List<String> nodeRelease,
+                  double ensembleRestoreS, Map<Integer, Integer> ensembleBefore, Map<Integer, Integer> ensembleAfter,
+                  boolean ensembleLeads) {
 
         List<String> failures() {
-            var out = new ArrayList<String>();
+            var out = new ArrayList<String>(nodeRelease);
             if (nodeBefore != ZNODES || nodeAfter != ZNODES) {
                 out.add("node restore: node 2 serves " + nodeBefore + " znodes under /e2e/before and " + nodeAfter
                         + " under /e2e/after, expected " + ZNODES + " and " + ZNODES + " (synced from the leader)");
@@ -109,6 +110,8 @@ final class RestoreSteps {
         snapshotAll(stub);
 
         tl("== R3. zk-restore node 2 from " + point.get(2) + " (the point: /e2e/before only)");
+        var oldHolder = slotEni(2).holder().orElseThrow();
+        var oldVolume = slotVolume(2);
         var leaderBefore = scenario.leader().orElseThrow();
         var countsBefore = scenario.mntr(leaderBefore);
         var started = System.nanoTime();
@@ -126,6 +129,8 @@ final class RestoreSteps {
                     "zk_diff_count");
             sync = snap > 0 ? "SNAP" : diff > 0 ? "DIFF" : "none";
         }
+        var nodeRelease = nodeRelease(oldHolder, oldVolume);
+        nodeRelease.forEach(f -> tl("  " + f));
         var nodeBefore = count(2, "/e2e/before");
         var nodeAfter = count(2, "/e2e/after");
         tl(String.format("  node 2 restored in %.1f s; it rejoined with a %s from the leader and now serves %d znodes"
@@ -149,16 +154,57 @@ final class RestoreSteps {
                 + "/e2e/before %s, /e2e/after %s (-1: gone)", ensembleS, before, after));
         tl(String.format("restore figures: node restore %.1f s, ensemble restore %.1f s (load %s)", nodeS, ensembleS,
                 java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip()));
-        return new Result(nodeS, sync, nodeBefore, nodeAfter, ensembleS, before, after, leads);
+        return new Result(nodeS, sync, nodeBefore, nodeAfter, nodeRelease, ensembleS, before, after, leads);
+    }
+
+    /**
+     * What the node restore must have done to the old instance and its volume: its server stopped by the terminate
+     * hook (a server left running beside the replacement is a second voter with the same id), the slot released
+     * without forcing anything, and the old volume kept, detached and marked replaced-by the restored one.
+     */
+    private List<String> nodeRelease(String oldHolder, String oldVolume) throws IOException {
+        var out = new ArrayList<String>();
+        var settings = Settings.fromEnv(E2eScenario.ENV);
+        if (cloud.commandsSent().stream().noneMatch(c -> c.instanceId().equals(oldHolder)
+                && c.documentName().equals(settings.stopDocument()))) {
+            out.add("node restore: no stop command went to the old instance " + oldHolder);
+        }
+        var journal = java.nio.file.Files.readAllLines(local.runDir().resolve("journal.log")).stream()
+                .filter(l -> l.contains(oldHolder)).toList();
+        if (journal.stream().anyMatch(l -> l.contains("\"step\":\"force-detach"))) {
+            out.add("node restore: the old instance's release was forced or left to the termination");
+        }
+        if (journal.stream().noneMatch(l -> l.contains("\"step\":\"hook-completed")
+                && l.contains("\"reason\":\"slot released\""))) {
+            out.add("node restore: the old instance's terminate did not end with its slot released");
+        }
+        var restored = slotVolume(2);
+        var kept = cloud.allVolumes().stream().filter(v -> v.volumeId().equals(oldVolume)).findFirst();
+        if (kept.isEmpty() || !kept.get().attachments().isEmpty()
+                || kept.get().tags().containsKey("zkasg:node-id")
+                || !restored.equals(kept.get().tags().get("zkasg:replaced-by"))) {
+            out.add("node restore: the old volume " + oldVolume + " is not kept detached and marked replaced-by "
+                    + restored + ": " + kept);
+        }
+        return out;
+    }
+
+    private io.zkasg.core.model.EniView slotEni(int n) {
+        return cloud.ec2().clusterEnis(Settings.fromEnv(E2eScenario.ENV).cluster()).stream()
+                .filter(e -> Integer.toString(n).equals(e.tags().get("zkasg:node-id"))).findFirst().orElseThrow();
+    }
+
+    private String slotVolume(int n) {
+        var node = Integer.toString(n);
+        return cloud.allVolumes().stream().filter(v -> cluster.equals(v.tags().get("zkasg:cluster"))
+                && node.equals(v.tags().get("zkasg:node-id"))).findFirst().orElseThrow().volumeId();
     }
 
     /** Snapshots every slot's data volume through the endpoint, tagged as DLM tags it; node id to snapshot id. */
     private Map<Integer, String> snapshotAll(AwsStubServer stub) throws IOException, InterruptedException {
         var out = new LinkedHashMap<Integer, String>();
         for (int n = 1; n <= 3; n++) {
-            var node = Integer.toString(n);
-            var volume = cloud.allVolumes().stream().filter(v -> cluster.equals(v.tags().get("zkasg:cluster"))
-                    && node.equals(v.tags().get("zkasg:node-id"))).findFirst().orElseThrow().volumeId();
+            var volume = slotVolume(n);
             var id = aws(stub, "ec2", "create-snapshot", "--volume-id", volume, "--output", "text", "--query",
                     "SnapshotId", "--tag-specifications", "ResourceType=snapshot,Tags=[{Key=zkasg:cluster,Value="
                             + cluster + "},{Key=zkasg:node-id,Value=" + n + "}]").strip();
