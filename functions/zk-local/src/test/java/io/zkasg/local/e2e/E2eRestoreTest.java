@@ -30,8 +30,8 @@ class E2eRestoreTest {
 
         var result = new E2eScenario(System.out).runRestore();
 
-        assertThat(result.nodeBefore()).as("node 2 after its restore: the snapshot's znodes").isEqualTo(200);
-        assertThat(result.nodeAfter()).as("node 2 after its restore: the newer znodes, from the leader")
+        assertThat(result.nodeBefore()).as("the restored node: the snapshot's znodes").isEqualTo(200);
+        assertThat(result.nodeAfter()).as("the restored node: the newer znodes, from the leader")
                 .isEqualTo(200);
         assertThat(result.nodeSync()).as("how the restored follower caught up").isIn("DIFF", "SNAP");
         assertThat(result.nodeRelease()).as("the old server stopped, its slot released unforced, its volume kept")
