@@ -36,15 +36,16 @@ import java.util.concurrent.TimeUnit;
 final class RestoreSteps {
 
     /** What the restore mode found; {@link #failures()} are its checks. */
-    record Result(int node, double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter, List<String> nodeRelease,
-                  double ensembleRestoreS, Map<Integer, Integer> ensembleBefore, Map<Integer, Integer> ensembleAfter,
-                  boolean ensembleLeads) {
+    record Result(int node, double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter,
+                  List<String> nodeRelease, double ensembleRestoreS, Map<Integer, Integer> ensembleBefore,
+                  Map<Integer, Integer> ensembleAfter, boolean ensembleLeads) {
 
         List<String> failures() {
             var out = new ArrayList<String>(nodeRelease);
             if (nodeBefore != ZNODES || nodeAfter != ZNODES) {
-                out.add("node restore: node " + node + " serves " + nodeBefore + " znodes under /e2e/before and " + nodeAfter
-                        + " under /e2e/after, expected " + ZNODES + " and " + ZNODES + " (synced from the leader)");
+                out.add("node restore: node " + node + " serves " + nodeBefore + " znodes under /e2e/before and "
+                        + nodeAfter + " under /e2e/after, expected " + ZNODES + " and " + ZNODES
+                        + " (synced from the leader)");
             }
             if (!nodeSync.equals("DIFF") && !nodeSync.equals("SNAP")) {
                 out.add("node restore: the restored node's rejoin was " + nodeSync + ", expected DIFF or SNAP");
