@@ -57,7 +57,12 @@ public final class SlotRelease {
         }
     }
 
-    /** Detaches every volume and ENI of the cluster that is attached to the instance. Safe to repeat. */
+    /**
+     * Detaches every volume and ENI of the cluster that is attached to the instance, and whatever volume is at the
+     * slot's device (a volume {@code zk-restore node} untagged and kept: it must not stay on an instance that goes
+     * away; it is only detached, never deleted). Only this instance's attachments: never a replacement's. Safe to
+     * repeat.
+     */
     public void release(String instanceId) {
         release(instanceId, false);
     }
@@ -74,6 +79,13 @@ public final class SlotRelease {
         var instance = found.get();
         var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
                 ec2.clusterVolumes(settings.cluster(), instance.availabilityZone()));
+        // First a volume at the slot's device that no slot claims (the old one zk-restore kept).
+        var slotVolumes = catalog.servers().keySet().stream().flatMap(n -> catalog.volume(n).stream())
+                .map(v -> v.volumeId()).toList();
+        var held = catalog.heldBy(instanceId).orElse(0);
+        instance.volumes().stream().filter(v -> settings.volumeDevice().equals(v.device()))
+                .filter(v -> !slotVolumes.contains(v.volumeId()))
+                .forEach(v -> detachVolume(instanceId, held, v.volumeId(), force));
         // Every slot, not only the one the ENI names: a launch that failed between its two attaches can leave a
         // volume without its ENI.
         for (var nodeId : catalog.servers().keySet()) {

@@ -126,7 +126,7 @@ public final class TerminateUseCase {
             }
             return deferral.defer(ticket, "terminate", unsafe.get());
         }
-        var volume = catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent());
+        var volume = serverVolume(instance, nodeId, catalog);
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
             // The stop's status completes the hook: give it a full heartbeat period.
             if (deferral.keepAlive(ticket, "terminate", settings.commandTimeout()).isEmpty()) {
@@ -134,15 +134,15 @@ public final class TerminateUseCase {
             }
             try {
                 var commandId = ssm.sendCommand(id, settings.stopDocument(),
-                        CommandParameters.stop(volume.get().volumeId(), guard.counter(), bundle),
+                        CommandParameters.stop(volume.get(), guard.counter(), bundle),
                         "zkasg stop node " + nodeId,
                         settings.commandTimeout());
                 ec2.tagInstance(id, guard.tags(InstanceTags.STOP_COMMAND, commandId,
                         InstanceTags.WAIT, deferral.commandStamp(ticket)));
-                journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get().volumeId(),
+                journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get(),
                         "commandId", commandId, "leaseCounter", guard.counter()));
                 return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),
-                        volume.get().volumeId(), commandId, Map.of("VolumeId", volume.get().volumeId()));
+                        volume.get(), commandId, Map.of("VolumeId", volume.get()));
             } catch (CloudException.AgentNotReady e) {
                 journal.record("stop-skipped", fields(id, "nodeId", nodeId, "code", e.code()));
             }
@@ -152,6 +152,22 @@ public final class TerminateUseCase {
                 "SSM cannot reach the instance; releasing the slot without a clean stop"));
         ec2.tagInstance(id, guard.tags(InstanceTags.STOP_ENDED, "unreachable"));
         return finishRelease(releaseTicket(ref));
+    }
+
+    /**
+     * The volume this node's server runs on, on the leaving instance: the slot's tagged volume when it is attached
+     * here, otherwise whatever volume is at the slot's device. An instance holding the slot's ENI runs the slot's
+     * server whatever its volume's tags say: after {@code zk-restore node} has moved the tags to the restored volume,
+     * the old instance still runs on the old, untagged one, and must be stopped like any member (a server left
+     * running beside its replacement would be a second voter with the same id).
+     */
+    private Optional<String> serverVolume(InstanceView instance, int nodeId, SlotCatalog catalog) {
+        var tagged = catalog.volume(nodeId).map(v -> v.volumeId()).filter(v -> instance.volume(v).isPresent());
+        if (tagged.isPresent()) {
+            return tagged;
+        }
+        return instance.volumes().stream().filter(v -> settings.volumeDevice().equals(v.device()))
+                .map(InstanceView.VolumeAttachment::volumeId).findFirst();
     }
 
     /**

@@ -554,4 +554,80 @@ class TerminateFlowTest {
         assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb2")).doesNotContainKey("zkasg:stop-ended");
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
     }
+
+    /**
+     * What {@code zk-restore node} does before it terminates the node's instance: a volume from a snapshot of the
+     * slot's volume, the old volume untagged (kept, still attached to the old instance, its server still running on
+     * it) and marked replaced-by, the new one tagged as the slot's volume. Returns the old and the new volume ids.
+     */
+    private List<String> restoreMovesTheTags(int nodeId) {
+        var old = cloud.volumeIds().get(nodeId - 1);
+        var snapshot = cloud.snapshotVolume(old);
+        var az = cloud.instanceAz(cloud.volumeHolder(old).orElseThrow());
+        cloud.retagVolume(old, java.util.Map.of(), List.of("zkasg:cluster", "zkasg:node-id"));
+        var restored = cloud.createVolume(snapshot, az, java.util.Map.of("zkasg:cluster", "zk-demo",
+                "zkasg:node-id", Integer.toString(nodeId), "zkasg:restored-from", snapshot));
+        cloud.retagVolume(old, java.util.Map.of("zkasg:replaced-by", restored), List.of());
+        return List.of(old, restored);
+    }
+
+    @Test
+    void terminate_shouldStopTheSlotsServer_underTheGuard_afterARestoreMovedTheVolumeTagsAway() {
+        // GIVEN zk-restore node 2 moved the slot's tags to a restored volume (the old one stays attached to the old
+        // instance, whose server runs on it), and node 1 is down
+        var volumes = restoreMovesTheTags(2);
+        zk.down(IP1);
+
+        // WHEN the old instance of node 2 is terminated and 20 minutes pass
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runUntilQuiet(Duration.ofMinutes(20));
+
+        // THEN the guard holds it like any serving member: stopping it would leave 1 of 3 serving
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
+        assertThat(journal()).contains("would leave 1 of 3 serving").doesNotContain("stop-impossible");
+
+        // WHEN node 1 serves again
+        zk.serving(IP1, "follower");
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN the old server is stopped cleanly, on the volume it runs on (the old, untagged one), under the lease:
+        // a server left running beside its replacement would be a second voter with the same id
+        assertThat(cloud.commandsSent()).filteredOn(c -> c.documentName().equals("zk-demo-stop"))
+                .singleElement().satisfies(c -> {
+                    assertThat(c.instanceId()).isEqualTo("i-0bbbbbbbbbbbbbbb2");
+                    assertThat(c.parameters()).containsEntry("VolumeId", volumes.get(0));
+                });
+        assertThat(serving(IP2)).isFalse();
+        assertThat(belowMajority).isEmpty();
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
+    }
+
+    @Test
+    void release_shouldDetachTheKeptOldVolume_andFinishWithoutForce_afterARestoreMovedTheVolumeTagsAway() {
+        // GIVEN zk-restore node 2 moved the slot's tags to a restored volume, and detaches take 10 s
+        var volumes = restoreMovesTheTags(2);
+        cloud.latencies(Duration.ZERO, Duration.ofSeconds(10));
+
+        // WHEN the old instance is terminated, and the replacement is launched in the AZ as soon as it leaves
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
+        driver.runUntilQuiet(Duration.ofMinutes(1));
+
+        // THEN the release took the ENI and the old volume off the old instance and finished well before its force
+        // time: the old volume is kept (untagged, marked replaced-by), the replacement runs the slot on the restored
+        // volume, and nothing of the replacement was detached
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
+        assertThat(journal()).doesNotContain("force-detach").contains("\"reason\":\"slot released\"");
+        assertThat(cloud.volumeHolder(volumes.get(0))).isEmpty();
+        assertThat(cloud.allVolumes()).filteredOn(v -> v.volumeId().equals(volumes.get(0))).singleElement()
+                .satisfies(v -> assertThat(v.tags()).containsEntry("zkasg:replaced-by", volumes.get(1))
+                        .doesNotContainKeys("zkasg:cluster", "zkasg:node-id"));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        assertThat(cloud.volumeHolder(volumes.get(1))).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb5");
+        assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb5/zk-demo-launch=CONTINUE");
+        assertThat(journal()).doesNotContain("\"instanceId\":\"i-0bbbbbbbbbbbbbbb5\",\"step\":\"volume-detached");
+    }
 }
