@@ -6,6 +6,7 @@ import static io.zkasg.core.JournalFields.line;
 import io.zkasg.core.HealthUseCase.Node;
 import io.zkasg.core.HealthUseCase.State;
 import io.zkasg.core.model.Membership;
+import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.SsmPort;
@@ -79,16 +80,18 @@ public final class MembershipReconciler {
     private final Settings settings;
     private final ResizeSettings resize;
     private final SsmPort ssm;
+    private final AutoScalingPort autoScaling;
     private final StopLease lease;
     private final Journal journal;
     private final Clock clock;
     private final ScriptBundle bundle;
 
-    public MembershipReconciler(Settings settings, ResizeSettings resize, SsmPort ssm, StopLease lease,
-                                Journal journal, Clock clock, ScriptBundle bundle) {
+    public MembershipReconciler(Settings settings, ResizeSettings resize, SsmPort ssm, AutoScalingPort autoScaling,
+                                StopLease lease, Journal journal, Clock clock, ScriptBundle bundle) {
         this.settings = settings;
         this.resize = resize;
         this.ssm = ssm;
+        this.autoScaling = autoScaling;
         this.lease = lease;
         this.journal = journal;
         this.clock = clock;
@@ -117,6 +120,7 @@ public final class MembershipReconciler {
                 holder = Optional.empty();
             }
         }
+        retire(configuration, report.nodes());
         var next = next(configuration, report.nodes());
         if (next.isEmpty()) {
             return Optional.empty();
@@ -163,6 +167,30 @@ public final class MembershipReconciler {
                     e instanceof CloudException c ? c.code() : e.getMessage()));
             return Optional.empty();
         }
+    }
+
+    /**
+     * Lets go of the members of a shrink: an instance in service holding a slot above the members, outside the
+     * configuration (removed, or never added), is terminated with the group's desired capacity lowered, so that the
+     * group does not replace it. Its terminate hook stops it (free: it has no vote) and releases its slot, which the
+     * second stack update deletes. One per run.
+     */
+    private void retire(Membership configuration, List<Node> nodes) {
+        nodes.stream()
+                .filter(n -> !resize.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
+                        && (n.state() == State.SERVING || n.state() == State.FAILING))
+                .max(Comparator.comparingInt(Node::nodeId))
+                .ifPresent(n -> {
+                    try {
+                        autoScaling.terminateInGroup(n.instanceId());
+                        journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
+                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + resize.members()
+                                        + " and out of the configuration " + configuration.voters()));
+                    } catch (CloudException e) {
+                        journal.record("retire-failed", fields(n.instanceId(), "nodeId", n.nodeId(), "code",
+                                e.code(), "error", e.getMessage()));
+                    }
+                });
     }
 
     /**

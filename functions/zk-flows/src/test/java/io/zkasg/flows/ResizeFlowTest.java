@@ -93,15 +93,19 @@ class ResizeFlowTest {
 
     /**
      * The stack update to five: slots 4 and 5 created, the functions' ENSEMBLE_MEMBERS {@code members}, the group
-     * raised to five (two launches, in the AZs of the new slots), run until both bootstraps ended.
+     * raised to five (two launches, in the AZs of the new slots), run until both bootstraps ended; without
+     * {@code reconfig}, the functions make no membership change (no reconfig document).
      */
-    private void fiveSlots(int members) {
+    private void fiveSlots(int members, boolean reconfig) {
         var settings = driver.settings();
         for (int node = 4; node <= 5; node++) {
             cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
                     settings.nodeIdTagKey(), node, CloudDriver.demoAz(node), ip(node));
         }
         env.put("ENSEMBLE_MEMBERS", Integer.toString(members));
+        if (!reconfig) {
+            env.remove("RECONFIG_DOCUMENT");
+        }
         driver = driver.withEnv(env, 31, new PrintStream(log, true, StandardCharsets.UTF_8));
         launch(CloudDriver.demoAz(4));
         launch(CloudDriver.demoAz(5));
@@ -152,8 +156,8 @@ class ResizeFlowTest {
     @Test
     void quorumGuard_shouldCountAMajorityOfTheConfiguration_notOfTheSlots() {
         // GIVEN the configuration is nodes 1-3 (4 and 5 serve as learners, not added yet) and node 2 is down
-        // (ENSEMBLE_MEMBERS 3: no reconfiguration adds them meanwhile)
-        fiveSlots(3);
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2));
 
@@ -171,8 +175,8 @@ class ResizeFlowTest {
     @Test
     void quorumGuard_shouldLetANodeOutsideTheConfigurationGo_whateverTheVotersDo() {
         // GIVEN the configuration is nodes 1-3, and nodes 2 and 3 are down (the voters are below quorum)
-        // (ENSEMBLE_MEMBERS 3: no reconfiguration adds them meanwhile)
-        fiveSlots(3);
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2)).down(ip(3));
 
@@ -190,8 +194,8 @@ class ResizeFlowTest {
     @Test
     void health_shouldNotMark_whenTheVotersLeftAreNoMajority_andSayBelowQuorum() {
         // GIVEN the configuration is nodes 1-3; nodes 2 and 3 are down, 1, 4 and 5 serve (three of five slots)
-        // (ENSEMBLE_MEMBERS 3: no reconfiguration adds them meanwhile)
-        fiveSlots(3);
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2)).down(ip(3));
 
@@ -208,8 +212,8 @@ class ResizeFlowTest {
     @Test
     void health_shouldMarkAFailedVoter_whenTheOtherVotersAreAMajority_withFewSlotsServing() {
         // GIVEN the configuration is nodes 1-3 (as before a grow); node 3 is down, and so are the learners 4 and 5
-        // (ENSEMBLE_MEMBERS 3: no reconfiguration adds them meanwhile)
-        fiveSlots(3);
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(3)).down(ip(4)).down(ip(5));
 
@@ -230,7 +234,7 @@ class ResizeFlowTest {
 
         // WHEN the stack is updated to five: slots 4 and 5, ENSEMBLE_MEMBERS 5, two launches; the health function
         // runs every minute
-        fiveSlots(5);
+        fiveSlots(5, true);
         driver.runWithHealth(Duration.ofMinutes(6), d -> false);
 
         // THEN both new members bootstrapped as observers seeded with the configuration and themselves
@@ -259,7 +263,7 @@ class ResizeFlowTest {
         // GIVEN three voters, slots 4 and 5 serving as learners, and node 2 leaving (a refresh) whose stop holds the
         // stop lease until its replacement serves
         configuration(1, 2, 3);
-        fiveSlots(3);
+        fiveSlots(3, true);
         var leaving = members.get(2);
         cloud.terminate(leaving);
         driver.runUntilQuiet(Duration.ofMinutes(2));
@@ -287,5 +291,46 @@ class ResizeFlowTest {
         assertThat(cloud.commandsSent()).noneMatch(c -> c.documentName().equals("zk-demo-stop")
                 && c.instanceId().equals(members.get(3)));
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("the stop lease is held by reconfig:add:4=");
+    }
+
+    // ----------------------------------------------------------------------------------------------------- shrink
+
+    @Test
+    void shrink_shouldRemoveTheHighestFirst_thenLetTheirInstancesGo_andReleaseTheirSlots() {
+        // GIVEN five voters (grown online from three)
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        reconfigs.clear();
+
+        // WHEN step 1 of a shrink to three: ENSEMBLE_MEMBERS 3; the health function runs every minute
+        env.put("ENSEMBLE_MEMBERS", "3");
+        driver = driver.withEnv(env, 41, new PrintStream(log, true, StandardCharsets.UTF_8));
+        driver.runWithHealth(Duration.ofMinutes(15), d -> false);
+
+        // THEN 5 then 4 were removed, one at a time, each from the version before it; three voters serve
+        assertThat(reconfigs).hasSize(2);
+        assertThat(reconfigs.get(0)).startsWith("remove 5 from 100000002 ");
+        assertThat(reconfigs.get(1)).startsWith("remove 4 from 100000003 ");
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3);
+        // ... their instances were let go without a replacement (desired capacity lowered), stopped at no cost and
+        // their slots released (kept for the second update to delete); nothing else was stopped or marked
+        assertThat(cloud.terminatedInGroup()).containsExactlyInAnyOrder(members.get(4), members.get(5));
+        assertThat(cloud.completions()).contains(members.get(4) + "/zk-demo-terminate=CONTINUE",
+                members.get(5) + "/zk-demo-terminate=CONTINUE");
+        for (int node = 4; node <= 5; node++) {
+            assertThat(cloud.eniHolder(cloud.eniIds().get(node - 1))).as("slot " + node).isEmpty();
+            assertThat(cloud.volumeHolder(cloud.volumeIds().get(node - 1))).as("slot " + node).isEmpty();
+        }
+        assertThat(cloud.commandsSent()).filteredOn(c -> c.documentName().equals("zk-demo-stop"))
+                .extracting(c -> c.instanceId()).containsExactlyInAnyOrder(members.get(4), members.get(5));
+        assertThat(cloud.markedUnhealthy()).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        for (int node = 1; node <= 3; node++) {
+            assertThat(zk.probe(ip(node), 2181, Duration.ofSeconds(1)).serving()).as("node " + node).isTrue();
+        }
+        assertThat(published("QuorumSize")).last().isEqualTo(2);
     }
 }

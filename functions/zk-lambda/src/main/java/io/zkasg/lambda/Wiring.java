@@ -124,7 +124,8 @@ public final class Wiring {
      * {@link #withHealth}. Returns this wiring; call it once, while the wiring is built.
      */
     public Wiring withResize(ResizeSettings resize) {
-        this.membership = new MembershipReconciler(settings, resize, ssm, lease, journal, clock, bundle);
+        this.membership = new MembershipReconciler(settings, resize, ssm, autoScaling, lease, journal, clock,
+                bundle);
         return this;
     }
 
