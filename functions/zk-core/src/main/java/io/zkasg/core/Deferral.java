@@ -82,7 +82,8 @@ final class Deferral {
         // same call, so the reconciler sees a chain that died (a lost message, a crash) once its stamp is old.
         var tags = new LinkedHashMap<String, String>();
         tags.put(InstanceTags.RESUME_CHAIN, next.chain());
-        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), next.startedAt(), next.ref().hookName()).format());
+        tags.put(InstanceTags.WAIT, new WaitStamp(now.plus(delay), next.startedAt(), next.lastHeartbeat(),
+                next.ref().hookName()).format());
         try {
             ec2.tagInstance(next.instanceId(), tags);
         } catch (CloudException.NotFound e) {
@@ -94,14 +95,18 @@ final class Deferral {
 
     /**
      * Beats the hook when a wait of {@code ahead} from now, plus the reconciler's reaction to a wait that dies, would
-     * not fit in what is left of the heartbeat timeout. Returns when the heartbeat timer last restarted, or empty
-     * when the action is over (completed or timed out).
+     * not fit in what is left of the heartbeat timeout; and, for a wait shorter than {@link Settings#keepAliveAfter()}
+     * (a deferral), when the heartbeat would be older than that at its end: a chain that goes on keeps its hook
+     * beaten itself, the reconciler beats only the waits that died and the long ones (a command). Returns when the
+     * heartbeat timer last restarted, or empty when the action is over (completed or timed out).
      */
     Optional<Instant> keepAlive(HookTicket ticket, String step, Duration ahead) {
         var now = clock.instant();
         var heartbeat = ticket.lastHeartbeat();
-        var needed = Duration.between(heartbeat, now.plus(ahead)).plus(settings.reconcileReaction());
-        if (needed.compareTo(settings.heartbeatTimeout()) < 0) {
+        var age = Duration.between(heartbeat, now.plus(ahead));
+        var keepAliveAfter = settings.keepAliveAfter();
+        if ((ahead.compareTo(keepAliveAfter) >= 0 || age.compareTo(keepAliveAfter) < 0)
+                && age.plus(settings.reconcileReaction()).compareTo(settings.heartbeatTimeout()) < 0) {
             return Optional.of(heartbeat);
         }
         try {
@@ -115,9 +120,12 @@ final class Deferral {
         }
     }
 
-    /** The wait stamp of a command just sent: its status is due within the command's timeout. */
-    String commandStamp(HookTicket ticket) {
-        return new WaitStamp(clock.instant().plus(settings.commandTimeout()), ticket.startedAt(),
+    /**
+     * The wait stamp of a command just sent: its status is due within the command's timeout; {@code beat} is when the
+     * hook's timer last restarted ({@link #keepAlive} before the send).
+     */
+    String commandStamp(HookTicket ticket, Instant beat) {
+        return new WaitStamp(clock.instant().plus(settings.commandTimeout()), ticket.startedAt(), beat,
                 ticket.ref().hookName()).format();
     }
 }

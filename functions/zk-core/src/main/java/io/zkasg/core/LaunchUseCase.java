@@ -282,7 +282,8 @@ public final class LaunchUseCase {
             return release.abandon(ticket.ref(), "refusing to send the bootstrap command: " + e.getMessage());
         }
         // The command's status completes the hook: give it a full heartbeat period (plus the reconciler's reaction).
-        if (deferral.keepAlive(ticket, "launch", settings.commandTimeout()).isEmpty()) {
+        var beat = deferral.keepAlive(ticket, "launch", settings.commandTimeout());
+        if (beat.isEmpty()) {
             return new HookOutcome.Ignored("the lifecycle action is over");
         }
         String commandId;
@@ -296,7 +297,7 @@ public final class LaunchUseCase {
         var tags = new LinkedHashMap<String, String>();
         tags.put(settings.nodeIdTagKey(), Integer.toString(slot.nodeId()));
         tags.put(InstanceTags.BOOTSTRAP_COMMAND, commandId);
-        tags.put(InstanceTags.WAIT, deferral.commandStamp(ticket));
+        tags.put(InstanceTags.WAIT, deferral.commandStamp(ticket, beat.get()));
         ec2.tagInstance(id, tags);
         var logged = new LinkedHashMap<String, String>(parameters);
         logged.remove("Bundle");
@@ -345,10 +346,10 @@ public final class LaunchUseCase {
      * is written, and that write may itself wait out the SDK's backoff (up to 1 + 2 + 4 + 8 s when throttled; with a
      * 1-5 s delay the bench lost a hook that way: its message came back first and was taken as superseded).
      *
-     * <p>How long the hook has left is not known here: the command's wait stamp bounds it (every stamp leaves the hook
-     * the reconciler's reaction time past its end), so the deferral beats the hook only when the command ended near
-     * its timeout, or when no stamp shows (a lagging read, or EC2 refused the read as well). A call refused here
-     * otherwise (the heartbeat, the message, the chain tag) fails the invocation as before.
+     * <p>How long the hook has left is read from the command's wait stamp (when its timer last restarted, as far as
+     * the stamp's writer knew), so the deferral beats the hook when that beat is old, or when no stamp shows (a
+     * lagging read, or EC2 refused the read as well). A call refused here otherwise (the heartbeat, the message, the
+     * chain tag) fails the invocation as before.
      */
     public HookOutcome handOn(LifecycleRef ref, String reason) {
         var now = clock.instant();
@@ -359,9 +360,8 @@ public final class LaunchUseCase {
         } catch (CloudException.Throttled e) {
             stamp = Optional.empty(); // EC2 refuses the read too: the deferral beats the hook instead (Auto Scaling)
         }
-        // When the hook's timer last restarted, at the earliest: its timeout then ends a reaction past the stamp's.
-        var lastBeat = stamp.map(s -> s.until().plus(settings.reconcileReaction()).minus(settings.heartbeatTimeout()))
-                .map(t -> t.isBefore(now) ? t : now)
+        // When the hook's timer last restarted, at the latest as far as this knows (a later beat only helps).
+        var lastBeat = stamp.map(WaitStamp::beat).map(t -> t.isBefore(now) ? t : now)
                 .orElse(now.minus(settings.heartbeatTimeout()));
         return defer(new HookTicket(ref, stamp.map(WaitStamp::started).orElse(now), lastBeat, 1, ""), reason);
     }

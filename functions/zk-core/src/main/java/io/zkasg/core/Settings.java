@@ -59,6 +59,29 @@ public record Settings(
         return reconcileGrace.plus(HEALTH_PERIOD).plus(HEALTH_RUN);
     }
 
+    /**
+     * How many scheduled health runs in a row may be lost or die (a Lambda crash, a throttle, an undelivered
+     * schedule event) while a waiting action whose event was lost still gets a heartbeat from the reconciler in time.
+     */
+    public static final int KEEP_ALIVE_RUNS = 5;
+
+    /**
+     * How old a waiting action's last heartbeat may get before it needs another: a third of the heartbeat timeout.
+     * A wait whose chain still runs beats its hook itself by then ({@link Deferral}); the reconciler beats every
+     * waiting action whose stamp shows an older beat, whatever its wait's end, so the rest of the timeout spans
+     * {@link #keepAliveRuns()} health runs. Before, it beat a wait only once its stamp had ended, and a command's
+     * stamp (600 s of a 900 s timeout) left the action 300 s, five runs, for that (the model check, seeds 20300468
+     * and 20303027: a stop's status event lost, the five runs after its stamp died or were lost).
+     */
+    public Duration keepAliveAfter() {
+        return heartbeatTimeout.dividedBy(3);
+    }
+
+    /** How many health runs start between {@link #keepAliveAfter()} and the heartbeat timeout, less one run's time. */
+    public long keepAliveRuns() {
+        return heartbeatTimeout.minus(keepAliveAfter()).minus(HEALTH_RUN).toSeconds() / HEALTH_PERIOD.toSeconds();
+    }
+
     /** Tag written on the instance: the node id it holds. */
     public String nodeIdTagKey() {
         return cluster.nodeIdTagKey();
@@ -129,7 +152,8 @@ public record Settings(
      * stamped and are bounded here too: a resume message whose receive failed (a crash, a RetryLater) comes back only
      * after the queue's visibility timeout, which must fall inside the heartbeat the deferral gave it; and the release
      * phase of a terminate (it starts with a heartbeat when the stop ends) must reach its force-detach decision, even
-     * through a lost message, within that heartbeat, so a stuck detach is decided by a function.
+     * through a lost message, within that heartbeat, so a stuck detach is decided by a function. And the heartbeat
+     * timeout must leave the reconciler {@link #KEEP_ALIVE_RUNS} runs to keep a wait alive ({@link #keepAliveAfter()}).
      */
     private void checkWaitsFitTheHook() {
         var reaction = reconcileReaction();
@@ -154,6 +178,15 @@ public record Settings(
                     + ") must stay below HEARTBEAT_TIMEOUT_SECONDS (" + hb + "), or a resume message redelivered "
                     + "after a failed receive comes back after the hook timed out: lower the queue's "
                     + "VisibilityTimeout (RESUME_VISIBILITY_TIMEOUT_SECONDS) or raise HEARTBEAT_TIMEOUT_SECONDS");
+        }
+        if (keepAliveRuns() < KEEP_ALIVE_RUNS) {
+            var least = HEALTH_PERIOD.multipliedBy(KEEP_ALIVE_RUNS).plus(HEALTH_RUN).multipliedBy(3).dividedBy(2);
+            throw new ConfigException("HEARTBEAT_TIMEOUT_SECONDS (" + hb + ") must be at least " + least.toSeconds()
+                    + ": the health function keeps a waiting action whose event was lost alive once a third of it "
+                    + "has passed since the action's last heartbeat, and the other two thirds must span "
+                    + KEEP_ALIVE_RUNS + " of its runs (every " + HEALTH_PERIOD.toSeconds() + " s, each up to "
+                    + HEALTH_RUN.toSeconds() + " s), or a few lost or crashed runs let the hook time out: "
+                    + "raise HEARTBEAT_TIMEOUT_SECONDS");
         }
         if (releaseForceAfter.plus(resumeDelay).plus(reaction).compareTo(heartbeatTimeout) >= 0) {
             throw new ConfigException("RELEASE_FORCE_AFTER_SECONDS (" + releaseForceAfter.toSeconds()

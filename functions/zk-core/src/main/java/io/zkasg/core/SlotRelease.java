@@ -2,6 +2,9 @@ package io.zkasg.core;
 
 import static io.zkasg.core.JournalFields.fields;
 
+import io.zkasg.core.model.EniView;
+import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.InstanceView.NicAttachment;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
 import io.zkasg.core.port.AutoScalingPort;
@@ -9,6 +12,7 @@ import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
 import java.util.Map;
+import java.util.Optional;
 
 /** Gives a slot back and ends a lifecycle action: the shared tail of every failed launch. */
 public final class SlotRelease {
@@ -72,28 +76,47 @@ public final class SlotRelease {
      * that is going away), and logged as such. The volume goes first: it holds the data.
      */
     public void release(String instanceId, boolean force) {
-        var found = ec2.describeInstance(instanceId);
-        if (found.isEmpty()) {
+        var instance = ec2.describeInstance(instanceId);
+        var enis = ec2.clusterEnis(settings.cluster());
+        // Right after launch a lagging DescribeInstances may not know the instance yet: the ENI attached to it
+        // still names its AZ.
+        var az = instance.map(InstanceView::availabilityZone).or(() -> enis.stream()
+                .filter(e -> e.holder().filter(instanceId::equals).isPresent())
+                .map(EniView::availabilityZone).findFirst());
+        if (az.isEmpty()) {
             return;
         }
-        var instance = found.get();
-        var catalog = SlotCatalog.of(settings.cluster(), ec2.clusterEnis(settings.cluster()),
-                ec2.clusterVolumes(settings.cluster(), instance.availabilityZone()));
+        var catalog = SlotCatalog.of(settings.cluster(), enis, ec2.clusterVolumes(settings.cluster(), az.get()));
         // First a volume at the slot's device that no slot claims (the old one zk-restore kept).
         var slotVolumes = catalog.servers().keySet().stream().flatMap(n -> catalog.volume(n).stream())
                 .map(v -> v.volumeId()).toList();
         var held = catalog.heldBy(instanceId).orElse(0);
-        instance.volumes().stream().filter(v -> settings.volumeDevice().equals(v.device()))
+        instance.stream().flatMap(i -> i.volumes().stream()).filter(v -> settings.volumeDevice().equals(v.device()))
                 .filter(v -> !slotVolumes.contains(v.volumeId()))
                 .forEach(v -> detachVolume(instanceId, held, v.volumeId(), force));
         // Every slot, not only the one the ENI names: a launch that failed between its two attaches can leave a
-        // volume without its ENI.
+        // volume without its ENI. A part is on the instance when either read shows it there: the instance's
+        // (DescribeInstances) or the part's own (DescribeVolumes / DescribeNetworkInterfaces, their attachments).
+        // Each may lag behind an attach that just finished; trusting the instance's alone, an abandon detached the
+        // ENI but left the volume whose attach that read did not show yet, and the next launch took the ENI while the
+        // volume stayed on the abandoned instance (the model check with lagging instance reads, seed 20270058).
         for (var nodeId : catalog.servers().keySet()) {
-            catalog.volume(nodeId).filter(v -> instance.volume(v.volumeId()).isPresent())
-                    .ifPresent(v -> detachVolume(instanceId, nodeId, v.volumeId(), force));
-            catalog.eni(nodeId).flatMap(e -> instance.nic(e.eniId()))
-                    .ifPresent(nic -> detachEni(instanceId, nodeId, nic.eniId(), nic.attachmentId(), force));
+            var volume = catalog.volume(nodeId);
+            if (volume.filter(v -> instance.flatMap(i -> i.volume(v.volumeId())).isPresent()
+                    || v.holder().filter(instanceId::equals).isPresent()).isPresent()) {
+                detachVolume(instanceId, nodeId, volume.get().volumeId(), force);
+            }
+            var eni = catalog.eni(nodeId);
+            eni.flatMap(e -> attachmentOn(instanceId, instance, e))
+                    .ifPresent(attachment -> detachEni(instanceId, nodeId, eni.get().eniId(), attachment, force));
         }
+    }
+
+    /** The id of the ENI's attachment to the instance, as either read shows it. */
+    private static Optional<String> attachmentOn(String instanceId, Optional<InstanceView> instance, EniView eni) {
+        return instance.flatMap(i -> i.nic(eni.eniId())).map(NicAttachment::attachmentId)
+                .or(() -> eni.attachment().filter(a -> a.instanceId().equals(instanceId))
+                        .map(EniView.Attachment::attachmentId));
     }
 
     /**

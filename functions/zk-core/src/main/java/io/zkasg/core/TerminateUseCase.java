@@ -129,7 +129,8 @@ public final class TerminateUseCase {
         var volume = serverVolume(instance, nodeId, catalog);
         if (!settings.stopDocument().isEmpty() && volume.isPresent() && ssm.agentStatus(id) == AgentStatus.ONLINE) {
             // The stop's status completes the hook: give it a full heartbeat period.
-            if (deferral.keepAlive(ticket, "terminate", settings.commandTimeout()).isEmpty()) {
+            var beat = deferral.keepAlive(ticket, "terminate", settings.commandTimeout());
+            if (beat.isEmpty()) {
                 return new HookOutcome.Ignored("the lifecycle action is over");
             }
             try {
@@ -138,7 +139,7 @@ public final class TerminateUseCase {
                         "zkasg stop node " + nodeId,
                         settings.commandTimeout());
                 ec2.tagInstance(id, guard.tags(InstanceTags.STOP_COMMAND, commandId,
-                        InstanceTags.WAIT, deferral.commandStamp(ticket)));
+                        InstanceTags.WAIT, deferral.commandStamp(ticket, beat.get())));
                 journal.record("stop-sent", fields(id, "nodeId", nodeId, "volumeId", volume.get(),
                         "commandId", commandId, "leaseCounter", guard.counter()));
                 return new HookOutcome.CommandSent(nodeId, catalog.eni(nodeId).orElseThrow().eniId(),

@@ -6,15 +6,20 @@ import java.util.Optional;
 /**
  * What a waiting lifecycle action waits until, kept on the instance ({@link InstanceTags#WAIT}): the reconciler knows
  * a wait chain died when its stamp is older than the grace. The stamp also keeps when the action started, so a
- * re-driven action keeps its deadlines (LAUNCH_MAX_WAIT_SECONDS, TERMINATE_MAX_WAIT_SECONDS).
+ * re-driven action keeps its deadlines (LAUNCH_MAX_WAIT_SECONDS, TERMINATE_MAX_WAIT_SECONDS), and when the hook's
+ * heartbeat timer last restarted, so the reconciler keeps the action alive before that timer runs low, whatever the
+ * wait's end.
  *
+ * @param beat when the hook's heartbeat timer last restarted as the writer knew it (a later heartbeat it did not
+ *     know of only makes the action safer); {@link Instant#EPOCH} when unknown (a stamp written before the field
+ *     existed), taken as long ago
  * @param hook the hook whose action waits: a launch stamp left on a terminating instance is not the terminate's
  */
-public record WaitStamp(Instant until, Instant started, String hook) {
+public record WaitStamp(Instant until, Instant started, Instant beat, String hook) {
 
-    /** The tag value. */
+    /** The tag value: until, started, hook, beat (epoch seconds; the first three as before the beat was kept). */
     public String format() {
-        return until.getEpochSecond() + " " + started.getEpochSecond() + " " + hook;
+        return until.getEpochSecond() + " " + started.getEpochSecond() + " " + hook + " " + beat.getEpochSecond();
     }
 
     /** The stamp for {@code hook} in a tag value; empty when absent, malformed or of another hook. */
@@ -23,12 +28,13 @@ public record WaitStamp(Instant until, Instant started, String hook) {
             return Optional.empty();
         }
         var parts = value.get().strip().split(" ");
-        if (parts.length != 3 || !parts[2].equals(hook)) {
+        if (parts.length < 3 || parts.length > 4 || !parts[2].equals(hook)) {
             return Optional.empty();
         }
         try {
+            var beat = parts.length == 4 ? Instant.ofEpochSecond(Long.parseLong(parts[3])) : Instant.EPOCH;
             return Optional.of(new WaitStamp(Instant.ofEpochSecond(Long.parseLong(parts[0])),
-                    Instant.ofEpochSecond(Long.parseLong(parts[1])), hook));
+                    Instant.ofEpochSecond(Long.parseLong(parts[1])), beat, hook));
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -72,7 +72,7 @@ class SettingsTest {
     @ParameterizedTest
     @CsvSource({
         // heartbeat, resume delay, grace, command timeout, the variable the message names
-        "300, 15, 60, 110, ''",
+        "600, 15, 60, 110, ''",
         "240, 80, 60, 30, RESUME_DELAY_SECONDS",
         "300, 15, 60, 200, COMMAND_TIMEOUT_SECONDS",
         "900, 15, 60, 600, ''",
@@ -132,6 +132,36 @@ class SettingsTest {
         } else {
             assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(named).hasMessageContaining("HEARTBEAT_TIMEOUT_SECONDS");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        // heartbeat timeout, health runs left to keep a wait alive (or 0: refused)
+        "540, 5",
+        "539, 0",
+        "800, 7",
+        "900, 9",
+    })
+    void fromEnv_shouldRefuseAHeartbeatTimeout_thatLeavesTheReconcilerTooFewRunsToKeepAWaitAlive(int heartbeat,
+                                                                                               int runs) {
+        var env = minimal();
+        env.put("HEARTBEAT_TIMEOUT_SECONDS", Integer.toString(heartbeat));
+        // Out of the way of the other checks.
+        env.put("COMMAND_TIMEOUT_SECONDS", "30");
+        env.put("RESUME_VISIBILITY_TIMEOUT_SECONDS", "30");
+        env.put("RELEASE_FORCE_AFTER_SECONDS", "30");
+
+        if (runs > 0) {
+            var settings = Settings.fromEnv(env);
+            assertThat(settings.keepAliveRuns()).isEqualTo(runs);
+            // What the check promises: from a third of the timeout on, the rest spans that many runs and one run.
+            assertThat(settings.keepAliveAfter().plus(Settings.HEALTH_PERIOD.multipliedBy(runs))
+                    .plus(Settings.HEALTH_RUN)).isLessThanOrEqualTo(settings.heartbeatTimeout());
+        } else {
+            assertThatThrownBy(() -> Settings.fromEnv(env)).isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith("HEARTBEAT_TIMEOUT_SECONDS (539) must be at least 540")
+                    .hasMessageContaining("raise HEARTBEAT_TIMEOUT_SECONDS");
         }
     }
 }

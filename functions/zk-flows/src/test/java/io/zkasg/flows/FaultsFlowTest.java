@@ -373,6 +373,29 @@ class FaultsFlowTest {
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).hasValue(id);
     }
 
+    @Test
+    void abandon_shouldReleaseTheVolumeToo_whenTheInstancesReadLagsBehindItsAttach() {
+        // GIVEN a launch whose bootstrap fails, and DescribeInstances lagging behind the volume's attach (it shows
+        // the ENI only) while the status handler abandons the launch
+        var lag = new AtomicBoolean();
+        laggingDriver(method -> lag.get(), i -> new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(),
+                i.state(), i.tags(), i.networkInterfaces(), List.of()), e -> e);
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+        var failed = failedStatusHeldBack();
+
+        // WHEN the Failed status comes (the model check with lagging instance reads, seed 20270058: the ENI was
+        // detached, the volume stayed, the next launch took the ENI: a slot on two instances)
+        lag.set(true);
+        driver.deliver(failed);
+        lag.set(false);
+
+        // THEN the abandon released the whole slot: the volume's own read shows it on the instance
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
+    }
+
     /**
      * A driver whose EC2 reads lag while {@code lagNow} says so for the method called: DescribeInstances answers
      * {@code instance} of the real view, DescribeNetworkInterfaces {@code eni} of each real ENI.
@@ -446,6 +469,31 @@ class FaultsFlowTest {
         // THEN the run inside the grace kept the action alive, the later run re-drove it, and a function ended it
         assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(cloud.completions()).contains(id + "/zk-demo-launch=CONTINUE");
-        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-overdue-kept-alive");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-kept-alive");
+    }
+    @Test
+    void lostStopStatus_shouldBeKeptAliveByTheRunsBeforeItsWaitEnds_whenEveryRunAfterItIsLost() {
+        // GIVEN three members; node 3 leaves, its stop is sent (the hook beaten, a wait stamp of the command's 600 s)
+        // and the stop's status events are lost
+        threeMembers();
+        var sentAt = driver.clock().instant();
+        cloud.terminate(I3);
+        Predicate<Delivery> stopStatus = d -> d instanceof Delivery.CommandStatus s
+                && s.documentName().equals("zk-demo-stop");
+        driver.runWithHealth(Duration.ofSeconds(595), stopStatus);
+        assertThat(stops(I3)).isEqualTo(1);
+        assertThat(cloud.lifecycleState(I3)).isEqualTo("Terminating:Wait");
+
+        // WHEN every scheduled health run from the stamp's end on is lost (or dies) until 960 s after the send: past
+        // the 900 s heartbeat timeout counted from the send (the model check, seeds 20300468 and 20303027)
+        driver.clock().set(sentAt.plus(Duration.ofSeconds(960)));
+        cloud.tick();
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN the runs before the stamp's end kept the action alive (its heartbeat was a third of the timeout old),
+        // the first run after the gap re-drove it, and a function ended it
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("wait-kept-alive");
+        assertThat(cloud.completions()).contains(I3 + "/zk-demo-terminate=CONTINUE");
     }
 }

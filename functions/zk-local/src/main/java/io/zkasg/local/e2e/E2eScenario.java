@@ -46,8 +46,9 @@ import java.util.function.BooleanSupplier;
  * replace it on a blank volume (the SNAP baseline); a follower's ZooKeeper frozen with SIGSTOP for one slow check is
  * not counted, frozen for good it is marked unhealthy by the health function after the N-th failed check, terminated
  * through the hook and replaced; two followers terminated at the same moment, then two a second apart: the stop lease
- * lets the second stop only once the first one's replacement serves. After each replacement: every acknowledged znode
- * is read back
+ * lets the second stop only once the first one's replacement serves; a follower frozen while the other is terminated:
+ * its terminate waits in the quorum guard, its resume message is lost, the reconciler re-drives it, and it stops only
+ * once the frozen server is back. After each replacement: every acknowledged znode is read back
  * from each node, the rejoin's sync type is read from the leader's {@code mntr}, and the client's longest write gap.
  */
 public final class E2eScenario {
@@ -62,6 +63,9 @@ public final class E2eScenario {
         ENV.put("HEALTH_PROBE_TIMEOUT_MS", "1000");
         ENV.put("HEALTH_PROBE_ATTEMPTS", "2");
         ENV.put("HEALTH_RETRY_PAUSE_MS", "1500");
+        // The reconciler re-drives a wait 10 s (the least allowed; 60 s by default) after its stamp ran out, so the
+        // lost-resume step (11) waits seconds, not a minute, for the health run that re-drives it.
+        ENV.put("RECONCILE_GRACE_SECONDS", "10");
     }
 
     /** Launch event to completed hook for one instance. */
@@ -80,7 +84,8 @@ public final class E2eScenario {
 
     /**
      * The frozen node: {@code slowCheckFailures} is the node's failure count after the check during which it was
-     * frozen for {@code slowFreezeMs} ({@code slowAttemptsFailed} of that check's attempts did not answer);
+     * frozen for {@code slowFreezeMs}, until its first attempt at the node failed ({@code slowAttemptsFailed} of that
+     * check's attempts did not answer; -1 ms: none did);
      * {@code checksUntilMarked} the health runs from the freeze until one marked it (-1: never), out of
      * {@code failuresToReplace}; {@code freezeToServingS} from SIGSTOP to the replacement in service.
      */
@@ -105,10 +110,24 @@ public final class E2eScenario {
         }
     }
 
-    /** What a run found. */
+    /**
+     * Issue 15: node {@code downNode}'s server frozen, node {@code leavingNode} terminated; its terminate waits in the
+     * quorum guard and its first resume message is lost. {@code redriven}: the reconciler (a health run) started a
+     * new wait chain, {@code redriveS} after the message was lost; {@code stopsWhileDown}: stop commands sent for the
+     * leaving node while the other was frozen; {@code stopAfterBackS}: from the server's return to the leaving node's
+     * stop; {@code endedBy}: how its action ended (the terminate hook's result, or "timeout"); {@code maxGapMs}: the
+     * client's longest write gap from the freeze until the replacement is synced; {@code load}: the load average
+     * (1 min) at the start and at the end of the step.
+     */
+    public record LostResume(int downNode, int leavingNode, String lost, boolean redriven, double redriveS,
+                             int stopsWhileDown, double stopAfterBackS, String endedBy, long maxGapMs, String load) {
+    }
+
+    /** What a run found ({@code lostResume} null when that step did not run). */
     public record Result(List<Launch> launches, List<Replacement> replacements, long peakRssKib, int preWritten,
                          int bgWritten, int sessionExpirations, boolean connectUnchanged, String finalVerify,
-                         boolean finalComplete, Frozen frozen, Install install, List<TwoLeavers> twoLeavers) {
+                         boolean finalComplete, Frozen frozen, Install install, List<TwoLeavers> twoLeavers,
+                         LostResume lostResume) {
     }
 
     /**
@@ -129,9 +148,6 @@ public final class E2eScenario {
                                 double eventToImokS) {
     }
 
-    /** How long the slow check's freeze lasts: past the first attempt's timeout, before the second attempt. */
-    static final long SLOW_FREEZE_MS = 1200;
-
     private static final int PRE_ZNODES = 2000;
     private static final int AWAY_ZNODES = 500;
 
@@ -151,6 +167,10 @@ public final class E2eScenario {
     private BufferedWriter clientIn;
     private BufferedReader clientOut;
     private volatile boolean stopping;
+    /** The next delivery it matches is lost on the way (then it matches nothing). */
+    private volatile java.util.function.Predicate<Delivery> lose = d -> false;
+    /** What the handlers were given (after {@link #lose}), in order. */
+    private final List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final boolean hostCrash;
     private Functions functions;
     private HealthSettings healthSettings;
@@ -310,6 +330,15 @@ public final class E2eScenario {
                         + " checks, expected " + f.failuresToReplace());
             }
         }
+        var lost = r.lostResume();
+        if (lost == null) {
+            failures.add("the lost-resume step did not run");
+        } else if (!lost.redriven() || lost.stopsWhileDown() > 0 || lost.stopAfterBackS() <= 0
+                || !"CONTINUE".equals(lost.endedBy()) || lost.maxGapMs() > GAP_BOUND_MS) {
+            failures.add("lost resume: " + lost + " (expected: re-driven, no stop while node " + lost.downNode()
+                    + " was frozen, the stop after it came back, the action ended by the function with CONTINUE, "
+                    + "the client's writes never stopped for " + GAP_BOUND_MS + " ms)");
+        }
         failures.addAll(installFailures(r.install()));
         if (r.sessionExpirations() > 0) {
             failures.add("the client's session expired " + r.sessionExpirations() + " times");
@@ -425,6 +454,13 @@ public final class E2eScenario {
         while (!stopping) {
             clock.set(Instant.now());
             for (var delivery : cloud.takeDue()) {
+                if (lose.test(delivery)) {
+                    lose = d -> false;
+                    tl("  lost on the way: " + describe(delivery));
+                    handled.add("LOST " + describe(delivery));
+                    continue;
+                }
+                handled.add(describe(delivery));
                 try {
                     var result = driver.deliver(delivery);
                     tl("handler: " + describe(delivery) + " -> " + result);
@@ -485,6 +521,8 @@ public final class E2eScenario {
         pairs.add(twoLeavers("same moment", 0));
         tl("== 10. two followers are terminated a second apart");
         pairs.add(twoLeavers("a second apart", 1000));
+        tl("== 11. a follower frozen, another terminated: its terminate waits, its resume message is lost");
+        var lostResume = lostResume();
 
         sleep(1000);
         var stopped = ask("bg stop");
@@ -502,7 +540,7 @@ public final class E2eScenario {
         var result = new Result(launches, replacements, peakRss.get(), PRE_ZNODES, bg,
                 Integer.parseInt(gapLine[3]), connectNow.equals("connect " + connect), String.join("; ", finalVerify),
                 finalComplete, frozen, new Install(mirror.version(), mirror.url(), refused, List.copyOf(installs)),
-                pairs);
+                pairs, lostResume);
         printFigures(result);
         return result;
     }
@@ -677,17 +715,23 @@ public final class E2eScenario {
 
     // ---------------------------------------------------------------- two leavers
 
-    private TwoLeavers twoLeavers(String kind, long apartMs) throws Exception {
-        var leaving = new ArrayList<String>();
+    /** The instances of the two members that do not lead. */
+    private List<String> twoFollowers() {
+        var followers = new ArrayList<String>();
         for (int n = 1; n <= 3; n++) {
             var holder = cloud.eniHolder(local.slot(n).eniId()).orElseThrow();
             if (!"leader".equals(mode(local.node(holder)))) {
-                leaving.add(holder);
+                followers.add(holder);
             }
         }
-        if (leaving.size() != 2) {
-            throw new IllegalStateException("expected two followers, found " + leaving);
+        if (followers.size() != 2) {
+            throw new IllegalStateException("expected two followers, found " + followers);
         }
+        return followers;
+    }
+
+    private TwoLeavers twoLeavers(String kind, long apartMs) throws Exception {
+        var leaving = twoFollowers();
         ask("gap"); // resets the longest gap
         var stopDocument = ENV.get("STOP_DOCUMENT");
         var stops = new ConcurrentHashMap<String, Instant>();
@@ -747,6 +791,101 @@ public final class E2eScenario {
                 pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
                 pair.secondStopS(), pair.maxGapMs(), expected));
         return pair;
+    }
+
+    /**
+     * Issue 15, "a resume message lost while a terminate waits": a follower's server frozen (no answer: not counted),
+     * the other follower terminated. Its terminate waits in the quorum guard; its first resume message is lost, so its
+     * wait chain ends; the reconciler (run by the health function, after the wait's stamp and the grace) re-drives it,
+     * and it waits again. The frozen server comes back: only then is the leaving node stopped, its replacement serves,
+     * and the action ends by the function, not by its timeout.
+     */
+    private LostResume lostResume() throws Exception {
+        var followers = twoFollowers();
+        var down = followers.get(0);
+        var leaving = followers.get(1);
+        int leavingNode = nodeIdOf(leaving);
+        var stopDocument = ENV.get("STOP_DOCUMENT");
+        var terminateHook = ENV.get("TERMINATE_HOOK_NAME");
+        var pid = zkPid(local.node(down));
+        var loadBefore = load1();
+        ask("gap"); // resets the longest gap
+        Sh.run("kill", "-STOP", pid);
+        tl("  ZooKeeper of " + down + " (node " + nodeIdOf(down) + ", pid " + pid + ") frozen; " + leaving + " (node "
+                + leavingNode + ") terminated");
+        var resume = "resume " + leaving + " ";
+        lose = d -> describe(d).startsWith(resume);
+        int before = handled.size();
+        cloud.terminate(leaving);
+        await(Duration.ofSeconds(60), () -> handled.subList(before, handled.size()).stream()
+                .anyMatch(h -> h.startsWith("LOST " + resume)), "the first resume message of " + leaving + " lost");
+        var lostAt = Instant.now();
+        var lost = handled.subList(before, handled.size()).stream().filter(h -> h.startsWith("LOST ")).findFirst()
+                .orElseThrow();
+        // The reconciler re-drives a wait once its stamp (the resume delay) and the grace have passed; two health
+        // runs at most (a third failed check would mark the frozen node).
+        var grace = Settings.fromEnv(ENV).reconcileGrace();
+        int after = handled.size();
+        boolean redriven = false;
+        Instant redrivenAt = null;
+        for (int run = 1; run <= 2 && !redriven; run++) {
+            sleep(Math.max(0, Duration.between(Instant.now(), lostAt.plus(grace).plusSeconds(5L * run)).toMillis()));
+            var report = healthRun();
+            tl("  health run: re-drove " + report.get("redriven") + ", marked: " + report.get("markedUnhealthy"));
+            for (int i = 0; i < 100 && !redriven; i++) {
+                redriven = handled.subList(after, handled.size()).stream().anyMatch(h -> h.startsWith(resume));
+                redrivenAt = Instant.now();
+                sleep(100);
+            }
+        }
+        sleep(3000); // the re-driven attempt waits again
+        int stopsWhileDown = (int) cloud.commandsSent().stream()
+                .filter(c -> c.documentName().equals(stopDocument) && c.instanceId().equals(leaving)).count();
+        Sh.run("kill", "-CONT", pid);
+        var back = Instant.now();
+        tl("  ZooKeeper of " + down + " resumed (SIGCONT)");
+        var stoppedAt = new java.util.concurrent.atomic.AtomicReference<Instant>();
+        await(Duration.ofSeconds(90), () -> {
+            if (stoppedAt.get() == null && cloud.commandsSent().stream()
+                    .anyMatch(c -> c.documentName().equals(stopDocument) && c.instanceId().equals(leaving))) {
+                stoppedAt.set(Instant.now());
+            }
+            return "Terminated".equals(cloud.lifecycleState(leaving));
+        }, leaving + " stopped and terminated through its hook");
+        var replacement = cloud.launch(local.slot(leavingNode).az());
+        await(Duration.ofSeconds(180), () -> inService.containsKey(replacement) || "Terminated".equals(
+                cloud.lifecycleState(replacement)), replacement + " in service");
+        if (!inService.containsKey(replacement)) {
+            throw new IllegalStateException(replacement + " was abandoned: " + tail(local.node(replacement).log()));
+        }
+        await(Duration.ofSeconds(60), () -> leader().map(l -> mntr(l).getOrDefault("zk_synced_followers", "0")
+                .equals("2")).orElse(false), "three-node ensemble synced");
+        var gap = Long.parseLong(ask("gap").split(" ")[1]);
+        var endedBy = cloud.timedOutActions().contains(leaving + "/" + terminateHook) ? "timeout"
+                : cloud.completions().stream().filter(c -> c.startsWith(leaving + "/" + terminateHook + "="))
+                .map(c -> c.substring(c.indexOf('=') + 1)).findFirst().orElse("nothing");
+        var result = new LostResume(nodeIdOf(down), leavingNode, lost.substring("LOST ".length()), redriven,
+                redriven ? secs(lostAt, redrivenAt) : -1, stopsWhileDown,
+                stoppedAt.get() == null ? -1 : secs(back, stoppedAt.get()), endedBy, gap,
+                loadBefore + " -> " + load1());
+        tl("  " + lostResumeLine(result));
+        return result;
+    }
+
+    static String lostResumeLine(LostResume r) {
+        return String.format(java.util.Locale.ROOT, "lost resume: lost %s; re-driven %s, %.2f s after the loss; "
+                + "stops of node %d while node %d was frozen: %d; stopped %.2f s after it came back; the action ended "
+                + "by %s; longest write gap %d ms; load %s", r.lost(), r.redriven(), r.redriveS(), r.leavingNode(),
+                r.downNode(), r.stopsWhileDown(), r.stopAfterBackS(), r.endedBy(), r.maxGapMs(), r.load());
+    }
+
+    /** The load average over the last minute, as /proc/loadavg gives it. */
+    private static String load1() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     // ---------------------------------------------------------------- five nodes (issue 13)
@@ -1056,21 +1195,27 @@ public final class E2eScenario {
         tl("== 7. node " + nodeId + " (follower, " + follower.instanceId + ") is frozen for one slow check");
         var pid = zkPid(follower);
         healthProbe.reset();
+        // Frozen until the check's first attempt at it has timed out, then SIGCONT: the second attempt (the retry
+        // pause later) finds it serving. A timed freeze raced the check's start on a loaded machine (the first
+        // attempt came after the SIGCONT, and nothing failed).
         Sh.run("kill", "-STOP", pid);
-        var cont = daemon("sigcont", () -> {
-            sleep(SLOW_FREEZE_MS);
+        var stoppedAt = System.nanoTime();
+        var freezeMs = new AtomicLong(-1);
+        healthProbe.onFirstFailure(ip, () -> {
             Sh.run("kill", "-CONT", pid);
+            freezeMs.set((System.nanoTime() - stoppedAt) / 1_000_000);
         });
         Map<String, Object> slow;
         try {
             slow = healthRun();
         } finally {
-            cont.join();
+            healthProbe.onFirstFailure(ip, null);
+            Sh.quiet("kill", "-CONT", pid);
         }
         int slowFailed = healthProbe.failed(ip);
         int slowFailures = failuresOf(slow, nodeId);
         var slowMarked = !"".equals(slow.get("markedUnhealthy"));
-        tl("  SIGSTOP for " + SLOW_FREEZE_MS + " ms during a check (pid " + pid + "), then SIGCONT: " + slowFailed
+        tl("  SIGSTOP for " + freezeMs.get() + " ms during a check (pid " + pid + "), then SIGCONT: " + slowFailed
                 + " attempt(s) failed, node " + nodeId + " " + stateOf(slow, nodeId) + " with " + slowFailures
                 + " consecutive failures, marked: " + (slowMarked ? slow.get("markedUnhealthy") : "none"));
         // One good check afterwards: the count stays at zero.
@@ -1078,7 +1223,7 @@ public final class E2eScenario {
         tl("== 8. node " + nodeId + " is frozen for good; the health function runs once per simulated minute");
         replacements.add(replace("frozen", nodeId, false));
         var newId = cloud.eniHolder(local.slot(nodeId).eniId()).orElseThrow();
-        return new Frozen(nodeId, SLOW_FREEZE_MS, slowFailed, slowFailures, slowMarked, checksUntilMarked,
+        return new Frozen(nodeId, freezeMs.get(), slowFailed, slowFailures, slowMarked, checksUntilMarked,
                 healthSettings.failuresToReplace(), secs(frozenAt, markedAt), secs(frozenAt, inService.get(newId)),
                 secs(frozenAt, syncedAt));
     }
@@ -1163,14 +1308,33 @@ public final class E2eScenario {
     static final class CountingProbe implements ZkProbe {
         private volatile ZkProbe delegate;
         private final Map<String, AtomicInteger> failed = new ConcurrentHashMap<>();
+        private final Map<String, Runnable> onFirstFailure = new ConcurrentHashMap<>();
 
         @Override
         public ServerHealth probe(String ip, int port, Duration timeout) {
             var answer = delegate.probe(ip, port, timeout);
             if (!answer.serving()) {
                 failed.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+                var action = onFirstFailure.remove(ip);
+                if (action != null) {
+                    action.run();
+                }
             }
             return answer;
+        }
+
+        @Override
+        public java.util.Optional<io.zkasg.core.model.Membership> membership(String ip, int port, Duration timeout) {
+            return delegate.membership(ip, port, timeout);
+        }
+
+        /** Runs {@code action} once, after the next failed probe of {@code ip} (null: none). */
+        void onFirstFailure(String ip, Runnable action) {
+            if (action == null) {
+                onFirstFailure.remove(ip);
+            } else {
+                onFirstFailure.put(ip, action);
+            }
         }
 
         void reset() {
@@ -1243,6 +1407,9 @@ public final class E2eScenario {
                     + "stopped at %.2f s (one at a time: %s); longest write gap %d ms%n", pair.kind(),
                     pair.firstNode(), pair.firstStopS(), pair.firstReplacementServingS(), pair.secondNode(),
                     pair.secondStopS(), pair.oneAtATime(), pair.maxGapMs());
+        }
+        if (r.lostResume() != null) {
+            out.println(lostResumeLine(r.lostResume()));
         }
         var install = r.install();
         if (install.refused() != null) {

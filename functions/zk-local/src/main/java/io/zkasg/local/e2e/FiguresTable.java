@@ -33,6 +33,18 @@ final class FiguresTable {
                     seconds(f.freezeToServingS()) + " to serving", "checks until marked: " + f.checksUntilMarked(),
                     "-", "-", "-"));
         }
+        for (var pair : r.twoLeavers()) {
+            rows.add(List.of("two leavers, " + pair.kind(), pair.firstNode() + ", " + pair.secondNode(),
+                    "second stop " + seconds(pair.secondStopS() - pair.firstReplacementServingS())
+                            + " after first replacement serves", "-", "-", "-", pair.maxGapMs() + " ms"));
+        }
+        var lost = r.lostResume();
+        if (lost != null) {
+            rows.add(List.of("lost resume, terminate waits", Integer.toString(lost.leavingNode()),
+                    "re-driven " + seconds(lost.redriveS()) + " after the loss", "-", "-",
+                    "stops while below majority: " + lost.stopsWhileDown() + ", ended by " + lost.endedBy(),
+                    lost.maxGapMs() + " ms"));
+        }
         rows.add(List.of("client", "-", "-", "-", r.preWritten() + " + " + r.bgWritten() + " znodes",
                 "sessions expired: " + r.sessionExpirations(),
                 "connect string unchanged: " + (r.connectUnchanged() ? "yes" : "NO")));

@@ -26,23 +26,26 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A 3-node group serves; the client writes 200 znodes under /e2e/before; every data volume is snapshotted
  * (CreateSnapshot with the cluster and node id tags, as the stack's DLM policy copies them): the point; then 200
- * znodes under /e2e/after and a second round of snapshots. Node: node 2 is restored from its snapshot at the point;
- * it starts on data without /e2e/after, and ZooKeeper's rule holds: a restored follower takes the leader's newer
- * history (DIFF, or SNAP when it is too far behind), so every server, node 2 included, then has /e2e/after: the
+ * znodes under /e2e/after and a second round of snapshots. Node: a follower (the lowest node id that does not lead, so
+ * that the leader whose counters tell how it synced stays) is restored from its snapshot at the point; it starts on
+ * data without /e2e/after, and ZooKeeper's rule holds: a restored follower takes the leader's newer history (DIFF, or
+ * SNAP when it is too far behind), so every server, the restored one included, then has /e2e/after: the
  * ensemble keeps the newest data. Ensemble: every node restored to the point (its --at lies between the two rounds);
  * every server then serves /e2e/before and none has /e2e/after.
  */
 final class RestoreSteps {
 
     /** What the restore mode found; {@link #failures()} are its checks. */
-    record Result(double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter, double ensembleRestoreS,
-                  Map<Integer, Integer> ensembleBefore, Map<Integer, Integer> ensembleAfter, boolean ensembleLeads) {
+    record Result(int node, double nodeRestoreS, String nodeSync, int nodeBefore, int nodeAfter,
+                  List<String> nodeRelease, double ensembleRestoreS, Map<Integer, Integer> ensembleBefore,
+                  Map<Integer, Integer> ensembleAfter, boolean ensembleLeads) {
 
         List<String> failures() {
-            var out = new ArrayList<String>();
+            var out = new ArrayList<String>(nodeRelease);
             if (nodeBefore != ZNODES || nodeAfter != ZNODES) {
-                out.add("node restore: node 2 serves " + nodeBefore + " znodes under /e2e/before and " + nodeAfter
-                        + " under /e2e/after, expected " + ZNODES + " and " + ZNODES + " (synced from the leader)");
+                out.add("node restore: node " + node + " serves " + nodeBefore + " znodes under /e2e/before and "
+                        + nodeAfter + " under /e2e/after, expected " + ZNODES + " and " + ZNODES
+                        + " (synced from the leader)");
             }
             if (!nodeSync.equals("DIFF") && !nodeSync.equals("SNAP")) {
                 out.add("node restore: the restored node's rejoin was " + nodeSync + ", expected DIFF or SNAP");
@@ -108,11 +111,16 @@ final class RestoreSteps {
         tl("  " + scenario.ask("write " + ZNODES + " after"));
         snapshotAll(stub);
 
-        tl("== R3. zk-restore node 2 from " + point.get(2) + " (the point: /e2e/before only)");
         var leaderBefore = scenario.leader().orElseThrow();
+        int node = follower(leaderBefore.instanceId);
+        tl("== R3. zk-restore node " + node + " (a follower) from " + point.get(node)
+                + " (the point: /e2e/before only)");
+        var oldHolder = cloud.eniHolder(local.slot(node).eniId()).orElseThrow();
+        var oldVolume = slotVolume(node);
         var countsBefore = scenario.mntr(leaderBefore);
         var started = System.nanoTime();
-        restore(stub, "node", "--cluster", cluster, "--node-id", "2", "--snapshot", point.get(2), "--yes");
+        restore(stub, "node", "--cluster", cluster, "--node-id", Integer.toString(node), "--snapshot",
+                point.get(node), "--yes");
         var nodeS = (System.nanoTime() - started) / 1e9;
         scenario.await(Duration.ofSeconds(60), () -> scenario.leader().map(l -> scenario.mntr(l)
                 .getOrDefault("zk_synced_followers", "0").equals("2")).orElse(false), "three-node ensemble synced");
@@ -126,11 +134,13 @@ final class RestoreSteps {
                     "zk_diff_count");
             sync = snap > 0 ? "SNAP" : diff > 0 ? "DIFF" : "none";
         }
-        var nodeBefore = count(2, "/e2e/before");
-        var nodeAfter = count(2, "/e2e/after");
-        tl(String.format("  node 2 restored in %.1f s; it rejoined with a %s from the leader and now serves %d znodes"
+        var nodeRelease = nodeRelease(node, oldHolder, oldVolume);
+        nodeRelease.forEach(f -> tl("  " + f));
+        var nodeBefore = count(node, "/e2e/before");
+        var nodeAfter = count(node, "/e2e/after");
+        tl(String.format("  node %d restored in %.1f s; it rejoined with a %s from the leader and now serves %d znodes"
                 + " under /e2e/before, %d under /e2e/after (written after its snapshot: the ensemble keeps the newest"
-                + " data)", nodeS, sync, nodeBefore, nodeAfter));
+                + " data)", node, nodeS, sync, nodeBefore, nodeAfter));
 
         tl("== R4. zk-restore ensemble --at " + at + " (after the first round of snapshots, before /e2e/after)");
         started = System.nanoTime();
@@ -149,16 +159,62 @@ final class RestoreSteps {
                 + "/e2e/before %s, /e2e/after %s (-1: gone)", ensembleS, before, after));
         tl(String.format("restore figures: node restore %.1f s, ensemble restore %.1f s (load %s)", nodeS, ensembleS,
                 java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip()));
-        return new Result(nodeS, sync, nodeBefore, nodeAfter, ensembleS, before, after, leads);
+        return new Result(node, nodeS, sync, nodeBefore, nodeAfter, nodeRelease, ensembleS, before, after, leads);
+    }
+
+    /**
+     * What the node restore must have done to the old instance and its volume: its server stopped by the terminate
+     * hook (a server left running beside the replacement is a second voter with the same id), the slot released
+     * without forcing anything, and the old volume kept, detached and marked replaced-by the restored one.
+     */
+    private List<String> nodeRelease(int node, String oldHolder, String oldVolume) throws IOException {
+        var out = new ArrayList<String>();
+        var settings = Settings.fromEnv(E2eScenario.ENV);
+        if (cloud.commandsSent().stream().noneMatch(c -> c.instanceId().equals(oldHolder)
+                && c.documentName().equals(settings.stopDocument()))) {
+            out.add("node restore: no stop command went to the old instance " + oldHolder);
+        }
+        var journal = java.nio.file.Files.readAllLines(local.runDir().resolve("journal.log")).stream()
+                .filter(l -> l.contains(oldHolder)).toList();
+        if (journal.stream().anyMatch(l -> l.contains("\"step\":\"force-detach"))) {
+            out.add("node restore: the old instance's release was forced or left to the termination");
+        }
+        if (journal.stream().noneMatch(l -> l.contains("\"step\":\"hook-completed")
+                && l.contains("\"reason\":\"slot released\""))) {
+            out.add("node restore: the old instance's terminate did not end with its slot released");
+        }
+        var restored = slotVolume(node);
+        var kept = cloud.allVolumes().stream().filter(v -> v.volumeId().equals(oldVolume)).findFirst();
+        if (kept.isEmpty() || !kept.get().attachments().isEmpty()
+                || kept.get().tags().containsKey("zkasg:node-id")
+                || !restored.equals(kept.get().tags().get("zkasg:replaced-by"))) {
+            out.add("node restore: the old volume " + oldVolume + " is not kept detached and marked replaced-by "
+                    + restored + ": " + kept);
+        }
+        return out;
+    }
+
+    /** The lowest node id whose slot the leader does not hold. */
+    private int follower(String leader) {
+        for (int n = 1; n <= 3; n++) {
+            if (!cloud.eniHolder(local.slot(n).eniId()).orElse("").equals(leader)) {
+                return n;
+            }
+        }
+        throw new IllegalStateException("every slot is held by the leader " + leader);
+    }
+
+    private String slotVolume(int n) {
+        var node = Integer.toString(n);
+        return cloud.allVolumes().stream().filter(v -> cluster.equals(v.tags().get("zkasg:cluster"))
+                && node.equals(v.tags().get("zkasg:node-id"))).findFirst().orElseThrow().volumeId();
     }
 
     /** Snapshots every slot's data volume through the endpoint, tagged as DLM tags it; node id to snapshot id. */
     private Map<Integer, String> snapshotAll(AwsStubServer stub) throws IOException, InterruptedException {
         var out = new LinkedHashMap<Integer, String>();
         for (int n = 1; n <= 3; n++) {
-            var node = Integer.toString(n);
-            var volume = cloud.allVolumes().stream().filter(v -> cluster.equals(v.tags().get("zkasg:cluster"))
-                    && node.equals(v.tags().get("zkasg:node-id"))).findFirst().orElseThrow().volumeId();
+            var volume = slotVolume(n);
             var id = aws(stub, "ec2", "create-snapshot", "--volume-id", volume, "--output", "text", "--query",
                     "SnapshotId", "--tag-specifications", "ResourceType=snapshot,Tags=[{Key=zkasg:cluster,Value="
                             + cluster + "},{Key=zkasg:node-id,Value=" + n + "}]").strip();

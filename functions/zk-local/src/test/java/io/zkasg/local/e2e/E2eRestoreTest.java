@@ -30,10 +30,12 @@ class E2eRestoreTest {
 
         var result = new E2eScenario(System.out).runRestore();
 
-        assertThat(result.nodeBefore()).as("node 2 after its restore: the snapshot's znodes").isEqualTo(200);
-        assertThat(result.nodeAfter()).as("node 2 after its restore: the newer znodes, from the leader")
+        assertThat(result.nodeBefore()).as("the restored node: the snapshot's znodes").isEqualTo(200);
+        assertThat(result.nodeAfter()).as("the restored node: the newer znodes, from the leader")
                 .isEqualTo(200);
         assertThat(result.nodeSync()).as("how the restored follower caught up").isIn("DIFF", "SNAP");
+        assertThat(result.nodeRelease()).as("the old server stopped, its slot released unforced, its volume kept")
+                .isEmpty();
         assertThat(result.ensembleBefore()).as("each node after the ensemble restore: /e2e/before")
                 .containsExactlyInAnyOrderEntriesOf(java.util.Map.of(1, 200, 2, 200, 3, 200));
         assertThat(result.ensembleAfter()).as("each node after the ensemble restore: /e2e/after is gone")

@@ -18,13 +18,15 @@ import org.junit.jupiter.api.Timeout;
  * their kept volume. No znode is lost, a node that comes back on its kept volume
  * rejoins with a DIFF (a blank volume gets a SNAP), and the ensemble keeps quorum through every replacement; a frozen
  * follower is not counted for one slow check, and frozen for good it is marked after the third failed health check
- * and replaced.
+ * and replaced; two followers terminated at the same moment, then a second apart, stop one at a time (the stop
+ * lease); a terminate waiting in the quorum guard whose resume message is lost is re-driven by the reconciler and
+ * stops only once a majority would still serve.
  */
 class E2eScenarioTest {
 
     @Test
     // About 2 minutes on a quiet 2-core machine; the bound is for a hang, not for speed.
-    @Timeout(value = 12, unit = java.util.concurrent.TimeUnit.MINUTES)
+    @Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES)
     void nodesDieAndComeBackWithTheirIpAndDataWhileTheClientKeepsWriting() throws Exception {
         assumeTrue(E2eScenario.isRoot(), "the end-to-end scenario needs root (network namespaces, loop devices)");
 
@@ -66,6 +68,16 @@ class E2eScenarioTest {
             assertThat(pair.unreadable()).isEmpty();
             assertThat(pair.maxGapMs()).isLessThan(E2eScenario.GAP_BOUND_MS);
         }
+        var lost = result.lostResume();
+        assertThat(lost).as("step 11, a resume message lost while a terminate waits, ran").isNotNull();
+        assertThat(lost.lost()).as("a resume message of the waiting terminate was lost").startsWith("resume ");
+        assertThat(lost.redriven()).as("the reconciler re-drove the terminate").isTrue();
+        assertThat(lost.stopsWhileDown()).as("node %d stopped while node %d was frozen (1 of 3 would serve)",
+                lost.leavingNode(), lost.downNode()).isZero();
+        assertThat(lost.stopAfterBackS()).as("stopped once the frozen server was back").isPositive();
+        assertThat(lost.endedBy()).as("the terminate ended by the function, not its timeout").isEqualTo("CONTINUE");
+        assertThat(lost.maxGapMs()).as("longest write gap while the terminate waited").isLessThan(
+                E2eScenario.GAP_BOUND_MS);
         assertThat(result.sessionExpirations()).isZero();
         assertThat(result.connectUnchanged()).isTrue();
         assertThat(result.finalComplete()).as(result.finalVerify()).isTrue();
