@@ -100,15 +100,20 @@ public final class SlotRelease {
         // Each may lag behind an attach that just finished; trusting the instance's alone, an abandon detached the
         // ENI but left the volume whose attach that read did not show yet, and the next launch took the ENI while the
         // volume stayed on the abandoned instance (the model check with lagging instance reads, seed 20270058).
+        // Both reads may lag (the model check, seeds 20312399 and 20313537: an abandon in the second of the attach saw
+        // only the ENI): a slot's parts go together, so when either shows on the instance both are detached.
+        // DetachVolume names the instance, so it never takes the volume from another one (InvalidAttachment.NotFound
+        // when it is not on this one: skipped).
         for (var nodeId : catalog.servers().keySet()) {
             var volume = catalog.volume(nodeId);
-            if (volume.filter(v -> instance.flatMap(i -> i.volume(v.volumeId())).isPresent()
+            var eni = catalog.eni(nodeId);
+            var eniAttachment = eni.flatMap(e -> attachmentOn(instanceId, instance, e));
+            if (volume.filter(v -> eniAttachment.isPresent()
+                    || instance.flatMap(i -> i.volume(v.volumeId())).isPresent()
                     || v.holder().filter(instanceId::equals).isPresent()).isPresent()) {
                 detachVolume(instanceId, nodeId, volume.get().volumeId(), force);
             }
-            var eni = catalog.eni(nodeId);
-            eni.flatMap(e -> attachmentOn(instanceId, instance, e))
-                    .ifPresent(attachment -> detachEni(instanceId, nodeId, eni.get().eniId(), attachment, force));
+            eniAttachment.ifPresent(attachment -> detachEni(instanceId, nodeId, eni.get().eniId(), attachment, force));
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.zkasg.core.InstanceTags;
 import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.VolumeView;
 import io.zkasg.core.port.CloudException;
 import io.zkasg.core.port.Ec2Port;
 import io.zkasg.lambda.Wiring;
@@ -379,7 +380,7 @@ class FaultsFlowTest {
         // the ENI only) while the status handler abandons the launch
         var lag = new AtomicBoolean();
         laggingDriver(method -> lag.get(), i -> new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(),
-                i.state(), i.tags(), i.networkInterfaces(), List.of()), e -> e);
+                i.state(), i.tags(), i.networkInterfaces(), List.of()), e -> e, v -> v);
         cloud.commandOutcome(c -> "Failed");
         var id = cloud.launch("us-east-1a");
         var failed = failedStatusHeldBack();
@@ -396,21 +397,50 @@ class FaultsFlowTest {
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
     }
 
+    @Test
+    void abandon_shouldReleaseTheVolumeToo_whenEveryReadLagsBehindItsAttach_butTheEniShowsTheSlot() {
+        // GIVEN a launch whose bootstrap fails, and both DescribeInstances and DescribeVolumes lagging behind the
+        // volume's attach (only the ENI, attached first, shows) while the status handler abandons the launch
+        var lag = new AtomicBoolean();
+        laggingDriver(method -> lag.get(), i -> new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(),
+                i.state(), i.tags(), i.networkInterfaces(), List.of()), e -> e,
+                v -> new VolumeView(v.volumeId(), v.availabilityZone(), "available", v.tags(), List.of()));
+        cloud.commandOutcome(c -> "Failed");
+        var id = cloud.launch("us-east-1a");
+        var failed = failedStatusHeldBack();
+
+        // WHEN the Failed status comes (the model check with every read lagging, seeds 20312399 and 20313537)
+        lag.set(true);
+        driver.deliver(failed);
+        lag.set(false);
+
+        // THEN the abandon released the whole slot: a slot's parts go together, and DetachVolume names the instance
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
+    }
+
     /**
      * A driver whose EC2 reads lag while {@code lagNow} says so for the method called: DescribeInstances answers
      * {@code instance} of the real view, DescribeNetworkInterfaces {@code eni} of each real ENI.
      */
     private void laggingDriver(Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
                                UnaryOperator<EniView> eni) {
+        laggingDriver(lagNow, instance, eni, v -> v);
+    }
+
+    /** Like the above, DescribeVolumes answering {@code volume} of each real volume. */
+    private void laggingDriver(Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
+                               UnaryOperator<EniView> eni, UnaryOperator<VolumeView> volume) {
         driver = CloudDriver.ensemble(15, new PrintStream(log, true, StandardCharsets.UTF_8), CloudDriver.DEMO_ENV, 3,
-                Instant.parse("2026-11-25T12:00:00Z"), p -> new Wiring.Ports(lagging(p.ec2(), lagNow, instance, eni),
-                        p.autoScaling(), p.ssm(), p.scheduler(), p.zk(), p.lease()));
+                Instant.parse("2026-11-25T12:00:00Z"), p -> new Wiring.Ports(lagging(p.ec2(), lagNow, instance, eni,
+                        volume), p.autoScaling(), p.ssm(), p.scheduler(), p.zk(), p.lease()));
         cloud = driver.cloud();
         zk = driver.zk();
     }
 
     private static Ec2Port lagging(Ec2Port ec2, Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
-                                   UnaryOperator<EniView> eni) {
+                                   UnaryOperator<EniView> eni, UnaryOperator<VolumeView> volume) {
         InvocationHandler handler = (proxy, method, args) -> {
             Object result;
             try {
@@ -423,6 +453,9 @@ class FaultsFlowTest {
             }
             if (method.getName().equals("clusterEnis") && lagNow.test(method.getName())) {
                 return ((List<?>) result).stream().map(e -> eni.apply((EniView) e)).toList();
+            }
+            if (method.getName().equals("clusterVolumes") && lagNow.test(method.getName())) {
+                return ((List<?>) result).stream().map(v -> volume.apply((VolumeView) v)).toList();
             }
             return result;
         };
