@@ -186,8 +186,12 @@ public final class E2eScenario {
     private int clientSessionMs = 10_000;
     /** How many client sessions write in the leader-loss trials and the soak. */
     private int clientSessions = 1;
-    /** The ensemble size: 3, or 5 for the five-node scenario ({@link #fiveNodes()}). */
-    private final int nodes;
+    /**
+     * The slots: 3, or 5 for the five-node scenario ({@link #fiveNodes()}); the resize mode adds slots 4 and 5 to a
+     * running 3-node cloud ({@link #addSlot(int)}).
+     */
+    private volatile int nodes;
+    private Settings settings;
 
     E2eScenario(PrintStream out) {
         this(out, false);
@@ -216,6 +220,10 @@ public final class E2eScenario {
             System.out.println();
             LocalRunner.main(FiveNodes.withoutSizeOption(args));
             return;
+        }
+        if (java.util.Arrays.asList(args).contains("--resize")) {
+            ShrunkArtifact.require(E2eScenario.class.getClassLoader(), true);
+            System.exit(ResizeSteps.main(new E2eScenario(System.out)));
         }
         if (java.util.Arrays.asList(args).contains("--restore")) {
             var restored = new E2eScenario(System.out).runRestore();
@@ -363,6 +371,11 @@ public final class E2eScenario {
         return run(() -> new RestoreSteps(this).run());
     }
 
+    /** The resize mode ({@code --resize}, {@link ResizeSteps}): 3 -> 5 -> 3 online with a client writing. */
+    ResizeSteps.Result runResize() throws Exception {
+        return run(() -> new ResizeSteps(this).run());
+    }
+
     /** The five-node scenario (issue 13), in the same local cloud. */
     FiveNodes.Result runFive() throws Exception {
         return run(this::fiveNodes);
@@ -390,7 +403,8 @@ public final class E2eScenario {
             tl("local cloud " + local.prefix() + ": router, subnets 10.0.1-3.0/24 (us-east-1a/b/c), client netns, "
                     + "IMDS stub; state in " + local.runDir());
             settings = Settings.fromEnv(withDistribution(ENV, startMirror(repo)));
-            seedSlots(settings);
+            this.settings = settings;
+            seedSlots();
             cloud.listener(local).commandOutcome(local::outcome);
             var probe = new NamespaceZkProbe(local.clientNetns());
             healthProbe.delegate = new NamespaceZkProbe(local.clientNetns());
@@ -429,24 +443,48 @@ public final class E2eScenario {
         }
     }
 
-    private void seedSlots(Settings settings) throws IOException {
-        var cluster = settings.cluster();
+    private void seedSlots() throws IOException {
         var addresses = new ArrayList<String>();
         for (int n = 1; n <= nodes; n++) {
-            var az = CloudDriver.demoAz(n);
-            var ip = CloudDriver.demoIp(n);
-            addresses.add(ip + ":2181");
-            var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az,
-                    ip);
-            var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
-            var mac = cloud.ec2().clusterEnis(cluster).stream().filter(e -> e.eniId().equals(eniId)).findFirst()
-                    .orElseThrow().macAddress();
-            var slot = local.addSlot(n, az, eniId, mac, ip, volumeId);
-            tl("slot " + n + ": " + az + " " + eniId + " " + ip + " " + mac + ", " + volumeId + " on " + slot.loop()
-                    + " (128 MiB, blank)");
+            seedSlot(n);
+            addresses.add(CloudDriver.demoIp(n) + ":2181");
         }
         cloud.clearCalls();
         connect = String.join(",", addresses);
+    }
+
+    /** Slot {@code n} (ENI + volume tagged for the cluster) in the fake cloud and its real objects. */
+    private void seedSlot(int n) throws IOException {
+        var cluster = settings.cluster();
+        var az = CloudDriver.demoAz(n);
+        var ip = CloudDriver.demoIp(n);
+        var eniId = cloud.addSlot(cluster.clusterTagKey(), cluster.clusterName(), settings.nodeIdTagKey(), n, az, ip);
+        var volumeId = cloud.volumeIds().get(cloud.volumeIds().size() - 1);
+        var mac = cloud.ec2().clusterEnis(cluster).stream().filter(e -> e.eniId().equals(eniId)).findFirst()
+                .orElseThrow().macAddress();
+        var slot = local.addSlot(n, az, eniId, mac, ip, volumeId);
+        tl("slot " + n + ": " + az + " " + eniId + " " + ip + " " + mac + ", " + volumeId + " on " + slot.loop()
+                + " (128 MiB, blank)");
+    }
+
+    /**
+     * What a stack update that raises EnsembleSize creates before the group grows: slot {@code n} (its ENI and
+     * volume). The client's connect string stays the one of the first slots.
+     */
+    void addSlot(int n) throws IOException {
+        if (n != nodes + 1) {
+            throw new IllegalArgumentException("slots are added in order: " + (nodes + 1) + ", not " + n);
+        }
+        seedSlot(n);
+        nodes = n;
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    Map<String, Instant> inService() {
+        return inService;
     }
 
     /** Delivers the cloud's events to the real handlers in real time. */
@@ -1055,7 +1093,7 @@ public final class E2eScenario {
     }
 
     /** How this instance's ZooKeeper synced with the leader, as its log says (Learner.syncWithLeader). */
-    private static String syncLogged(LocalCloud.Node node) {
+    static String syncLogged(LocalCloud.Node node) {
         try {
             var log = Files.readString(node.root().resolve("var/lib/zkasg/state/zookeeper.log"));
             return log.contains("Getting a snapshot from leader") ? "SNAP"
@@ -1134,7 +1172,7 @@ public final class E2eScenario {
         tl("mirror: stopped (" + why + "); listening: " + mirror.listening());
     }
 
-    private void mirrorBack(String why) {
+    void mirrorBack(String why) {
         mirror.start();
         tl("mirror: serving again (" + why + ")");
     }
@@ -1256,7 +1294,7 @@ public final class E2eScenario {
     }
 
     /** One invocation of the health function, as the EventBridge schedule would make it (one per minute). */
-    private Map<String, Object> healthRun() {
+    Map<String, Object> healthRun() {
         healthRuns++;
         var time = start.plus(Duration.ofMinutes(healthRuns)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
         var event = "{\"version\":\"0\",\"id\":\"e2e-health-" + healthRuns + "\",\"detail-type\":\"Scheduled "
@@ -1290,7 +1328,7 @@ public final class E2eScenario {
     }
 
     /** The ZooKeeper pid of one instance of this run: from its pidfile, and only if it runs in its namespace. */
-    private String zkPid(LocalCloud.Node node) {
+    String zkPid(LocalCloud.Node node) {
         try {
             var pid = Files.readString(node.root().resolve("var/lib/zkasg/state/zookeeper.pid")).strip();
             var inNs = Sh.quiet("ip", "netns", "pids", node.netns).out().lines().map(String::strip)
@@ -1355,7 +1393,7 @@ public final class E2eScenario {
         return launch;
     }
 
-    private int nodeIdOf(String instanceId) {
+    int nodeIdOf(String instanceId) {
         for (int n = 1; n <= nodes; n++) {
             if (cloud.eniHolder(local.slot(n).eniId()).map(instanceId::equals).orElse(false)) {
                 return n;
@@ -1729,7 +1767,7 @@ public final class E2eScenario {
         return java.util.Optional.empty();
     }
 
-    private String mode(LocalCloud.Node node) {
+    String mode(LocalCloud.Node node) {
         return local.fourLetter(node, "srvr").lines().filter(l -> l.startsWith("Mode: ")).map(l -> l.substring(6))
                 .findFirst().orElse("down");
     }
@@ -1837,7 +1875,7 @@ public final class E2eScenario {
         return String.format("%.2f MiB", bytes / 1048576.0);
     }
 
-    private static String tail(Path log) {
+    static String tail(Path log) {
         try {
             var lines = Files.readAllLines(log);
             return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
