@@ -22,6 +22,7 @@ import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInst
 import software.amazon.awssdk.services.autoscaling.model.DescribeAutoScalingInstancesResponse;
 import software.amazon.awssdk.services.autoscaling.model.RecordLifecycleActionHeartbeatRequest;
 import software.amazon.awssdk.services.autoscaling.model.SetInstanceHealthRequest;
+import software.amazon.awssdk.services.autoscaling.model.TerminateInstanceInAutoScalingGroupRequest;
 import software.amazon.awssdk.services.autoscaling.model.SuspendProcessesRequest;
 import software.amazon.awssdk.services.autoscaling.model.SuspendedProcess;
 
@@ -110,11 +111,26 @@ public final class AwsAutoScaling implements AutoScalingPort {
                 .healthStatus("Unhealthy")
                 .shouldRespectGracePeriod(false)
                 .build();
+        // The request's other fields are fixed, so a ValidationError can only be about the instance: it is in no
+        // group (any more). The caller logs it and goes on instead of failing the whole health run.
+        validationIsNotFound(() -> AwsErrors.run(Call.OTHER, () -> autoScaling.setInstanceHealth(request)));
+    }
+
+    @Override
+    public void terminateInGroup(String instanceId) {
+        var request = TerminateInstanceInAutoScalingGroupRequest.builder()
+                .instanceId(instanceId)
+                .shouldDecrementDesiredCapacity(true)
+                .build();
+        // ValidationError: the instance is in no group, or the group is at its minimum size already.
+        validationIsNotFound(() -> AwsErrors.run(Call.OTHER,
+                () -> autoScaling.terminateInstanceInAutoScalingGroup(request)));
+    }
+
+    private static void validationIsNotFound(Runnable call) {
         try {
-            AwsErrors.run(Call.OTHER, () -> autoScaling.setInstanceHealth(request));
+            call.run();
         } catch (AutoScalingException e) {
-            // The request's other fields are fixed, so a ValidationError can only be about the instance: it is in
-            // no group (any more). The caller logs it and goes on instead of failing the whole health run.
             if (e.awsErrorDetails() != null && "ValidationError".equals(e.awsErrorDetails().errorCode())) {
                 CloudException notFound = new CloudException.NotFound("ValidationError",
                         e.awsErrorDetails().errorMessage() == null ? "" : e.awsErrorDetails().errorMessage());

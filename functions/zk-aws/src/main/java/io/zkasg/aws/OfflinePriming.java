@@ -84,6 +84,7 @@ final class OfflinePriming {
                     () -> asgPort.recordHeartbeat(ref),
                     () -> asgPort.completeLifecycleAction(ref, LifecycleResult.CONTINUE),
                     () -> asgPort.markUnhealthy(INSTANCE),
+                    () -> asgPort.terminateInGroup(INSTANCE),
                     () -> asgPort.ensureAzRebalanceSuspended(ref.groupName()),
                     () -> ssmPort.agentStatus(INSTANCE),
                     () -> ssmPort.commandStatus("00000000-0000-0000-0000-000000000000", INSTANCE),

@@ -32,6 +32,8 @@ abstract class AutoScalingPortContract {
             "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html";
     static final String REPLACE_UNHEALTHY =
             "https://docs.aws.amazon.com/autoscaling/ec2/userguide/replace-unhealthy-instance.html";
+    static final String TERMINATE_IN_GROUP = "https://docs.aws.amazon.com/autoscaling/ec2/APIReference/"
+            + "API_TerminateInstanceInAutoScalingGroup.html";
     static final String THROTTLING = "https://repost.aws/knowledge-center/autoscaling-api-calls-throttled";
     static final String GROUP = "zk-demo-asg";
     static final String LAUNCH_HOOK = "zk-demo-launch";
@@ -113,6 +115,16 @@ abstract class AutoScalingPortContract {
         // from AWS's own text; the code is. The health function must get a domain error it can log, not a crash.
         var a = unknownInstance();
         assertRefused(() -> a.port().markUnhealthy(a.instanceId()), CloudException.NotFound.class, "ValidationError");
+    }
+
+    @Test
+    void terminateInGroup_shouldBeNotFound_whenNoGroupKnowsTheInstance() {
+        // Auto Scaling: TerminateInstanceInAutoScalingGroup acts on an instance of a group (TERMINATE_IN_GROUP); for
+        // any other id it answers the common ValidationError (COMMON_ERRORS), as SetInstanceHealth does. The shrink
+        // step logs it and goes on.
+        var a = unknownInstance();
+        assertRefused(() -> a.port().terminateInGroup(a.instanceId()), CloudException.NotFound.class,
+                "ValidationError");
     }
 
     @Test

@@ -49,6 +49,8 @@ class AwsAutoScalingContractTest extends AutoScalingPortContract {
         // DescribeAutoScalingInstances: the default answer, no AutoScalingInstances member.
         stubbed.stub.enqueue("SetInstanceHealth", error("ValidationError",
                 "Instance Id not found - No managed instance found for instance ID " + INSTANCE));
+        stubbed.stub.enqueue("TerminateInstanceInAutoScalingGroup", error("ValidationError",
+                "Instance Id not found - No managed instance found for instance ID " + INSTANCE));
         return new Arranged(autoScaling, INSTANCE);
     }
 

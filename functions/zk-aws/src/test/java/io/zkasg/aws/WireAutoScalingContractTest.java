@@ -36,4 +36,18 @@ class WireAutoScalingContractTest extends FakeAutoScalingContractTest {
         assertThat(autoScaling.lifecycleState(event.instanceId())).isEqualTo("Pending:Wait");
         assertThat(unknown).isInstanceOf(CloudException.NoActiveLifecycleAction.class);
     }
+
+    @Test
+    void terminateInGroup_shouldBeginTheTerminateHook_ofAnInstanceInService() {
+        // Auto Scaling: the instance goes through Terminating:Wait when the group has a terminate hook
+        // (TERMINATE_IN_GROUP, HOOK_STATES), and the group does not replace it (ShouldDecrementDesiredCapacity).
+        var event = autoScaling.launch("i-0123456789abcdef0", "us-east-1a", null, true);
+        autoScaling.completeLifecycleAction(new LifecycleRef(GROUP, LAUNCH_HOOK, event.instanceId(), event.token()),
+                io.zkasg.core.model.LifecycleResult.CONTINUE);
+
+        side.port().terminateInGroup(event.instanceId());
+
+        assertThat(autoScaling.lifecycleState(event.instanceId())).isEqualTo("Terminating:Wait");
+        assertThat(autoScaling.terminatedInGroup()).containsExactly(event.instanceId());
+    }
 }

@@ -35,12 +35,52 @@ public final class CommandParameters {
      */
     static final Pattern FENCE = Pattern.compile("[1-9][0-9]{0,17}");
 
+    /** One server as {@code zk-reconfig --add} takes it. */
+    static final Pattern SERVER = Pattern.compile(NODE_ID.pattern() + "=" + IPV4.pattern());
+    /** A configuration's version as ZooKeeper writes it (lower-case hex): {@code zk-reconfig --from-version}. */
+    static final Pattern CONFIG_VERSION = Pattern.compile("[0-9a-f]{1,16}");
+
+    /** How a new member's blank volume is seeded: {@code zk-bootstrap --join}. */
+    static final Pattern JOIN = Pattern.compile("(participant|observer)");
+
     private CommandParameters() {
     }
 
-    /** Parameters of the bootstrap document for this slot. */
+    /**
+     * Parameters of the reconfig document: add server {@code nodeId} at {@code ip} ({@code add}) or remove it, on the
+     * condition that the configuration is still version {@code fromVersion} (hex).
+     */
+    public static Map<String, String> reconfig(Settings settings, boolean add, int nodeId, String ip,
+                                               String fromVersion, ScriptBundle bundle) {
+        var p = new LinkedHashMap<String, String>();
+        if (add) {
+            put(p, "Add", nodeId + "=" + ip, SERVER);
+            p.put("Remove", "");
+        } else {
+            p.put("Add", "");
+            put(p, "Remove", Integer.toString(nodeId), NODE_ID);
+        }
+        put(p, "FromVersion", fromVersion, CONFIG_VERSION);
+        put(p, "QuorumPort", Integer.toString(settings.quorumPort()), PORT);
+        put(p, "ElectionPort", Integer.toString(settings.electionPort()), PORT);
+        p.put("BundleSha256", bundle.sha256());
+        p.put("Bundle", bundle.base64());
+        return p;
+    }
+
+    /** Parameters of the bootstrap document for this slot, joining as a participant. */
     public static Map<String, String> bootstrap(Settings settings, Slot slot, SortedMap<Integer, String> servers,
                                                 ScriptBundle bundle) {
+        return bootstrap(settings, slot, servers, false, bundle);
+    }
+
+    /**
+     * Parameters of the bootstrap document for this slot; {@code observer}: the slot is not in the ensemble's
+     * current configuration, so a blank volume is seeded with this node as an observer ({@code zk-bootstrap --join
+     * observer}: it syncs without a vote until the reconciler adds it).
+     */
+    public static Map<String, String> bootstrap(Settings settings, Slot slot, SortedMap<Integer, String> servers,
+                                                boolean observer, ScriptBundle bundle) {
         var p = new LinkedHashMap<String, String>();
         put(p, "NodeId", Integer.toString(slot.nodeId()), NODE_ID);
         put(p, "EniIp", slot.eni().privateIp(), IPV4);
@@ -57,6 +97,7 @@ public final class CommandParameters {
             put(p, "ZkDistUrl", settings.zkDistUrl(), Settings.HTTPS_URL);
             put(p, "ZkSha512", settings.zkSha512(), Settings.SHA512);
         }
+        put(p, "Join", observer ? "observer" : "participant", JOIN);
         p.put("BundleSha256", bundle.sha256());
         p.put("Bundle", bundle.base64());
         if (!servers.getOrDefault(slot.nodeId(), "").equals(slot.eni().privateIp())) {

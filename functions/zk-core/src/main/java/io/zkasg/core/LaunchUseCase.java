@@ -2,9 +2,12 @@ package io.zkasg.core;
 
 import static io.zkasg.core.JournalFields.fields;
 
+import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.model.LifecycleRef;
 import io.zkasg.core.model.LifecycleResult;
+import io.zkasg.core.model.Membership;
+import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.model.Slot;
 import io.zkasg.core.port.AutoScalingPort;
 import io.zkasg.core.port.CloudException;
@@ -12,6 +15,7 @@ import io.zkasg.core.port.Ec2Port;
 import io.zkasg.core.port.Journal;
 import io.zkasg.core.port.ResumeScheduler;
 import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.ZkProbe;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 
 /**
@@ -39,10 +45,24 @@ public final class LaunchUseCase {
     private final ScriptBundle bundle;
     private final SlotRelease release;
     private final Deferral deferral;
+    private final ZkProbe zk;
 
+    /** A launch that never reads the ensemble's configuration: every new member joins as a participant. */
     public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
                          ResumeScheduler scheduler, Journal journal, Clock clock, RandomGenerator random,
                          ScriptBundle bundle) {
+        this(settings, ec2, autoScaling, ssm, (ip, port, timeout) -> ServerHealth.unreachable(ip, "not asked"),
+                scheduler, journal, clock, random, bundle);
+    }
+
+    /**
+     * {@code zk} reads the ensemble's current configuration from the members: a slot outside it joins as an
+     * observer (a grow, docs/sizing.md).
+     */
+    public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm, ZkProbe zk,
+                         ResumeScheduler scheduler, Journal journal, Clock clock, RandomGenerator random,
+                         ScriptBundle bundle) {
+        this.zk = zk;
         this.settings = settings;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
@@ -255,7 +275,9 @@ public final class LaunchUseCase {
         }
         Map<String, String> parameters;
         try {
-            parameters = CommandParameters.bootstrap(settings, slot, catalog.servers(), bundle);
+            var joining = joining(id, slot, catalog);
+            parameters = CommandParameters.bootstrap(settings, slot, joining.orElse(catalog.servers()),
+                    joining.isPresent(), bundle);
         } catch (IllegalArgumentException e) {
             return release.abandon(ticket.ref(), "refusing to send the bootstrap command: " + e.getMessage());
         }
@@ -283,6 +305,35 @@ public final class LaunchUseCase {
                 "volumeId", slot.volume().volumeId(), "commandId", commandId, "parameters", logged));
         return new HookOutcome.CommandSent(slot.nodeId(), slot.eni().eniId(), slot.volume().volumeId(), commandId,
                 logged);
+    }
+
+    /**
+     * The seed of a new member outside the ensemble's current configuration (a grow: the slot was just created), if
+     * this one is: the configuration's servers plus this node, which bootstraps as an observer and syncs without a
+     * vote until the health function's reconciler adds it. The configuration is read from the first member holding
+     * a slot that answers; none answering (a new cluster, or every member down), the slots are the seed as before.
+     */
+    private Optional<SortedMap<Integer, String>> joining(String instanceId, Slot slot, SlotCatalog catalog) {
+        for (var entry : catalog.servers().entrySet()) {
+            if (entry.getKey() == slot.nodeId() || catalog.eni(entry.getKey()).flatMap(EniView::holder).isEmpty()) {
+                continue;
+            }
+            var configuration = zk.membership(entry.getValue(), settings.clientPort(), settings.probeTimeout());
+            if (configuration.isEmpty()) {
+                continue;
+            }
+            if (configuration.get().votes(slot.nodeId(), slot.eni().privateIp())) {
+                return Optional.empty();
+            }
+            var seed = new TreeMap<Integer, String>();
+            configuration.get().servers().values().stream().filter(Membership.Server::participant)
+                    .forEach(s -> seed.put(s.id(), s.ip()));
+            seed.put(slot.nodeId(), slot.eni().privateIp());
+            journal.record("joining-as-observer", fields(instanceId, "nodeId", slot.nodeId(), "version",
+                    configuration.get().versionHex(), "voters", configuration.get().voters().toString()));
+            return Optional.of(seed);
+        }
+        return Optional.empty();
     }
 
     /**

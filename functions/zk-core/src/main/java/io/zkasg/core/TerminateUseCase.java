@@ -303,7 +303,9 @@ public final class TerminateUseCase {
         var voters = CurrentConfiguration.voters(CurrentConfiguration.read(zk, servingIps(states, servers),
                 settings.clientPort(), settings.probeTimeout()), servers.keySet());
         if (states.get(nodeId).knownNotServing()) {
-            var withoutQuorum = QuorumPolicy.withoutQuorum(states, voters, nodeId);
+            // A member outside the configuration (removed by a shrink) is never replaced: its lease goes back with
+            // its slot, as after a stop without quorum.
+            var withoutQuorum = QuorumPolicy.withoutQuorum(states, voters, nodeId) || !voters.contains(nodeId);
             journal.record("quorum-guard", fields(id, "nodeId", nodeId, "verdict",
                     "this node is not serving; stopping it changes nothing", "states", states.toString(),
                     "voters", voters.toString(), "withoutQuorum", withoutQuorum, "leaseCounter", counter));
@@ -314,7 +316,7 @@ public final class TerminateUseCase {
                 "stillServing", verdict.keepServing(), "majority", verdict.majority(), "states", states.toString(),
                 "voters", voters.toString(), "leaseCounter", counter, "attempt", ticket.attempt()));
         if (verdict.allowed()) {
-            return new Guard(Optional.empty(), counter, false);
+            return new Guard(Optional.empty(), counter, !voters.contains(nodeId));
         }
         lease.release(cluster, id, counter);
         return Guard.wait(verdict.reason());

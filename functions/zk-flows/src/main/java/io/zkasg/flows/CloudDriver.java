@@ -1,6 +1,7 @@
 package io.zkasg.flows;
 
 import io.zkasg.core.HealthSettings;
+import io.zkasg.core.ResizeSettings;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
 import io.zkasg.lambda.Wiring;
@@ -102,8 +103,20 @@ public final class CloudDriver {
         var ports = around.apply(new Wiring.Ports(cloud.ec2(), cloud.autoScaling(), cloud.ssm(), cloud.resumeQueue(),
                 zk, lease));
         var wiring = Wiring.over(settings, ports, clock, cloud::advance, new SplittableRandom(seed), testBundle(), log)
-                .withHealth(ports.zk(), HealthSettings.defaults());
+                .withHealth(ports.zk(), HealthSettings.defaults()).withResize(ResizeSettings.fromEnv(env));
         return new CloudDriver(clock, cloud, zk, lease, settings, new Functions(wiring));
+    }
+
+    /**
+     * The same cloud, servers, stop lease and clock, with the functions wired anew from {@code env}: what a stack
+     * update that changes the functions' environment does (ENSEMBLE_MEMBERS during a shrink, for one).
+     */
+    public CloudDriver withEnv(Map<String, String> env, long seed, PrintStream log) {
+        var updated = Settings.fromEnv(env);
+        var ports = new Wiring.Ports(cloud.ec2(), cloud.autoScaling(), cloud.ssm(), cloud.resumeQueue(), zk, lease);
+        var wiring = Wiring.over(updated, ports, clock, cloud::advance, new SplittableRandom(seed), testBundle(), log)
+                .withHealth(ports.zk(), HealthSettings.defaults()).withResize(ResizeSettings.fromEnv(env));
+        return new CloudDriver(clock, cloud, zk, lease, updated, new Functions(wiring));
     }
 
     /** The AZ of the demo cluster's node {@code node}: the slots go round the three AZs. */

@@ -26,21 +26,26 @@ import org.junit.jupiter.api.Test;
  */
 class ResizeFlowTest {
 
-    private static final int SLOTS = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final Map<Integer, String> members = new HashMap<>();
+    private final Map<String, String> env = new HashMap<>();
+    private final List<String> reconfigs = new ArrayList<>();
+    private final java.util.Set<String> seen = new java.util.HashSet<>();
+    private boolean reconfigRuns;
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
     private int launched;
 
     @BeforeEach
-    void fiveInstances() {
-        var env = new HashMap<>(CloudDriver.DEMO_ENV);
+    void threeMembers() {
+        env.putAll(CloudDriver.DEMO_ENV);
         env.put("TERMINATE_MAX_WAIT_SECONDS", "1800");
-        driver = CloudDriver.ensemble(29, new PrintStream(log, true, StandardCharsets.UTF_8), env, SLOTS);
+        env.put("RECONFIG_DOCUMENT", "zk-demo-reconfig");
+        env.put("ENSEMBLE_MEMBERS", "3");
+        driver = CloudDriver.ensemble(29, new PrintStream(log, true, StandardCharsets.UTF_8), env, 3);
         cloud = driver.cloud();
         zk = driver.zk();
         cloud.commandOutcome(c -> {
@@ -48,17 +53,64 @@ class ResizeFlowTest {
                 zk.serving(c.parameters().get("EniIp"), "follower");
             } else if (c.documentName().equals("zk-demo-stop")) {
                 zk.down(ip(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id"))));
+            } else if (c.documentName().equals("zk-demo-reconfig")) {
+                return reconfig(c.commandId(), c.parameters());
             }
             return "Success";
         });
-        for (int node = 1; node <= SLOTS; node++) {
+        for (int node = 1; node <= 3; node++) {
             launch(CloudDriver.demoAz(node));
         }
         driver.runUntilQuiet(Duration.ofMinutes(5));
-        for (var id : cloud.instanceIds()) {
-            members.put(Integer.parseInt(cloud.instanceTags(id).get("zkasg:node-id")), id);
-        }
+        recordMembers();
         zk.serving(ip(1), "leader");
+    }
+
+    /** What zk-reconfig does on a serving member: the change, if the configuration is still the version read. */
+    private String reconfig(String commandId, Map<String, String> p) {
+        if (seen.add(commandId)) {
+            reconfigs.add((p.get("Add").isEmpty() ? "remove " + p.get("Remove") : "add " + p.get("Add"))
+                    + " from " + p.get("FromVersion") + " at " + driver.clock().instant());
+        }
+        if (reconfigRuns) {
+            return null; // still running
+        }
+        long from = Long.parseLong(p.get("FromVersion"), 16);
+        if (!p.get("Add").isEmpty()) {
+            var add = p.get("Add").split("=");
+            return zk.reconfigAdd(Integer.parseInt(add[0]), add[1], from) ? "Success" : "Failed";
+        }
+        return zk.reconfigRemove(Integer.parseInt(p.get("Remove")), from) ? "Success" : "Failed";
+    }
+
+    private void recordMembers() {
+        for (var id : cloud.instanceIds()) {
+            if (cloud.lifecycleState(id).equals("InService")) {
+                members.put(Integer.parseInt(cloud.instanceTags(id).get("zkasg:node-id")), id);
+            }
+        }
+    }
+
+    /**
+     * The stack update to five: slots 4 and 5 created, the functions' ENSEMBLE_MEMBERS {@code members}, the group
+     * raised to five (two launches, in the AZs of the new slots), run until both bootstraps ended; without
+     * {@code reconfig}, the functions make no membership change (no reconfig document).
+     */
+    private void fiveSlots(int members, boolean reconfig) {
+        var settings = driver.settings();
+        for (int node = 4; node <= 5; node++) {
+            cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
+                    settings.nodeIdTagKey(), node, CloudDriver.demoAz(node), ip(node));
+        }
+        env.put("ENSEMBLE_MEMBERS", Integer.toString(members));
+        if (!reconfig) {
+            env.remove("RECONFIG_DOCUMENT");
+        }
+        driver = driver.withEnv(env, 31, new PrintStream(log, true, StandardCharsets.UTF_8));
+        launch(CloudDriver.demoAz(4));
+        launch(CloudDriver.demoAz(5));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        recordMembers();
     }
 
     private String launch(String az) {
@@ -104,6 +156,8 @@ class ResizeFlowTest {
     @Test
     void quorumGuard_shouldCountAMajorityOfTheConfiguration_notOfTheSlots() {
         // GIVEN the configuration is nodes 1-3 (4 and 5 serve as learners, not added yet) and node 2 is down
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2));
 
@@ -121,6 +175,8 @@ class ResizeFlowTest {
     @Test
     void quorumGuard_shouldLetANodeOutsideTheConfigurationGo_whateverTheVotersDo() {
         // GIVEN the configuration is nodes 1-3, and nodes 2 and 3 are down (the voters are below quorum)
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2)).down(ip(3));
 
@@ -138,6 +194,8 @@ class ResizeFlowTest {
     @Test
     void health_shouldNotMark_whenTheVotersLeftAreNoMajority_andSayBelowQuorum() {
         // GIVEN the configuration is nodes 1-3; nodes 2 and 3 are down, 1, 4 and 5 serve (three of five slots)
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(2)).down(ip(3));
 
@@ -154,6 +212,8 @@ class ResizeFlowTest {
     @Test
     void health_shouldMarkAFailedVoter_whenTheOtherVotersAreAMajority_withFewSlotsServing() {
         // GIVEN the configuration is nodes 1-3 (as before a grow); node 3 is down, and so are the learners 4 and 5
+        // (no reconfig document: no reconfiguration adds them meanwhile)
+        fiveSlots(5, false);
         configuration(1, 2, 3);
         zk.down(ip(3)).down(ip(4)).down(ip(5));
 
@@ -163,5 +223,114 @@ class ResizeFlowTest {
         // THEN node 3 is replaced: 1 and 2 are a majority of the voters (two of five slots would not be)
         assertThat(cloud.markedUnhealthy()).contains(members.get(3));
         assertThat(published("QuorumSize")).isNotEmpty().allSatisfy(q -> assertThat(q).isEqualTo(2));
+    }
+
+    // ------------------------------------------------------------------------------------------------------ grow
+
+    @Test
+    void grow_shouldBootstrapNewMembersAsObservers_thenAddThemOneAtATime() {
+        // GIVEN three members whose configuration is nodes 1-3
+        configuration(1, 2, 3);
+
+        // WHEN the stack is updated to five: slots 4 and 5, ENSEMBLE_MEMBERS 5, two launches; the health function
+        // runs every minute
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+
+        // THEN both new members bootstrapped as observers seeded with the configuration and themselves
+        var boots = cloud.commandsSent().stream().filter(c -> c.documentName().equals("zk-demo-bootstrap"))
+                .filter(c -> c.parameters().get("NodeId").matches("[45]")).toList();
+        assertThat(boots).hasSize(2).allSatisfy(c -> assertThat(c.parameters()).containsEntry("Join", "observer"));
+        assertThat(boots).anySatisfy(c -> assertThat(c.parameters()).containsEntry("Servers",
+                "1=10.0.1.10,2=10.0.2.10,3=10.0.3.10,4=10.0.1.11"));
+        assertThat(cloud.commandsSent().stream().filter(c -> c.parameters().get("NodeId") != null
+                && c.parameters().get("NodeId").matches("[123]"))).allSatisfy(c -> assertThat(c.parameters())
+                .containsEntry("Join", "participant"));
+        // ... and were added one at a time, 4 then 5, each from the version before it: five voters now
+        assertThat(reconfigs).hasSize(2);
+        assertThat(reconfigs.get(0)).startsWith("add 4=10.0.1.11 from 100000000 ");
+        assertThat(reconfigs.get(1)).startsWith("add 5=10.0.2.11 from 100000001 ");
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        // the lease went back once the configuration showed each change, and nothing was stopped
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.commandsSent()).noneMatch(c -> c.documentName().equals("zk-demo-stop"));
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"reconfig-committed\"");
+        assertThat(published("QuorumSize")).last().isEqualTo(3);
+    }
+
+    @Test
+    void grow_shouldNotStartAReconfig_whileAMemberIsBeingStopped_norStopOneWhileAReconfigRuns() {
+        // GIVEN three voters, slots 4 and 5 serving as learners, and node 2 leaving (a refresh) whose stop holds the
+        // stop lease until its replacement serves
+        configuration(1, 2, 3);
+        fiveSlots(3, true);
+        var leaving = members.get(2);
+        cloud.terminate(leaving);
+        driver.runUntilQuiet(Duration.ofMinutes(2));
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
+
+        // WHEN ENSEMBLE_MEMBERS becomes 5 while the stop still holds the lease
+        env.put("ENSEMBLE_MEMBERS", "5");
+        driver = driver.withEnv(env, 37, new PrintStream(log, true, StandardCharsets.UTF_8));
+        driver.health();
+
+        // THEN no reconfiguration starts beside the stop
+        assertThat(reconfigs).isEmpty();
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("is being stopped");
+
+        // WHEN the replacement of node 2 serves (the lease goes back), and a reconfiguration starts and runs long
+        reconfigRuns = true;
+        launch(CloudDriver.demoAz(2));
+        driver.runWithHealth(Duration.ofMinutes(3), d -> false);
+        assertThat(reconfigs).hasSize(1).first().asString().startsWith("add 4=");
+        recordMembers();
+        cloud.terminate(members.get(3));
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN node 3 is not stopped while it runs: the reconfiguration holds the lease
+        assertThat(cloud.commandsSent()).noneMatch(c -> c.documentName().equals("zk-demo-stop")
+                && c.instanceId().equals(members.get(3)));
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("the stop lease is held by reconfig:add:4=");
+    }
+
+    // ----------------------------------------------------------------------------------------------------- shrink
+
+    @Test
+    void shrink_shouldRemoveTheHighestFirst_thenLetTheirInstancesGo_andReleaseTheirSlots() {
+        // GIVEN five voters (grown online from three)
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        reconfigs.clear();
+
+        // WHEN step 1 of a shrink to three: ENSEMBLE_MEMBERS 3; the health function runs every minute
+        env.put("ENSEMBLE_MEMBERS", "3");
+        driver = driver.withEnv(env, 41, new PrintStream(log, true, StandardCharsets.UTF_8));
+        driver.runWithHealth(Duration.ofMinutes(15), d -> false);
+
+        // THEN 5 then 4 were removed, one at a time, each from the version before it; three voters serve
+        assertThat(reconfigs).hasSize(2);
+        assertThat(reconfigs.get(0)).startsWith("remove 5 from 100000002 ");
+        assertThat(reconfigs.get(1)).startsWith("remove 4 from 100000003 ");
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3);
+        // ... their instances were let go without a replacement (desired capacity lowered), stopped at no cost and
+        // their slots released (kept for the second update to delete); nothing else was stopped or marked
+        assertThat(cloud.terminatedInGroup()).containsExactlyInAnyOrder(members.get(4), members.get(5));
+        assertThat(cloud.completions()).contains(members.get(4) + "/zk-demo-terminate=CONTINUE",
+                members.get(5) + "/zk-demo-terminate=CONTINUE");
+        for (int node = 4; node <= 5; node++) {
+            assertThat(cloud.eniHolder(cloud.eniIds().get(node - 1))).as("slot " + node).isEmpty();
+            assertThat(cloud.volumeHolder(cloud.volumeIds().get(node - 1))).as("slot " + node).isEmpty();
+        }
+        assertThat(cloud.commandsSent()).filteredOn(c -> c.documentName().equals("zk-demo-stop"))
+                .extracting(c -> c.instanceId()).containsExactlyInAnyOrder(members.get(4), members.get(5));
+        assertThat(cloud.markedUnhealthy()).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        for (int node = 1; node <= 3; node++) {
+            assertThat(zk.probe(ip(node), 2181, Duration.ofSeconds(1)).serving()).as("node " + node).isTrue();
+        }
+        assertThat(published("QuorumSize")).last().isEqualTo(2);
     }
 }

@@ -44,7 +44,16 @@ public final class HealthCheckHandler extends EventHandler<byte[], HealthCheckHa
             redriven = List.of();
         }
         try {
-            return new Checked(wiring.health().check(), null, redriven);
+            var report = wiring.health().check();
+            // Then the membership, from what the check read: one change at a time (grow and shrink online).
+            wiring.membership().ifPresent(step -> {
+                try {
+                    step.reconcile(report);
+                } catch (CloudException e) {
+                    wiring.journal().error("reconfig-failed", Map.of("code", e.code(), "error", e.getMessage()));
+                }
+            });
+            return new Checked(report, null, redriven);
         } catch (CloudException e) {
             // Throttled or refused even after the SDK's retries: the next scheduled run checks again, so this one
             // ends normally (Lambda's retries of an old check would only pile up behind the schedule).

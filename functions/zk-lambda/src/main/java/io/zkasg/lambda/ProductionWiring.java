@@ -62,6 +62,7 @@ final class ProductionWiring {
                 codec -> new SqsResumeScheduler(clients.sqs(), queueUrl, codec),
                 Clock.systemUTC(), duration -> sleep(duration.toMillis()), random, bundle, System.out)
                 .withHealth(probe, healthSettings)
+                .withResize(io.zkasg.core.ResizeSettings.fromEnv(env))
                 .countingSdkRetries(clients.attempts()::reset, clients.attempts()::retries);
         Runnable handlers = () -> clients.offline(offline -> HandlerPriming.run(settings, healthSettings, queueUrl,
                 offline, probe, bundle));

@@ -5,7 +5,9 @@ import io.zkasg.core.CommandStatusUseCase;
 import io.zkasg.core.HealthSettings;
 import io.zkasg.core.HealthUseCase;
 import io.zkasg.core.LaunchUseCase;
+import io.zkasg.core.MembershipReconciler;
 import io.zkasg.core.Reconciler;
+import io.zkasg.core.ResizeSettings;
 import io.zkasg.core.ScriptBundle;
 import io.zkasg.core.Settings;
 import io.zkasg.core.TerminateUseCase;
@@ -54,8 +56,11 @@ public final class Wiring {
     private final ResumeScheduler scheduler;
     private final Clock clock;
     private final RandomGenerator random;
+    private final SsmPort ssm;
+    private final ScriptBundle bundle;
     private volatile HealthUseCase health;
     private volatile Reconciler reconciler;
+    private volatile MembershipReconciler membership;
 
     /**
      * Wires the use cases over {@code ports}. {@code schedulerFor} builds the resume scheduler given the ticket codec
@@ -76,6 +81,8 @@ public final class Wiring {
         ssm = calls.wrap(SsmPort.class, ssm);
         lease = calls.wrap(StopLease.class, lease);
         this.lease = lease;
+        this.ssm = ssm;
+        this.bundle = bundle;
         this.ec2 = ec2;
         this.autoScaling = autoScaling;
         this.pauser = pauser;
@@ -94,7 +101,8 @@ public final class Wiring {
                 calls.current().recoveredStatuses++;
             }
         };
-        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, scheduler, hooks, clock, random, bundle);
+        this.launch = new LaunchUseCase(settings, ec2, autoScaling, ssm, zk, scheduler, hooks, clock, random,
+                bundle);
         this.terminate = new TerminateUseCase(settings, ec2, autoScaling, ssm, zk, lease, scheduler, hooks, clock,
                 random, bundle);
         this.commandStatus = new CommandStatusUseCase(settings, ec2, autoScaling, lease, journal, launch, terminate);
@@ -108,6 +116,16 @@ public final class Wiring {
         this.health = new HealthUseCase(settings, healthSettings, ec2, autoScaling, probe, lease, metrics, journal,
                 pauser);
         this.reconciler = new Reconciler(settings, ec2, autoScaling, scheduler, journal, metrics, clock, random);
+        return this;
+    }
+
+    /**
+     * Adds the membership step of the health function (grow and shrink online, docs/sizing.md), after
+     * {@link #withHealth}. Returns this wiring; call it once, while the wiring is built.
+     */
+    public Wiring withResize(ResizeSettings resize) {
+        this.membership = new MembershipReconciler(settings, resize, ssm, autoScaling, lease, journal, clock,
+                bundle);
         return this;
     }
 
@@ -166,6 +184,11 @@ public final class Wiring {
             throw new IllegalStateException("this wiring has no reconciler: call withHealth(..) when building it");
         }
         return current;
+    }
+
+    /** The membership step, when the wiring has one ({@link #withResize}). */
+    java.util.Optional<MembershipReconciler> membership() {
+        return java.util.Optional.ofNullable(membership);
     }
 
     EmfMetrics metrics() {

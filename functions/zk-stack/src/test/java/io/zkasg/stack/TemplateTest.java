@@ -429,6 +429,7 @@ class TemplateTest {
         bootstrap.put("ElectionPort", required(javaPattern("CommandParameters", "PORT")));
         bootstrap.put("ZkDistUrl", optional(javaPattern("Settings", "HTTPS_URL")));
         bootstrap.put("ZkSha512", optional(javaPattern("Settings", "SHA512")));
+        bootstrap.put("Join", required(javaPattern("CommandParameters", "JOIN")));
         bootstrap.put("BundleSha256", required(javaPattern("ScriptBundle", "SHA256")));
         bootstrap.put("Bundle", required(javaPattern("ScriptBundle", "BASE64")));
         assertThat(documentPatterns("BootstrapDocument")).isEqualTo(bootstrap);
@@ -439,11 +440,21 @@ class TemplateTest {
         stop.put("BundleSha256", bootstrap.get("BundleSha256"));
         stop.put("Bundle", bootstrap.get("Bundle"));
         assertThat(documentPatterns("StopDocument")).isEqualTo(stop);
+
+        var reconfig = new LinkedHashMap<String, String>();
+        reconfig.put("Add", optional(javaPattern("CommandParameters", "SERVER")));
+        reconfig.put("Remove", optional(javaPattern("CommandParameters", "NODE_ID")));
+        reconfig.put("FromVersion", required(javaPattern("CommandParameters", "CONFIG_VERSION")));
+        reconfig.put("QuorumPort", bootstrap.get("QuorumPort"));
+        reconfig.put("ElectionPort", bootstrap.get("ElectionPort"));
+        reconfig.put("BundleSha256", bootstrap.get("BundleSha256"));
+        reconfig.put("Bundle", bootstrap.get("Bundle"));
+        assertThat(documentPatterns("ReconfigDocument")).isEqualTo(reconfig);
     }
 
     @Test
     void documentScripts_shouldUseEveryParameter_andSingleQuoteOnlyValuesWhosePatternHasNoQuote() {
-        for (var id : List.of("BootstrapDocument", "StopDocument")) {
+        for (var id : List.of("BootstrapDocument", "StopDocument", "ReconfigDocument")) {
             var content = map(template.resolve(template.properties(id).get("Content")));
             var parameters = map(content.get("parameters"));
             var script = new StringBuilder();

@@ -82,6 +82,7 @@ public final class CloudState {
     final Map<String, Action> actions = new LinkedHashMap<>();
     final List<String> completions = new ArrayList<>();
     final List<String> markedUnhealthy = new ArrayList<>();
+    final List<String> terminatedInGroup = new ArrayList<>();
     final Set<String> suspendedProcesses = new LinkedHashSet<>();
     final Map<String, Command> commands = new LinkedHashMap<>();
     /** Events and queue messages not delivered yet. */

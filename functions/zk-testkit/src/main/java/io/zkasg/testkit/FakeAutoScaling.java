@@ -31,7 +31,7 @@ public final class FakeAutoScaling implements AutoScalingPort {
     /** The operations this fake serves (their faults and throttling are Auto Scaling's). */
     public static final Set<String> OPERATIONS = Set.of("CompleteLifecycleAction",
             "RecordLifecycleActionHeartbeat", "DescribeAutoScalingInstances", "SetInstanceHealth",
-            "DescribeAutoScalingGroups", "SuspendProcesses");
+            "DescribeAutoScalingGroups", "SuspendProcesses", "TerminateInstanceInAutoScalingGroup");
 
     /** How long a lifecycle or health change may stay invisible to describes when {@link #staleReads(int)} is on. */
     public static final Duration CONSISTENCY_WINDOW = FakeEc2.CONSISTENCY_WINDOW;
@@ -180,6 +180,13 @@ public final class FakeAutoScaling implements AutoScalingPort {
     public List<String> completions() {
         synchronized (state) {
             return List.copyOf(state.completions);
+        }
+    }
+
+    /** Instances terminated through TerminateInstanceInAutoScalingGroup (desired capacity lowered), in order. */
+    public List<String> terminatedInGroup() {
+        synchronized (state) {
+            return List.copyOf(state.terminatedInGroup);
         }
     }
 
@@ -410,6 +417,29 @@ public final class FakeAutoScaling implements AutoScalingPort {
             instance.health = "UNHEALTHY";
             changed();
             state.markedUnhealthy.add(instanceId);
+            if ("InService".equals(instance.lifecycle)) {
+                beginTermination(instance, null, true);
+            }
+        }
+        state.flushNotices();
+    }
+
+    /**
+     * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: an instance of the group in service
+     * begins its termination (the terminate hook) and is not replaced; any other id is a ValidationError. The
+     * group's minimum size is not modelled (the callers' group lets it go below: docs/sizing.md).
+     */
+    @Override
+    public void terminateInGroup(String instanceId) {
+        state.enter("TerminateInstanceInAutoScalingGroup", true, true);
+        synchronized (state) {
+            state.fault("TerminateInstanceInAutoScalingGroup");
+            var instance = state.instances.get(instanceId);
+            if (instance == null || instance.lifecycle == null || "Terminated".equals(instance.lifecycle)) {
+                throw new CloudException.NotFound("ValidationError",
+                        "Instance Id not found - No managed instance found for instance ID " + instanceId);
+            }
+            state.terminatedInGroup.add(instanceId);
             if ("InService".equals(instance.lifecycle)) {
                 beginTermination(instance, null, true);
             }

@@ -279,6 +279,11 @@ public final class FakeCloud {
         return autoScaling.markedUnhealthy();
     }
 
+    /** Instances terminated with the group's desired capacity lowered (a shrink), in order. */
+    public List<String> terminatedInGroup() {
+        return autoScaling.terminatedInGroup();
+    }
+
     public Set<String> suspendedProcesses() {
         return autoScaling.suspendedProcesses();
     }

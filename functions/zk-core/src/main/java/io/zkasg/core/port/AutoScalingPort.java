@@ -35,6 +35,15 @@ public interface AutoScalingPort {
     void markUnhealthy(String instanceId);
 
     /**
+     * Terminates the instance and lowers the group's desired capacity by one (TerminateInstanceInAutoScalingGroup,
+     * ShouldDecrementDesiredCapacity): the terminate hook runs as for any termination, and Auto Scaling launches no
+     * replacement. How a shrink lets go of a member removed from the configuration. {@link CloudException.NotFound}
+     * (ValidationError) when no group holds the instance, or when the decrement would take the group below its
+     * minimum size.
+     */
+    void terminateInGroup(String instanceId);
+
+    /**
      * Makes sure the group's AZRebalance process is suspended, so that Auto Scaling never terminates a healthy node
      * only to move capacity between AZs. One DescribeAutoScalingGroups; SuspendProcesses only when AZRebalance is not
      * suspended yet. Returns whether it suspended it now.

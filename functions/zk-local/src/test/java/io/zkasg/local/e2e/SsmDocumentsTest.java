@@ -58,7 +58,7 @@ class SsmDocumentsTest {
         var boot = documents.render("zk-demo-bootstrap", bootstrap("1=10.0.1.10,2=10.0.2.10,3=10.0.3.10"));
 
         // THEN
-        assertThat(documents.names()).containsExactly("zk-demo-bootstrap", "zk-demo-stop");
+        assertThat(documents.names()).containsExactly("zk-demo-bootstrap", "zk-demo-stop", "zk-demo-reconfig");
         assertThat(stop).singleElement().satisfies(step -> {
             assertThat(step.timeout()).isEqualTo(Duration.ofSeconds(300));
             assertThat(String.join("\n", step.runCommand())).startsWith("#!/bin/bash\nset -euo pipefail\n")
@@ -70,6 +70,25 @@ class SsmDocumentsTest {
         assertThat(script).contains("--servers '1=10.0.1.10,2=10.0.2.10,3=10.0.3.10'")
                 .contains("zk_dist_url=$(cat <<'ZKASG_DIST_URL'\n\nZKASG_DIST_URL\n)") // the default: ''
                 .contains("zk_sha512=''").doesNotContain("{{");
+    }
+
+    @Test
+    void render_shouldRunZkReconfig_withTheParametersTheReconcilerSends() {
+        // GIVEN the parameters of an add and of a remove, as the health function's reconciler builds them
+        var settings = io.zkasg.core.Settings.fromEnv(io.zkasg.flows.CloudDriver.DEMO_ENV);
+        var add = io.zkasg.core.CommandParameters.reconfig(settings, true, 4, "10.0.1.11", "100000003", bundle);
+        var remove = io.zkasg.core.CommandParameters.reconfig(settings, false, 5, "", "100000004", bundle);
+
+        // WHEN
+        var added = String.join("\n", documents.render("zk-demo-reconfig", add).get(0).runCommand());
+        var removed = String.join("\n", documents.render("zk-demo-reconfig", remove).get(0).runCommand());
+
+        // THEN both run zk-reconfig, conditional on the version read, one change each
+        assertThat(added).contains("--from-version '100000003'").contains("add='4=10.0.1.11'")
+                .contains("remove=''").endsWith("exec \"$dest/bin/zk-reconfig\" \"$@\"").doesNotContain("{{");
+        assertThat(removed).contains("--from-version '100000004'").contains("add=''").contains("remove='5'");
+        assertThat(documents.render("zk-demo-bootstrap", bootstrap("1=10.0.1.10")).get(0).runCommand())
+                .anySatisfy(line -> assertThat(line).contains("--join 'participant'"));
     }
 
     @Test

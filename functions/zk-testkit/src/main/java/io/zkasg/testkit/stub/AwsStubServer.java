@@ -451,7 +451,7 @@ public final class AwsStubServer implements AutoCloseable {
                 yield AwsShapes.describeAutoScalingGroups(groups);
             }
             case "CompleteLifecycleAction", "RecordLifecycleActionHeartbeat", "SetInstanceHealth",
-                 "SuspendProcesses" ->
+                 "SuspendProcesses", "TerminateInstanceInAutoScalingGroup" ->
                     new Response(200, render("autoscaling/empty-result.xml",
                             Map.of("action", request.operation(), "requestId", id)));
             case "DescribeInstanceInformation" -> AwsShapes.describeInstanceInformation(Map.of());

@@ -96,6 +96,10 @@ public final class FakeCloudEndpoint {
             cloud.markUnhealthy(r.param("InstanceId"));
             return AwsStubServer.ok(r);
         });
+        on(stub, "TerminateInstanceInAutoScalingGroup", r -> {
+            cloud.terminateInGroup(r.param("InstanceId"));
+            return AwsStubServer.ok(r);
+        });
         on(stub, "DescribeAutoScalingGroups", r -> {
             var group = r.param("AutoScalingGroupNames.member.1");
             try {

@@ -1,0 +1,253 @@
+package io.zkasg.core;
+
+import static io.zkasg.core.JournalFields.fields;
+import static io.zkasg.core.JournalFields.line;
+
+import io.zkasg.core.HealthUseCase.Node;
+import io.zkasg.core.HealthUseCase.State;
+import io.zkasg.core.model.Membership;
+import io.zkasg.core.port.AutoScalingPort;
+import io.zkasg.core.port.CloudException;
+import io.zkasg.core.port.Journal;
+import io.zkasg.core.port.SsmPort;
+import io.zkasg.core.port.StopLease;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Grows and shrinks the ensemble online (docs/sizing.md): compares the slots and {@code ENSEMBLE_MEMBERS} with the
+ * current configuration the health check read, and makes one membership change at a time with ZooKeeper's dynamic
+ * reconfiguration, {@code zk-reconfig} on a serving voter through the {@code <cluster>-reconfig} document.
+ * <ul>
+ * <li>Grow: a slot of nodes 1..N outside the configuration whose member serves (a new member bootstraps as an
+ * observer and syncs as a non-voting learner) is added, the lowest id first.</li>
+ * <li>Shrink: a voter above N is removed, the highest id first.</li>
+ * </ul>
+ * Each change is conditional on the version read ({@code --from-version}) and made only when a majority of the old and
+ * of the new configuration serve. One change at a time, and never beside a stop: the change holds the cluster's stop
+ * lease (holder {@code reconfig:add:N=IP} or {@code reconfig:remove:N}, node 0, so that no stop's bookkeeping takes it
+ * for a node's) from before the command until a run sees the configuration show it; a command that failed is
+ * retried once the lease expired ({@link ResizeSettings#leaseTtl()}, longer than the command can run).
+ */
+public final class MembershipReconciler {
+
+    /** The stop lease's holder name of a reconfiguration starts with this (never an instance id). */
+    public static final String HOLDER_PREFIX = "reconfig:";
+
+    /** One membership change. */
+    public record Change(boolean add, int nodeId, String ip) {
+
+        /** The stop lease's holder while it runs. */
+        public String holder() {
+            return HOLDER_PREFIX + (add ? "add:" + nodeId + "=" + ip : "remove:" + nodeId);
+        }
+
+        /** Whether {@code configuration} shows it made. */
+        public boolean madeIn(Membership configuration) {
+            return add ? configuration.votes(nodeId, ip) : !configuration.servers().containsKey(nodeId);
+        }
+
+        /** The change a lease holder name stands for, if it is a reconfiguration's. */
+        public static Optional<Change> ofHolder(String holder) {
+            if (!holder.startsWith(HOLDER_PREFIX)) {
+                return Optional.empty();
+            }
+            var rest = holder.substring(HOLDER_PREFIX.length());
+            try {
+                if (rest.startsWith("add:") && rest.indexOf('=') > 4) {
+                    int eq = rest.indexOf('=');
+                    return Optional.of(new Change(true, Integer.parseInt(rest.substring(4, eq)),
+                            rest.substring(eq + 1)));
+                }
+                if (rest.startsWith("remove:")) {
+                    return Optional.of(new Change(false, Integer.parseInt(rest.substring(7)), ""));
+                }
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+            return Optional.empty();
+        }
+
+        @Override
+        public String toString() {
+            return add ? "add " + nodeId + "=" + ip : "remove " + nodeId;
+        }
+    }
+
+    private final Settings settings;
+    private final ResizeSettings resize;
+    private final SsmPort ssm;
+    private final AutoScalingPort autoScaling;
+    private final StopLease lease;
+    private final Journal journal;
+    private final Clock clock;
+    private final ScriptBundle bundle;
+
+    public MembershipReconciler(Settings settings, ResizeSettings resize, SsmPort ssm, AutoScalingPort autoScaling,
+                                StopLease lease, Journal journal, Clock clock, ScriptBundle bundle) {
+        this.settings = settings;
+        this.resize = resize;
+        this.ssm = ssm;
+        this.autoScaling = autoScaling;
+        this.lease = lease;
+        this.journal = journal;
+        this.clock = clock;
+        this.bundle = bundle;
+    }
+
+    /**
+     * One pass, after a health check: ends the change in progress once the configuration shows it, then starts the
+     * next one, if any is due and safe. Returns the change started now.
+     */
+    public Optional<Change> reconcile(HealthUseCase.Report report) {
+        if (!resize.enabled() || report.configuration().isEmpty()) {
+            return Optional.empty(); // no configuration read: nobody to ask, nothing to compare
+        }
+        var configuration = report.configuration().get();
+        var cluster = settings.cluster().clusterName();
+        var holder = lease.current(cluster);
+        if (holder.isPresent()) {
+            var h = holder.get();
+            var running = Change.ofHolder(h.instanceId());
+            if (running.isPresent() && running.get().madeIn(configuration)) {
+                if (lease.release(cluster, h.instanceId(), h.counter())) {
+                    journal.record("reconfig-committed", line("change", running.get().toString(),
+                            "version", configuration.versionHex(), "voters", configuration.voters().toString()));
+                }
+                holder = Optional.empty();
+            }
+        }
+        retire(configuration, report.nodes());
+        var next = next(configuration, report.nodes());
+        if (next.isEmpty()) {
+            return Optional.empty();
+        }
+        var change = next.get();
+        if (holder.isPresent() && !holder.get().expired(clock.instant())) {
+            var h = holder.get();
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason",
+                    Change.ofHolder(h.instanceId()).map(c -> "reconfiguration " + c + " runs")
+                            .orElse("member " + h.instanceId() + " (node " + h.nodeId() + ") is being stopped")));
+            return Optional.empty();
+        }
+        var unsafe = unsafe(change, configuration, report.nodes());
+        if (unsafe.isPresent()) {
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason", unsafe.get()));
+            return Optional.empty();
+        }
+        var runOn = runOn(change, configuration, report.nodes());
+        if (runOn.isEmpty()) {
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason",
+                    "no serving voter in service to run it on"));
+            return Optional.empty();
+        }
+        var grant = lease.acquire(cluster, change.holder(), 0, resize.leaseTtl());
+        if (grant instanceof StopLease.Grant.Refused refused) {
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason",
+                    "the stop lease is held by " + refused.current().instanceId()));
+            return Optional.empty();
+        }
+        long counter = ((StopLease.Grant.Granted) grant).counter();
+        var member = runOn.get();
+        try {
+            var commandId = ssm.sendCommand(member.instanceId(), resize.reconfigDocument(),
+                    CommandParameters.reconfig(settings, change.add(), change.nodeId(), change.ip(),
+                            configuration.versionHex(), bundle),
+                    "zkasg reconfig " + change, resize.commandTimeout());
+            journal.record("reconfig-sent", fields(member.instanceId(), "change", change.toString(), "fromVersion",
+                    configuration.versionHex(), "voters", configuration.voters().toString(), "runOn", member.nodeId(),
+                    "commandId", commandId, "leaseCounter", counter));
+            return Optional.of(change);
+        } catch (CloudException | IllegalArgumentException e) {
+            lease.release(cluster, change.holder(), counter);
+            journal.record("reconfig-failed", fields(member.instanceId(), "change", change.toString(), "error",
+                    e instanceof CloudException c ? c.code() : e.getMessage()));
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Lets go of the members of a shrink: an instance in service holding a slot above the members, outside the
+     * configuration (removed, or never added), is terminated with the group's desired capacity lowered, so that the
+     * group does not replace it. Its terminate hook stops it (free: it has no vote) and releases its slot, which the
+     * second stack update deletes. One per run.
+     */
+    private void retire(Membership configuration, List<Node> nodes) {
+        nodes.stream()
+                .filter(n -> !resize.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
+                        && (n.state() == State.SERVING || n.state() == State.FAILING))
+                .max(Comparator.comparingInt(Node::nodeId))
+                .ifPresent(n -> {
+                    try {
+                        autoScaling.terminateInGroup(n.instanceId());
+                        journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
+                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + resize.members()
+                                        + " and out of the configuration " + configuration.voters()));
+                    } catch (CloudException e) {
+                        journal.record("retire-failed", fields(n.instanceId(), "nodeId", n.nodeId(), "code",
+                                e.code(), "error", e.getMessage()));
+                    }
+                });
+    }
+
+    /**
+     * The change due: first a voter above the members removed (the highest id), then a serving slot of the members
+     * outside the configuration added (the lowest id).
+     */
+    private Optional<Change> next(Membership configuration, List<Node> nodes) {
+        var remove = configuration.servers().keySet().stream().filter(id -> !resize.member(id))
+                .max(Comparator.naturalOrder());
+        if (remove.isPresent()) {
+            return Optional.of(new Change(false, remove.get(), ""));
+        }
+        return nodes.stream()
+                .filter(n -> resize.member(n.nodeId()) && n.state() == State.SERVING
+                        && !configuration.votes(n.nodeId(), n.ip()))
+                .min(Comparator.comparingInt(Node::nodeId))
+                .map(n -> new Change(true, n.nodeId(), n.ip()));
+    }
+
+    /**
+     * Why the change must wait: a majority of the current configuration must serve, and so must a majority of the
+     * new one (ZooKeeper commits a reconfiguration with both, and would refuse it otherwise).
+     */
+    private static Optional<String> unsafe(Change change, Membership configuration, List<Node> nodes) {
+        var voters = configuration.voters();
+        int serving = servingAmong(voters, nodes);
+        if (serving < QuorumPolicy.majority(voters.size())) {
+            return Optional.of(serving + " of the " + voters.size() + " voters serve, fewer than a majority");
+        }
+        if (change.add()) {
+            return Optional.empty(); // the new member serves: one more of one more
+        }
+        if (voters.size() <= 1) {
+            return Optional.of("node " + change.nodeId() + " is the last voter");
+        }
+        int after = serving - (isServing(change.nodeId(), nodes) && voters.contains(change.nodeId()) ? 1 : 0);
+        int newSize = voters.size() - (voters.contains(change.nodeId()) ? 1 : 0);
+        if (after < QuorumPolicy.majority(newSize)) {
+            return Optional.of("without node " + change.nodeId() + " only " + after + " of " + newSize
+                    + " voters would serve");
+        }
+        return Optional.empty();
+    }
+
+    /** A serving voter in service to run {@code zk-reconfig} on, not the node the change is about: the leader first. */
+    private static Optional<Node> runOn(Change change, Membership configuration, List<Node> nodes) {
+        return nodes.stream()
+                .filter(n -> n.state() == State.SERVING && n.nodeId() != change.nodeId()
+                        && configuration.votes(n.nodeId(), n.ip()))
+                .min(Comparator.comparing((Node n) -> !"leader".equals(n.mode())).thenComparingInt(Node::nodeId));
+    }
+
+    private static int servingAmong(Set<Integer> voters, List<Node> nodes) {
+        return (int) nodes.stream().filter(n -> voters.contains(n.nodeId()) && n.state() == State.SERVING).count();
+    }
+
+    private static boolean isServing(int nodeId, List<Node> nodes) {
+        return nodes.stream().anyMatch(n -> n.nodeId() == nodeId && n.state() == State.SERVING);
+    }
+}
