@@ -170,7 +170,7 @@ dynamicConfigFile=${DATA}/zoo.cfg.dynamic" ]]
   # succeeded then, and a bootstrap failed on that would get the launch abandoned.
   make_release
   write_config
-  export PATH="${BATS_TEST_DIRNAME}/stubs-flaky4lw:${PATH}" STUB_STATE="${BATS_TEST_TMPDIR}/stub"
+  export PATH="${BATS_TEST_DIRNAME}/stubs/flaky4lw:${PATH}" STUB_STATE="${BATS_TEST_TMPDIR}/stub"
   mkdir -p "${STUB_STATE}"
   zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   [[ "${status}" -eq 0 ]] || {
