@@ -153,7 +153,8 @@ class ModelCheckTest {
                         + "%d deliveries (%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, "
                         + "%d throttles, %d lagged reads (%d of Auto Scaling), "
                         + "%d switches, %d size changes (%d reconfig commands), %.1f s (%.1f s of CPU), load %s%n",
-                RUNS, BASE_SEED, BASE_SEED + RUNS - 1, LEAVERS, LAG, total.deliveries, total.lost, total.duplicated, total.crashedBefore, total.crashedAfter,
+                RUNS, BASE_SEED, BASE_SEED + RUNS - 1, LEAVERS, LAG, total.deliveries, total.lost, total.duplicated,
+                total.crashedBefore, total.crashedAfter,
                 total.stops, total.throttles, total.laggedReads, total.laggedGroupReads, total.switches,
                 total.sizeChanges, total.reconfigs,
                 (System.nanoTime() - started) / 1e9,
