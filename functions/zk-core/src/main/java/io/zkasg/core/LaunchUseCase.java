@@ -46,6 +46,7 @@ public final class LaunchUseCase {
     private final SlotRelease release;
     private final Deferral deferral;
     private final ZkProbe zk;
+    private java.util.function.IntPredicate claimable = nodeId -> true;
 
     /** A launch that never reads the ensemble's configuration: every new member joins as a participant. */
     public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
@@ -164,26 +165,31 @@ public final class LaunchUseCase {
     private record Claim(int nodeId, Optional<HookOutcome> outcome) {
     }
 
+    /**
+     * Only the slots of nodes that {@code nodeIds} accepts are claimed: during a shrink the slots above
+     * ENSEMBLE_MEMBERS are released and kept until the next stack update deletes them, and an instance that claimed
+     * one would be let go by the reconciler with the group's desired capacity lowered, so the ensemble would stay a
+     * member short (the model check with size changes, seed 20261149).
+     */
+    public LaunchUseCase claimingOnly(java.util.function.IntPredicate nodeIds) {
+        this.claimable = nodeIds;
+        return this;
+    }
+
     /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
     private Claim claim(HookTicket ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
-        var choice = catalog.choose(az, random);
+        var all = catalog.choose(az, random);
+        var choice = new SlotCatalog.Choice(claimable(all.free()), claimable(all.volumeHeld()),
+                claimable(all.eniHeld()), all.unpaired());
         if (!choice.unpaired().isEmpty()) {
             journal.record("slot-problem", fields(id, "az", az, "problem",
                     "node ids " + choice.unpaired() + " have an ENI but no volume in this AZ"));
         }
-        for (Slot slot : choice.candidates()) {
-            try {
-                ec2.attachEni(slot.eni().eniId(), id, settings.eniDeviceIndex());
-                journal.record("eni-attached", fields(id, "az", az, "nodeId", slot.nodeId(),
-                        "eniId", slot.eni().eniId(), "ip", slot.eni().privateIp()));
-                return new Claim(slot.nodeId(), Optional.empty());
-            } catch (CloudException.ResourceInUse | CloudException.IncorrectState e) {
-                // Describes lag behind attaches: another launch may have taken this ENI a moment ago. Next one.
-                journal.record("claim-lost", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
-                        "code", e.code()));
-            }
+        var attached = attach(id, az, choice.candidates());
+        if (attached.isPresent()) {
+            return attached.get();
         }
         // Every attach failed or there was nothing to try. A duplicate delivery of this very launch may have won
         // (the device index is then taken): if the instance now holds a cluster ENI, carry on with it.
@@ -212,10 +218,36 @@ public final class LaunchUseCase {
             return new Claim(0, Optional.of(defer(ticket, "no free slot in " + az + " yet: instances " + leaving
                     + " are leaving and will release theirs")));
         }
+        // Every slot of a member is held by a live one: this instance is one too many (a desired capacity not yet
+        // lowered by a shrink). A released slot above the members lets the reconciler let it go, lowering it.
+        var extra = attach(id, az, all.candidates().stream().filter(s -> !claimable.test(s.nodeId())).toList());
+        if (extra.isPresent()) {
+            return extra.get();
+        }
         return new Claim(0, Optional.of(release.abandon(ticket.ref(), "no free slot in " + az + ": "
                 + (choice.eniHeld().isEmpty() && choice.candidates().isEmpty()
                 ? "the cluster has no slot in this AZ"
                 : "every slot is held by a live member " + holders))));
+    }
+
+    private Optional<Claim> attach(String id, String az, List<Slot> candidates) {
+        for (Slot slot : candidates) {
+            try {
+                ec2.attachEni(slot.eni().eniId(), id, settings.eniDeviceIndex());
+                journal.record("eni-attached", fields(id, "az", az, "nodeId", slot.nodeId(),
+                        "eniId", slot.eni().eniId(), "ip", slot.eni().privateIp()));
+                return Optional.of(new Claim(slot.nodeId(), Optional.empty()));
+            } catch (CloudException.ResourceInUse | CloudException.IncorrectState e) {
+                // Describes lag behind attaches: another launch may have taken this ENI a moment ago. Next one.
+                journal.record("claim-lost", fields(id, "nodeId", slot.nodeId(), "eniId", slot.eni().eniId(),
+                        "code", e.code()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<Slot> claimable(List<Slot> slots) {
+        return slots.stream().filter(s -> claimable.test(s.nodeId())).toList();
     }
 
     /** The instances among {@code holders} that are leaving their group or are in no group any more. */

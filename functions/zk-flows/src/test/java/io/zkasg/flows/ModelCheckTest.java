@@ -86,8 +86,8 @@ class ModelCheckTest {
             .mapToObj(CloudDriver::demoIp).toList();
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
     /**
-     * Whether some runs change the ensemble's size: opt-in ({@code -Dzkasg.resize=true}) until a replacement launched
-     * after a shrink no longer claims a released slot above ENSEMBLE_MEMBERS (seed 20261149, docs/benchmarks.md).
+     * Whether some runs change the ensemble's size: opt-in ({@code -Dzkasg.resize=true}) until seed 20340094 is
+     * understood (a reconfig command ran on an instance without a node-id tag: docs/benchmarks.md).
      */
     private static final boolean RESIZE = Boolean.parseBoolean(System.getProperty("zkasg.resize", "false"));
     private static final String RECONFIG = "zk-demo-reconfig";

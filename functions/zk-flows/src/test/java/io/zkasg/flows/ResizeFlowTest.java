@@ -246,17 +246,17 @@ class ResizeFlowTest {
 
     @Test
     void grow_shouldNotStartAReconfig_whileAMemberIsBeingStopped_norStopOneWhileAReconfigRuns() {
-        // GIVEN three voters, slots 4 and 5 serving as learners, and node 2 leaving (a refresh) whose stop holds the
-        // stop lease until its replacement serves
+        // GIVEN three voters, slots 4 and 5 serving as learners (no reconfig document yet), and node 2 leaving (a
+        // refresh) whose stop holds the stop lease until its replacement serves
         configuration(1, 2, 3);
-        fiveSlots(3, true);
+        fiveSlots(5, false);
         var leaving = members.get(2);
         cloud.terminate(leaving);
         driver.runUntilQuiet(Duration.ofMinutes(2));
         assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
 
-        // WHEN ENSEMBLE_MEMBERS becomes 5 while the stop still holds the lease
-        env.put("ENSEMBLE_MEMBERS", "5");
+        // WHEN the reconfig document comes (ENSEMBLE_MEMBERS 5) while the stop still holds the lease
+        env.put("RECONFIG_DOCUMENT", "zk-demo-reconfig");
         driver = driver.withEnv(env, 37, new PrintStream(log, true, StandardCharsets.UTF_8));
         driver.health();
 
@@ -318,5 +318,38 @@ class ResizeFlowTest {
             assertThat(zk.probe(ip(node), 2181, Duration.ofSeconds(1)).serving()).as("node " + node).isTrue();
         }
         assertThat(published("QuorumSize")).last().isEqualTo(2);
+    }
+
+    @Test
+    void replacementAfterAShrink_shouldClaimItsMembersSlot_notAReleasedOneAbove() {
+        // GIVEN a shrink from five to three done: slots 4 and 5 released and kept (the next stack update deletes
+        // them), free in AZs a and b beside slots 1 and 2
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        env.put("ENSEMBLE_MEMBERS", "3");
+        driver = driver.withEnv(env, 43, new PrintStream(log, true, StandardCharsets.UTF_8));
+        driver.runWithHealth(Duration.ofMinutes(15), d -> false);
+        var letGo = cloud.terminatedInGroup();
+        assertThat(letGo).hasSize(2);
+
+        // WHEN nodes 1 and 2 are replaced, twice each (a refresh), Auto Scaling launching in their AZs
+        for (int node : new int[] {1, 2, 1, 2}) {
+            recordMembers();
+            cloud.terminate(members.get(node));
+            launch(CloudDriver.demoAz(node));
+            driver.runWithHealth(Duration.ofMinutes(10), d -> false);
+
+            // THEN each replacement claims the slot of the member it replaces, never 4 or 5 (the reconciler would
+            // let it go with the desired capacity lowered: the ensemble would stay a member short)
+            var holder = cloud.eniHolder(cloud.eniIds().get(node - 1));
+            assertThat(holder).as("slot " + node).isPresent();
+            assertThat(cloud.lifecycleState(holder.get())).isEqualTo("InService");
+            assertThat(cloud.terminatedInGroup()).isEqualTo(letGo);
+            assertThat(cloud.eniHolder(cloud.eniIds().get(3))).as("slot 4").isEmpty();
+            assertThat(cloud.eniHolder(cloud.eniIds().get(4))).as("slot 5").isEmpty();
+        }
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3);
+        assertThat(cloud.timedOutActions()).isEmpty();
     }
 }

@@ -126,6 +126,7 @@ public final class Wiring {
     public Wiring withResize(ResizeSettings resize) {
         this.membership = new MembershipReconciler(settings, resize, ssm, autoScaling, lease, journal, clock,
                 bundle);
+        launch.claimingOnly(resize::member);
         return this;
     }
 
