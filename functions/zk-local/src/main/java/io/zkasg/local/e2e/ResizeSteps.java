@@ -196,16 +196,15 @@ final class ResizeSteps {
         journalEvents();
         phase("G1. slots 4, 5 and their instances (observers)", started);
 
-        // The health function's runs add them, one at a time, each committed before the next.
-        for (int n : List.of(4, 5)) {
-            started = Instant.now();
-            tl("== G" + (n - 2) + ". health runs until node " + n + " is a voting member");
-            int runs = healthUntil(Duration.ofSeconds(120), "node " + n + " in the configuration",
-                    () -> membersOrEmpty().contains(n));
-            scenario.await(Duration.ofSeconds(60), () -> syncedVoters() == membersOrEmpty().size() - 1,
-                    "every voter synced with the leader");
-            phase("G" + (n - 2) + ". add node " + n + " (" + runs + " health runs)", started);
-        }
+        // The health function's runs add them, one at a time: the run that sees node 4's add committed sends node
+        // 5's (the changes' times are the journal's reconfig-sent / reconfig-committed lines on the timeline).
+        started = Instant.now();
+        tl("== G2. health runs until nodes 4 and 5 are voting members (one change at a time, 4 first)");
+        int runs = healthUntil(Duration.ofSeconds(180), "nodes 4 and 5 in the configuration",
+                () -> membersOrEmpty().containsAll(List.of(4, 5)));
+        scenario.await(Duration.ofSeconds(60), () -> syncedVoters() == membersOrEmpty().size() - 1,
+                "every voter synced with the leader");
+        phase("G2. add node 4, then node 5 (" + runs + " health runs)", started);
         var atFive = verify(5);
 
         // Shrink, step 1 (ShrinkTo 3: ENSEMBLE_MEMBERS 3, the group's MinSize 3): the health function's runs remove
@@ -213,35 +212,35 @@ final class ResizeSteps {
         tl("== stack update ShrinkTo 3: the functions get ENSEMBLE_MEMBERS 3, the group's MinSize 3");
         scenario.updateFunctionEnv(Map.of("ENSEMBLE_MEMBERS", "3"));
         var removed = new ArrayList<Removed>();
-        // The members' instances, read before the runs start: the membership step may go on to the next removal
-        // (and retire it) in the same run that sees the previous one committed.
+        // The members' instances, read before the runs start; the run that sees node 5's removal committed retires
+        // its instance and sends node 4's removal.
         var instances = Map.of(5, holderOf(5), 4, holderOf(4));
+        started = Instant.now();
+        tl("== S1. health runs until nodes 5 and 4 have left the configuration (5 first) and their instances are "
+                + "terminated (desired capacity decremented) through the terminate hook");
+        runs = -1;
+        try {
+            runs = healthUntil(Duration.ofSeconds(240), "nodes 5 and 4 removed and their instances terminated",
+                    () -> !membersOrEmpty().isEmpty() && !membersOrEmpty().contains(5) && !membersOrEmpty().contains(4)
+                            && instances.values().stream().allMatch(
+                                    i -> "Terminated".equals(scenario.cloud().lifecycleState(i))));
+        } catch (IllegalStateException e) {
+            // Checked below (slots not released, instances not retired); the rest of the shrink still runs.
+            tl("  " + e.getMessage());
+        }
         for (int n : List.of(5, 4)) {
-            started = Instant.now();
-            tl("== S" + (6 - n) + ". health runs until node " + n + " has left the configuration and its instance "
-                    + "is terminated (desired capacity decremented) through the terminate hook");
             var slot = scenario.local().slot(n);
             var instance = instances.get(n);
-            int runs = -1;
-            try {
-                runs = healthUntil(Duration.ofSeconds(180), "node " + n + " removed and " + instance
-                        + " terminated", () -> !membersOrEmpty().contains(n) && !membersOrEmpty().isEmpty()
-                        && "Terminated".equals(scenario.cloud().lifecycleState(instance)));
-            } catch (IllegalStateException e) {
-                // Checked below (slot not released); the rest of the shrink still runs and is checked.
-                tl("  " + e.getMessage() + "; " + instance + " is " + scenario.cloud().lifecycleState(instance));
-            }
             removed.add(new Removed(n, instance, scenario.cloud().terminatedInGroup().contains(instance),
                     scenario.cloud().eniHolder(slot.eniId()).isEmpty(),
                     scenario.cloud().volumeHolder(slot.volumeId()).isEmpty(), slot.volumeId(),
                     holds(slot.image()), "", ""));
-            phase("S" + (6 - n) + ". remove node " + n + ", retire its instance (" + runs + " health runs)",
-                    started);
         }
+        phase("S1. remove node 5, then node 4, retire their instances (" + runs + " health runs)", started);
 
         // Step 2 (EnsembleSize 3, ShrinkTo empty): CloudFormation deletes the freed slots, snapshotting each volume.
         started = Instant.now();
-        tl("== S3. stack update EnsembleSize 5 -> 3: the freed volumes are snapshotted (DeletionPolicy: Snapshot)");
+        tl("== S2. stack update EnsembleSize 5 -> 3: the freed volumes are snapshotted (DeletionPolicy: Snapshot)");
         var kept = new ArrayList<Removed>();
         for (var r : removed) {
             var snapshot = scenario.cloud().snapshotVolume(r.volumeId());
@@ -249,7 +248,7 @@ final class ResizeSteps {
             kept.add(new Removed(r.nodeId(), r.instanceId(), r.retired(), r.eniReleased(), r.volumeReleased(),
                     r.volumeId(), r.volumeHolds(), snapshot, holds(image)));
         }
-        phase("S3. snapshots of the freed volumes", started);
+        phase("S2. snapshots of the freed volumes", started);
         var atThree = verify(3);
 
         E2eScenario.sleep(1000);
