@@ -2,15 +2,12 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +25,6 @@ import org.junit.jupiter.api.Test;
 class FiveNodeFlowTest {
 
     private static final int NODES = 5;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final List<String> belowMajority = new CopyOnWriteArrayList<>();
@@ -107,18 +103,7 @@ class FiveNodeFlowTest {
 
     /** The values the health function published for {@code metric}, oldest first. */
     private List<Integer> published(String metric) {
-        var out = new ArrayList<Integer>();
-        for (var line : log.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (line.startsWith("{") && line.contains("\"_aws\"") && line.contains("\"" + metric + "\"")) {
-                try {
-                    var value = JSON.readValue(line, new TypeReference<Map<String, Object>>() { }).get(metric);
-                    out.add(((Number) value).intValue());
-                } catch (Exception e) {
-                    throw new AssertionError("not a JSON line: " + line, e);
-                }
-            }
-        }
-        return out;
+        return EmfLines.published(log, metric);
     }
 
     @Test

@@ -2,8 +2,6 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 class ResizeFlowTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final Map<Integer, String> members = new HashMap<>();
@@ -139,18 +136,7 @@ class ResizeFlowTest {
 
     /** The values the health function published for {@code metric}, oldest first. */
     private List<Integer> published(String metric) {
-        var out = new ArrayList<Integer>();
-        for (var line : log.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (line.startsWith("{") && line.contains("\"_aws\"") && line.contains("\"" + metric + "\"")) {
-                try {
-                    var value = JSON.readValue(line, new TypeReference<Map<String, Object>>() { }).get(metric);
-                    out.add(((Number) value).intValue());
-                } catch (Exception e) {
-                    throw new AssertionError("not a JSON line: " + line, e);
-                }
-            }
-        }
-        return out;
+        return EmfLines.published(log, metric);
     }
 
     @Test
