@@ -112,8 +112,15 @@ public final class CloudDriver {
      * update that changes the functions' environment does (ENSEMBLE_MEMBERS during a shrink, for one).
      */
     public CloudDriver withEnv(Map<String, String> env, long seed, PrintStream log) {
+        return withEnv(env, seed, log, UnaryOperator.identity());
+    }
+
+    /** Like {@link #withEnv(Map, long, PrintStream)}, the functions calling the cloud through {@code around}. */
+    public CloudDriver withEnv(Map<String, String> env, long seed, PrintStream log,
+                               UnaryOperator<Wiring.Ports> around) {
         var updated = Settings.fromEnv(env);
-        var ports = new Wiring.Ports(cloud.ec2(), cloud.autoScaling(), cloud.ssm(), cloud.resumeQueue(), zk, lease);
+        var ports = around.apply(new Wiring.Ports(cloud.ec2(), cloud.autoScaling(), cloud.ssm(), cloud.resumeQueue(),
+                zk, lease));
         var wiring = Wiring.over(updated, ports, clock, cloud::advance, new SplittableRandom(seed), testBundle(), log)
                 .withHealth(ports.zk(), HealthSettings.defaults()).withResize(ResizeSettings.fromEnv(env));
         return new CloudDriver(clock, cloud, zk, lease, updated, new Functions(wiring));

@@ -53,6 +53,16 @@ import org.junit.jupiter.api.Test;
  * (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
  * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
  * its slots spread over the AZs as the template spreads them (issue 13).
+ *
+ * <p>Size changes (issue 13, docs/sizing.md): in one run of four (drawn apart from the run's other draws, so a run
+ * without one keeps its interleaving), a 3-node ensemble grows to 5 at a random moment (slots 4 and 5 created,
+ * ENSEMBLE_MEMBERS 5, the group raised to five), a 5-node one ({@code -Dzkasg.nodes=5}) shrinks to 3, and in half of
+ * those it changes back once the first change is done (one change at a time); the faults go on throughout, and the
+ * health function's scheduled runs drive the reconfigurations, whose SSM document runs FakeZk's reconfig with its
+ * version check on the member it was sent to. Then also, after every step: no stop of a voter leaves fewer than a
+ * majority of the current configuration's voters serving; at most one reconfiguration command runs at a time; no
+ * voter is stopped while a reconfiguration holds the stop lease; at the end the configuration is the new size's
+ * members, each serving. Opt-in: {@code -Dzkasg.resize=true}.
  */
 class ModelCheckTest {
 
@@ -75,6 +85,12 @@ class ModelCheckTest {
     private static final List<String> IPS = java.util.stream.IntStream.rangeClosed(1, NODES)
             .mapToObj(CloudDriver::demoIp).toList();
     private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
+    /**
+     * Whether some runs change the ensemble's size: opt-in ({@code -Dzkasg.resize=true}) until a replacement launched
+     * after a shrink no longer claims a released slot above ENSEMBLE_MEMBERS (seed 20261149, docs/benchmarks.md).
+     */
+    private static final boolean RESIZE = Boolean.parseBoolean(System.getProperty("zkasg.resize", "false"));
+    private static final String RECONFIG = "zk-demo-reconfig";
 
     /** A Lambda invocation that died right before or right after one of its calls (timeout, out of memory). */
     static final class Crash extends RuntimeException {
@@ -95,6 +111,8 @@ class ModelCheckTest {
         long switches;
         long laggedReads;
         long laggedGroupReads;
+        long sizeChanges;
+        long reconfigs;
 
         void add(Stats o) {
             deliveries += o.deliveries;
@@ -107,6 +125,8 @@ class ModelCheckTest {
             switches += o.switches;
             laggedReads += o.laggedReads;
             laggedGroupReads += o.laggedGroupReads;
+            sizeChanges += o.sizeChanges;
+            reconfigs += o.reconfigs;
         }
     }
 
@@ -132,13 +152,18 @@ class ModelCheckTest {
         System.out.printf("model check: %d interleavings (seeds %d..%d, %d leavers, lag %d), 0 violations, "
                         + "%d deliveries (%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, "
                         + "%d throttles, %d lagged reads (%d of Auto Scaling), "
-                        + "%d switches, %.1f s (%.1f s of CPU), load %s%n", RUNS, BASE_SEED, BASE_SEED + RUNS - 1,
-                LEAVERS, LAG, total.deliveries, total.lost, total.duplicated, total.crashedBefore, total.crashedAfter,
+                        + "%d switches, %d size changes (%d reconfig commands), %.1f s (%.1f s of CPU), load %s%n",
+                RUNS, BASE_SEED, BASE_SEED + RUNS - 1, LEAVERS, LAG, total.deliveries, total.lost, total.duplicated,
+                total.crashedBefore, total.crashedAfter,
                 total.stops, total.throttles, total.laggedReads, total.laggedGroupReads, total.switches,
+                total.sizeChanges, total.reconfigs,
                 (System.nanoTime() - started) / 1e9,
                 (cpuNanos() - cpuStarted) / 1e9, loadAverage());
         assertThat(total.stops).as("members really left (stops ran)").isGreaterThan(RUNS / 2);
         assertThat(total.crashedAfter).as("crashes after a call were injected").isGreaterThan(RUNS / 10);
+        if (RESIZE && RUNS >= 20) {
+            assertThat(total.reconfigs).as("reconfigurations ran").isGreaterThan(RUNS / 20);
+        }
     }
 
     private Stats scenario(long seed) {
@@ -149,13 +174,33 @@ class ModelCheckTest {
         var interleaver = new Interleaver(seed);
         var stats = new Stats();
         var violations = new ArrayList<String>();
+        // A size change: drawn apart, so that a run without one keeps the interleaving it had before they existed.
+        var sizing = new SplittableRandom(seed ^ 0x5e5e5e5eL);
+        boolean resizes = RESIZE && (NODES == 3 || NODES == 5) && sizing.nextInt(4) == 0;
+        if (resizes) {
+            env.put("RECONFIG_DOCUMENT", RECONFIG);
+            env.put("ENSEMBLE_MEMBERS", Integer.toString(NODES));
+        }
+        var changeAt = new Instant[] {Instant.parse("2026-11-25T12:00:00Z").plus(Duration.ofMinutes(
+                10 + sizing.nextInt(60)))};
+        int[] changes = {resizes ? 1 + sizing.nextInt(2) : 0};
+        int[] size = {NODES};
+        int[] group = {NODES}; // the group's desired capacity, less the instances a shrink let go
         double crashOdds = random.nextInt(3) * 0.01;
         var calls = new Calls(interleaver, random, crashOdds, stats);
-        var driver = CloudDriver.ensemble(seed, journal, env, NODES, Instant.parse("2026-11-25T12:00:00Z"),
+        var first = CloudDriver.ensemble(seed, journal, env, NODES, Instant.parse("2026-11-25T12:00:00Z"),
                 calls::around);
-        var cloud = driver.cloud();
+        var drivers = new ArrayList<>(List.of(first)); // the last one runs: a stack update wires the functions anew
+        var cloud = first.cloud();
+        var clock = first.clock();
+        var cluster = first.settings().cluster().clusterName();
         calls.afterCall = () -> checkSlots(cloud, violations);
-        var zk = driver.zk();
+        var zk = first.zk();
+        if (resizes) {
+            zk.configuration(members(NODES));
+        }
+        var reconfigPolls = new HashMap<String, Integer>(); // a reconfiguration's polls left before it ends
+        var reconfigsRunning = new HashMap<String, String>(); // command id -> instance
         var down = new HashSet<String>(); // ZooKeeper down by a fault, not a stop
         var stopped = new HashSet<String>();
         // ZooKeeper follows the commands; faults take a node down on top of that.
@@ -166,26 +211,52 @@ class ModelCheckTest {
                 if (!cloud.volumeHolder(volume).filter(c.instanceId()::equals).isPresent()) {
                     violations.add("bootstrap of node " + node + " on " + c.instanceId() + " without its volume");
                 }
-                var ip = IPS.get(node - 1);
+                var ip = CloudDriver.demoIp(node);
                 stopped.remove(ip);
                 serve(zk, ip, down, stopped);
                 return random.nextInt(20) == 0 ? "Failed" : "Success";
             }
+            if (c.documentName().equals(RECONFIG)) {
+                var id = c.commandId();
+                if (!reconfigPolls.containsKey(id)) {
+                    reconfigsRunning.values().removeIf(i -> cloud.lifecycleState(i).equals("Terminated"));
+                    if (!reconfigsRunning.isEmpty()) {
+                        violations.add("reconfiguration " + c.parameters() + " began while " + reconfigsRunning
+                                + " still ran");
+                    }
+                    reconfigsRunning.put(id, c.instanceId());
+                    reconfigPolls.put(id, random.nextInt(3));
+                    stats.reconfigs++;
+                }
+                if (reconfigPolls.merge(id, -1, Integer::sum) >= 0) {
+                    return null; // still running
+                }
+                reconfigsRunning.remove(id);
+                return reconfig(zk, c.parameters(), CloudDriver.demoIp(Integer.parseInt(
+                        cloud.instanceTags(c.instanceId()).get("zkasg:node-id"))), down, stopped);
+            }
             var node = cloud.volumeIds().indexOf(c.parameters().get("VolumeId")) + 1;
-            var ip = IPS.get(node - 1);
-            if (isServing(ip, down, stopped)) {
-                long others = IPS.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)).count();
-                if (others < IPS.size() / 2 + 1) {
-                    violations.add("stop of serving node " + node + " left " + others + " of " + IPS.size()
-                            + " serving");
+            var ip = CloudDriver.demoIp(node);
+            var voters = voters(zk);
+            if (isServing(ip, down, stopped) && voters.contains(ip)) {
+                long others = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)).count();
+                if (others < voters.size() / 2 + 1) {
+                    violations.add("stop of serving node " + node + " left " + others + " of " + voters.size()
+                            + " voters serving");
                 }
                 // SlotRelease.abandon detaches a failed launch's slot without the stop lease: safe only if no stop
                 // relies on a member still launching. Not counting those, a majority must still serve.
-                long settled = IPS.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)
-                        && !launching(cloud, IPS.indexOf(o))).count();
-                if (settled < IPS.size() / 2 + 1) {
+                long settled = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)
+                        && !launching(cloud, slotIps(cloud).indexOf(o))).count();
+                if (settled < voters.size() / 2 + 1) {
                     violations.add("stop of serving node " + node + " relied on a member still launching: "
-                            + settled + " of " + IPS.size() + " serve without those");
+                            + settled + " of " + voters.size() + " voters serve without those");
+                }
+                var holder = drivers.get(0).lease().current(cluster);
+                if (holder.isPresent() && holder.get().instanceId().startsWith("reconfig:")
+                        && !holder.get().expired(clock.instant())) {
+                    violations.add("stop of voter " + node + " while " + holder.get().instanceId()
+                            + " holds the stop lease");
                 }
             }
             stopped.add(ip);
@@ -217,12 +288,26 @@ class ModelCheckTest {
             cloud.launch(CloudDriver.demoAz(node));
         }
         var retries = new ArrayList<Later>();
-        var nextHealth = driver.clock().instant();
-        var end = driver.clock().instant().plus(Duration.ofHours(3));
+        var nextHealth = clock.instant();
+        var end = clock.instant().plus(Duration.ofHours(3));
         int faults = 2 + random.nextInt(4);
-        var nextFault = driver.clock().instant().plus(Duration.ofMinutes(10 + random.nextInt(10)));
-        while (driver.clock().instant().isBefore(end)) {
-            var now = driver.clock().instant();
+        var nextFault = clock.instant().plus(Duration.ofMinutes(10 + random.nextInt(10)));
+        while (clock.instant().isBefore(end)) {
+            var now = clock.instant();
+            if (changes[0] > 0 && !now.isBefore(changeAt[0])) {
+                if (changeDone(cloud, zk, size[0])) {
+                    changes[0]--;
+                    size[0] = size[0] == 3 ? 5 : 3;
+                    changeSize(cloud, env, size[0], group, drivers, seed, journal, calls);
+                    stats.sizeChanges++;
+                    changeAt[0] = now.plus(Duration.ofMinutes(20 + random.nextInt(30)));
+                } else {
+                    changeAt[0] = now.plus(Duration.ofMinutes(5)); // one change at a time
+                }
+                if (changeAt[0].isAfter(end.minus(Duration.ofMinutes(60)))) {
+                    changes[0] = 0;
+                }
+            }
             if (faults > 0 && !now.isBefore(nextFault)) {
                 faults--;
                 injectFault(random, cloud, zk, down, stopped, retries, stats, now);
@@ -253,7 +338,8 @@ class ModelCheckTest {
                 }
                 next = nextHealth.isBefore(next) ? nextHealth : next;
                 next = faults > 0 && nextFault.isBefore(next) ? nextFault : next;
-                driver.clock().set(next.isAfter(end) ? end : next);
+                next = changes[0] > 0 && changeAt[0].isBefore(next) ? changeAt[0] : next;
+                clock.set(next.isAfter(end) ? end : next);
                 continue;
             }
             var batch = new ArrayList<Delivery>();
@@ -271,10 +357,12 @@ class ModelCheckTest {
             shuffle(batch, random); // reordered
             for (var d : batch) {
                 stats.deliveries++;
+                var driver = last(drivers);
                 interleaver.spawn("model-" + CloudDriver.describe(d), () -> deliver(driver, d, retries));
             }
             if (health) {
                 // A crashed health run is not retried: the schedule runs it again a minute later.
+                var driver = last(drivers);
                 interleaver.spawn("health", () -> {
                     try {
                         driver.health();
@@ -285,7 +373,7 @@ class ModelCheckTest {
                 nextHealth = now.plus(Duration.ofMinutes(1));
             }
             interleaver.runAll();
-            keepDesiredCapacity(cloud);
+            keepDesiredCapacity(cloud, group[0]);
             checkSlots(cloud, violations);
             assertThat(cloud.timedOutActions()).as("lifecycle actions ended by their timeout (their journal:\n%s)",
                     cloud.timedOutActions().isEmpty() ? "" : journal.about(cloud.timedOutActions(), 60)).isEmpty();
@@ -293,20 +381,27 @@ class ModelCheckTest {
         }
         try {
             // Quiet now: faults healed, the ensemble must be whole again.
-            for (var ip : IPS) {
+            for (var ip : slotIps(cloud)) {
                 down.remove(ip);
             }
-            IPS.stream().filter(ip -> !stopped.contains(ip)).forEach(ip -> zk.serving(ip, "follower"));
+            slotIps(cloud).stream().filter(ip -> !stopped.contains(ip)).forEach(ip -> zk.serving(ip, "follower"));
             for (int i = 0; i < 30; i++) {
-                driver.runWithHealth(Duration.ofMinutes(1), d -> false);
-                keepDesiredCapacity(cloud);
+                last(drivers).runWithHealth(Duration.ofMinutes(1), d -> false);
+                keepDesiredCapacity(cloud, group[0]);
             }
             assertQuiescent(cloud, violations);
+            if (resizes) {
+                assertThat(zk.configuration().orElseThrow().servers().keySet()).as("the configuration after "
+                        + stats.sizeChanges + " size changes").isEqualTo(members(size[0]).keySet());
+                assertThat(changeDone(cloud, zk, size[0])).as("the " + size[0] + " members serve").isTrue();
+            }
         } catch (AssertionError e) {
-            var transcript = driver.transcript();
+            var transcript = last(drivers).transcript();
             throw new AssertionError(e.getMessage() + "\nlast deliveries:\n"
                     + String.join("\n", transcript.subList(Math.max(0, transcript.size() - 15), transcript.size()))
-                    + "\njournal tail:\n" + journal.tail(25), e);
+                    + "\njournal tail:\n" + journal.tail(25) + "\ninstances: " + cloud.instanceIds().stream()
+                    .map(i -> i + "=" + cloud.instanceAz(i) + "/" + cloud.lifecycleState(i)).toList()
+                    + ", let go by a shrink: " + cloud.terminatedInGroup(), e);
         }
         stats.switches = interleaver.switches();
         stats.laggedGroupReads = cloud.autoScaling().laggedReads();
@@ -477,7 +572,7 @@ class ModelCheckTest {
                 }
             }
             case 2 -> { // a node's ZooKeeper goes down for a while (the health function may mark it)
-                var ip = IPS.get(random.nextInt(IPS.size()));
+                var ip = slotIps(cloud).get(random.nextInt(slotIps(cloud).size()));
                 down.add(ip);
                 zk.down(ip);
             }
@@ -497,11 +592,90 @@ class ModelCheckTest {
     }
 
     /**
-     * What Auto Scaling does for a group of desired capacity NODES: an instance that went (an abandoned launch, a
-     * terminated member) is replaced, in the AZ that lacks one.
+     * What Auto Scaling does for a group of desired capacity {@code group} less the instances a shrink let go
+     * (TerminateInstanceInAutoScalingGroup lowers it): an instance that went (an abandoned launch, a terminated
+     * member) is replaced, in the AZ that lacks one.
      */
-    private static void keepDesiredCapacity(FakeCloud cloud) {
-        CloudDriver.missingAzs(cloud, NODES).forEach(cloud::launch);
+    private static void keepDesiredCapacity(FakeCloud cloud, int group) {
+        int desired = group - (int) cloud.terminatedInGroup().stream().distinct().count();
+        CloudDriver.missingAzs(cloud, desired).forEach(cloud::launch);
+    }
+
+    private static CloudDriver last(List<CloudDriver> drivers) {
+        return drivers.get(drivers.size() - 1);
+    }
+
+    /** Nodes 1..n at their slots' addresses. */
+    private static Map<Integer, String> members(int n) {
+        var servers = new java.util.TreeMap<Integer, String>();
+        for (int node = 1; node <= n; node++) {
+            servers.put(node, CloudDriver.demoIp(node));
+        }
+        return servers;
+    }
+
+    /** The addresses of every slot, node 1 first. */
+    private static List<String> slotIps(FakeCloud cloud) {
+        return java.util.stream.IntStream.rangeClosed(1, cloud.eniIds().size()).mapToObj(CloudDriver::demoIp)
+                .toList();
+    }
+
+    /** The addresses of the current configuration's voters; without one (no size change), every slot's. */
+    private static List<String> voters(FakeZk zk) {
+        return zk.configuration().map(m -> m.servers().values().stream().filter(s -> s.participant())
+                .map(s -> s.ip()).toList()).orElse(IPS);
+    }
+
+    /**
+     * Whether the last size change is done: the configuration is nodes 1..{@code size} and exactly that many
+     * instances are in service, none leaving (the next change may begin).
+     */
+    private static boolean changeDone(FakeCloud cloud, FakeZk zk, int size) {
+        var live = cloud.instanceIds().stream().map(cloud::lifecycleState)
+                .filter(s -> !s.equals("Terminated") && !s.equals("Detached")).toList();
+        return zk.configuration().map(m -> m.servers().keySet().equals(members(size).keySet())).orElse(false)
+                && live.size() == size && live.stream().allMatch("InService"::equals);
+    }
+
+    /**
+     * The stack update of a size change: a grow creates the slots it lacks and raises the group; both set the
+     * functions' ENSEMBLE_MEMBERS (the functions are wired anew, through the same faulty calls). A shrink leaves the
+     * group to the reconciler, whose TerminateInstanceInAutoScalingGroup lowers it.
+     */
+    private static void changeSize(FakeCloud cloud, Map<String, String> env, int size, int[] group,
+                                   List<CloudDriver> drivers, long seed, PrintStream journal, Calls calls) {
+        var settings = drivers.get(0).settings();
+        for (int node = cloud.eniIds().size() + 1; node <= size; node++) {
+            cloud.addSlot(settings.cluster().clusterTagKey(), settings.cluster().clusterName(),
+                    settings.nodeIdTagKey(), node, CloudDriver.demoAz(node), CloudDriver.demoIp(node));
+        }
+        if (size > group[0] - cloud.terminatedInGroup().stream().distinct().count()) {
+            group[0] = size + (int) cloud.terminatedInGroup().stream().distinct().count();
+        }
+        env.put("ENSEMBLE_MEMBERS", Integer.toString(size));
+        drivers.add(last(drivers).withEnv(env, seed + drivers.size(), journal, calls::around));
+    }
+
+    /**
+     * What zk-reconfig does on the member at {@code ip}: nothing (Failed) unless its server serves; else the change if
+     * the configuration is still the version read. A removed server stops serving.
+     */
+    private static String reconfig(FakeZk zk, Map<String, String> p, String ip, Set<String> down,
+                                   Set<String> stopped) {
+        if (!isServing(ip, down, stopped)) {
+            return "Failed";
+        }
+        long from = Long.parseLong(p.get("FromVersion"), 16);
+        if (!p.get("Add").isEmpty()) {
+            var add = p.get("Add").split("=");
+            return zk.reconfigAdd(Integer.parseInt(add[0]), add[1], from) ? "Success" : "Failed";
+        }
+        int removed = Integer.parseInt(p.get("Remove"));
+        boolean done = zk.reconfigRemove(removed, from);
+        if (done) {
+            stopped.add(CloudDriver.demoIp(removed)); // outside the quorum, it no longer serves
+        }
+        return done ? "Success" : "Failed";
     }
 
     /** Whether the slot at {@code index} is held by an instance still in its launch (Pending, Pending:Wait...). */
