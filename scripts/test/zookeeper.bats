@@ -170,14 +170,15 @@ dynamicConfigFile=${DATA}/zoo.cfg.dynamic" ]]
   # succeeded then, and a bootstrap failed on that would get the launch abandoned.
   make_release
   write_config
-  export PATH="${BATS_TEST_DIRNAME}/stubs/flaky4lw:${PATH}" STUB_STATE="${BATS_TEST_TMPDIR}/stub"
-  mkdir -p "${STUB_STATE}"
-  zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
+  local stub="${BATS_TEST_TMPDIR}/stub"
+  mkdir -p "${stub}"
+  PATH="${BATS_TEST_DIRNAME}/stubs/flaky4lw:${PATH}" STUB_STATE="${stub}" \
+    zk_start --zk-dist-url "${URL}" --zk-sha512 "${SHA}"
   [[ "${status}" -eq 0 ]] || {
     echo "${output}"
     return 1
   }
-  [[ -e "${STUB_STATE}/4lw-mode-seen" ]]
+  [[ -e "${stub}/4lw-mode-seen" ]]
   [[ "${output}" == *"ZooKeeper serves on port 2181"* ]]
   run in_ns solo "${BIN}/zk-stop"
   [[ "${status}" -eq 0 ]]

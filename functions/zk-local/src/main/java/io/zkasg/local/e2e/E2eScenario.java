@@ -1,6 +1,7 @@
 package io.zkasg.local.e2e;
 
 import io.zkasg.core.HealthSettings;
+import io.zkasg.core.ResizeSettings;
 import io.zkasg.core.Settings;
 import io.zkasg.core.model.ServerHealth;
 import io.zkasg.core.port.ZkProbe;
@@ -172,7 +173,9 @@ public final class E2eScenario {
     /** What the handlers were given (after {@link #lose}), in order. */
     private final List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final boolean hostCrash;
-    private Functions functions;
+    private volatile Functions functions;
+    /** The functions' environment ({@link #ENV} unless a mode or a stack update changed it). */
+    private Map<String, String> env = new HashMap<>(ENV);
     private HealthSettings healthSettings;
     private final CountingProbe healthProbe = new CountingProbe();
     private int healthRuns;
@@ -373,6 +376,7 @@ public final class E2eScenario {
 
     /** The resize mode ({@code --resize}, {@link ResizeSteps}): 3 -> 5 -> 3 online with a client writing. */
     ResizeSteps.Result runResize() throws Exception {
+        env.putAll(ResizeSteps.STACK_ENV);
         return run(() -> new ResizeSteps(this).run());
     }
 
@@ -402,21 +406,13 @@ public final class E2eScenario {
             this.journal = journal;
             tl("local cloud " + local.prefix() + ": router, subnets 10.0.1-3.0/24 (us-east-1a/b/c), client netns, "
                     + "IMDS stub; state in " + local.runDir());
-            settings = Settings.fromEnv(withDistribution(ENV, startMirror(repo)));
-            this.settings = settings;
+            startMirror(repo);
+            this.settings = Settings.fromEnv(withDistribution(env, mirror));
             seedSlots();
             cloud.listener(local).commandOutcome(local::outcome);
-            var probe = new NamespaceZkProbe(local.clientNetns());
             healthProbe.delegate = new NamespaceZkProbe(local.clientNetns());
             healthSettings = HealthSettings.fromEnv(ENV);
-            var lease = new FakeStopLease(clock);
-            var wiring = Wiring.over(settings, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
-                    cloud.ssm(), cloud.resumeQueue(), probe, lease), clock, d -> {
-                sleep(d.toMillis());
-                clock.set(Instant.now());
-            }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
-            functions = new Functions(wiring);
-            driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), lease, settings, functions);
+            wire(clock, new FakeStopLease(clock), env);
             driverThread = daemon("cloud-driver", () -> drive(clock));
             sampler = daemon("rss-sampler", () -> {
                 while (!stopping) {
@@ -441,6 +437,48 @@ public final class E2eScenario {
             tl("local cloud " + local.prefix() + " removed (namespaces, veths, bridges, loop devices, mounts, "
                     + "processes)");
         }
+    }
+
+    /**
+     * The functions as the stack deploys them with environment {@code functionEnv} (the mirror's distribution
+     * added), over the cloud's ports, the stop lease and the clock; the health function with its membership step
+     * when the environment names a reconfig document.
+     */
+    private void wire(FakeClock clock, FakeStopLease lease, Map<String, String> functionEnv) {
+        var deployed = withDistribution(functionEnv, mirror);
+        var wired = Settings.fromEnv(deployed);
+        var wiring = Wiring.over(wired, new Wiring.Ports(cloud.ec2(), cloud.autoScaling(),
+                cloud.ssm(), cloud.resumeQueue(), new NamespaceZkProbe(local.clientNetns()), lease), clock, d -> {
+                    sleep(d.toMillis());
+                    clock.set(Instant.now());
+                }, new SplittableRandom(), Wiring.bundledScripts(), journal).withHealth(healthProbe, healthSettings);
+        var resize = ResizeSettings.fromEnv(deployed);
+        if (resize.enabled()) {
+            wiring.withResize(resize);
+        }
+        this.settings = wired;
+        this.env = new HashMap<>(functionEnv);
+        functions = new Functions(wiring);
+        driver = new CloudDriver(clock, cloud, new io.zkasg.testkit.FakeZk(), lease, wired, functions);
+    }
+
+    /**
+     * A stack update that changes the functions' environment ({@code ENSEMBLE_MEMBERS} on a grow or a shrink): the
+     * functions are wired anew with it, over the same cloud, stop lease and clock; the handler of a delivery under
+     * way finishes with the old wiring, as a Lambda invocation does with its version.
+     */
+    void updateFunctionEnv(Map<String, String> changes) {
+        var updated = new HashMap<>(env);
+        updated.putAll(changes);
+        var current = driver;
+        wire(current.clock(), current.lease(), updated);
+        tl("functions updated: " + changes);
+    }
+
+    /** Who holds the cluster's stop lease now ("none" when nobody does). */
+    String stopLeaseHolder() {
+        return driver.lease().current(settings.cluster().clusterName())
+                .map(h -> h.instanceId() + " (node " + h.nodeId() + ")").orElse("none");
     }
 
     private void seedSlots() throws IOException {

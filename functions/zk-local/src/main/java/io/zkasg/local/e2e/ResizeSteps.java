@@ -8,27 +8,32 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
 
 /**
  * The resize mode of the end-to-end scenario ({@code E2eScenario --resize}, issue 13): a 3-node group grows to 5 and
- * shrinks back to 3 online, while a client whose connect string lists only nodes 1-3 writes throughout.
+ * shrinks back to 3 online, while a client whose connect string lists only nodes 1-3 writes throughout. The membership
+ * changes are the product's own: the health function's membership step (MembershipReconciler) run by its checks, with
+ * the template's {@code <cluster>-reconfig} document; the scenario only makes the stack updates and the runs.
  *
- * <p>Grow (a stack update raising {@code EnsembleSize} to 5): slots 4 and 5 are created, the group launches two
- * instances, the real launch hook claims the new slots and the template's bootstrap document starts them; they sync
- * without a vote; then the membership change, one server at a time: {@code zk-reconfig --add N=IP --from-version V}
- * on a serving member, each committed and synced before the next. Shrink (step 1, {@code ShrinkTo} 3): node 5 then
- * node 4 leave the configuration ({@code zk-reconfig --remove N --from-version V}), and after each the group
- * terminates exactly that member's instance (TerminateInstanceInAutoScalingGroup with the desired capacity
- * decremented): the real terminate hook stops it and releases its slot. Step 2 ({@code EnsembleSize} 3): the freed
+ * <p>Grow (a stack update raising {@code EnsembleSize} to 5): slots 4 and 5 are created, the functions get
+ * {@code ENSEMBLE_MEMBERS} 5, the group launches two instances; the real launch hook claims the new slots, finds them
+ * outside the current configuration and has the bootstrap document start them as observers ({@code Join=observer}).
+ * Then health runs, one a second: each adds at most one serving slot outside the configuration ({@code zk-reconfig
+ * --add N=IP --from-version V} on a serving voter), holding the stop lease until the configuration shows it. Shrink
+ * (step 1, {@code ShrinkTo} 3: {@code ENSEMBLE_MEMBERS} 3 and the group's MinSize 3): health runs remove node 5, then
+ * node 4, and retire each removed member's instance with TerminateInstanceInAutoScalingGroup (desired capacity
+ * decremented); the real terminate hook stops it and releases its slot. Step 2 ({@code EnsembleSize} 3): the freed
  * volumes are snapshotted, as the slots' {@code DeletionPolicy: Snapshot} makes CloudFormation do.
  *
  * <p>Checks: no write refused for longer than an election ({@link E2eScenario#GAP_BOUND_MS}) in any phase, no session
  * expired; every acknowledged znode read back from every member of each configuration; the client's connect string
- * (nodes 1-3) never changed; the removed members' slots released (ENI and volume attached to nothing) and their
- * volumes kept with the member's data (its myid and ZooKeeper's files), in the snapshot too.
+ * (nodes 1-3) never changed; the removed members' instances retired by the health function, their slots released
+ * (ENI and volume attached to nothing) and their volumes kept with the member's data (its myid and ZooKeeper's
+ * files), in the snapshot too.
  */
 final class ResizeSteps {
 
@@ -37,8 +42,8 @@ final class ResizeSteps {
     }
 
     /** A removed member: its slot released, its volume kept (what the volume and its snapshot hold). */
-    record Removed(int nodeId, String instanceId, boolean eniReleased, boolean volumeReleased, String volumeId,
-                   String volumeHolds, String snapshotId, String snapshotHolds) {
+    record Removed(int nodeId, String instanceId, boolean retired, boolean eniReleased, boolean volumeReleased,
+                   String volumeId, String volumeHolds, String snapshotId, String snapshotHolds) {
     }
 
     /** What the mode found; {@link #failures()} are its checks. */
@@ -69,6 +74,10 @@ final class ResizeSteps {
                 out.add(removed.size() + " of 2 members removed");
             }
             for (var r : removed) {
+                if (!r.retired()) {
+                    out.add("node " + r.nodeId() + "'s instance " + r.instanceId() + " was not retired by the health "
+                            + "function (TerminateInstanceInAutoScalingGroup)");
+                }
                 if (!r.eniReleased() || !r.volumeReleased()) {
                     out.add("node " + r.nodeId() + "'s slot not released (ENI " + r.eniReleased() + ", volume "
                             + r.volumeReleased() + ")");
@@ -99,11 +108,22 @@ final class ResizeSteps {
     }
 
     private static final int PRE_ZNODES = 500;
+    /**
+     * What the stack gives the functions besides {@link E2eScenario#ENV}: the reconfig document (template.yaml's
+     * ReconfigDocument, {@code <cluster>-reconfig}) and the members of a 3-node stack.
+     */
+    static final Map<String, String> STACK_ENV = Map.of("RECONFIG_DOCUMENT", "zk-demo-reconfig",
+            "ENSEMBLE_MEMBERS", "3");
+    private static final String CONTROL_PLANE = "the health function's membership step (MembershipReconciler, "
+            + "zk-demo-reconfig document, ENSEMBLE_MEMBERS)";
+    private static final Pattern JOURNAL_EVENT = Pattern.compile(
+            "\"(reconfig-[a-z]+|member-retired|retire-failed|joining-as-observer|stop-lease-refused|stop-sent"
+                    + "|stop-skipped)\"");
     private static final Pattern SERVER_LINE = Pattern.compile("^server\\.(\\d+)=", Pattern.MULTILINE);
-    private static final Pattern VERSION_LINE = Pattern.compile("^version=([0-9a-f]+)", Pattern.MULTILINE);
 
     private final E2eScenario scenario;
     private final List<Phase> phases = new ArrayList<>();
+    private int journalSeen;
 
     ResizeSteps(E2eScenario scenario) {
         this.scenario = scenario;
@@ -120,8 +140,9 @@ final class ResizeSteps {
             out.printf("%-52s %7.2f s, longest write gap %5d ms, members %s%n", p.name(), p.seconds(),
                     p.maxGapMs(), p.membership());
         }
-        r.removed().forEach(x -> out.printf("removed node %d (%s): ENI released %s, volume released %s; %s holds %s;"
-                + " snapshot %s holds %s%n", x.nodeId(), x.instanceId(), x.eniReleased(), x.volumeReleased(),
+        r.removed().forEach(x -> out.printf("removed node %d (%s): retired %s, ENI released %s, volume released %s; "
+                + "%s holds %s; snapshot %s holds %s%n", x.nodeId(), x.instanceId(), x.retired(), x.eniReleased(),
+                x.volumeReleased(),
                 x.volumeId(), x.volumeHolds(), x.snapshotId(), x.snapshotHolds()));
         out.printf("client (connect string nodes 1-3): %d background writes, session expirations %d, connect "
                 + "string unchanged %s; read back at 5: %s; at 3: %s%n", r.bgWritten(), r.sessionExpirations(),
@@ -144,10 +165,13 @@ final class ResizeSteps {
         E2eScenario.sleep(1000);
         scenario.ask("gap");
 
-        // Grow: the stack update creates the slots, then raises the group (NodeGroup depends on SlotsCreated).
+        // Grow: the stack update creates the slots, sets ENSEMBLE_MEMBERS, then raises the group (NodeGroup depends
+        // on SlotsCreated).
         var started = Instant.now();
-        tl("== G1. stack update EnsembleSize 3 -> 5: slots 4 and 5 are created, the group launches two instances "
-                + "(us-east-1a, us-east-1b); the launch hook claims the new slots");
+        tl("== G1. stack update EnsembleSize 3 -> 5: slots 4 and 5 are created, the functions get ENSEMBLE_MEMBERS "
+                + "5, the group launches two instances (us-east-1a, us-east-1b); the launch hook claims the new "
+                + "slots and, finding them outside the configuration, bootstraps them as observers");
+        scenario.updateFunctionEnv(Map.of("ENSEMBLE_MEMBERS", "5"));
         scenario.mirrorBack("the new slots' volumes are blank: their instances download ZooKeeper");
         scenario.addSlot(4);
         scenario.addSlot(5);
@@ -163,59 +187,68 @@ final class ResizeSteps {
             }
             int n = scenario.nodeIdOf(id);
             var node = scenario.local().node(id);
-            var voting = members().contains(n);
+            var voting = membersOrEmpty().contains(n);
             joined.add(String.format("node %d (%s): in service %.2f s after the update, serves as %s, %s",
                     n, id, E2eScenario.secs(started, scenario.inService().get(id)), scenario.mode(node),
                     voting ? "ALREADY A VOTING MEMBER" : "not yet a voting member"));
             tl("  " + joined.get(joined.size() - 1));
         }
-        phase("G1. slots 4, 5 and their instances", started);
+        journalEvents();
+        phase("G1. slots 4, 5 and their instances (observers)", started);
 
-        var controlPlane = "zk-reconfig on a serving member (the design's call; the reconciler step is not wired)";
-        for (int n : List.of(4, 5)) {
-            started = Instant.now();
-            tl("== G" + (n - 2) + ". node " + n + " becomes a participant");
-            change("--add", n);
-            scenario.await(Duration.ofSeconds(60), () -> syncedVoters() == membersOrEmpty().size() - 1,
-                    "every voter synced with the leader");
-            phase("G" + (n - 2) + ". add node " + n, started);
-        }
+        // The health function's runs add them, one at a time: the run that sees node 4's add committed sends node
+        // 5's (the changes' times are the journal's reconfig-sent / reconfig-committed lines on the timeline).
+        started = Instant.now();
+        tl("== G2. health runs until nodes 4 and 5 are voting members (one change at a time, 4 first)");
+        int runs = healthUntil(Duration.ofSeconds(180), "nodes 4 and 5 in the configuration",
+                () -> membersOrEmpty().containsAll(List.of(4, 5)));
+        scenario.await(Duration.ofSeconds(60), () -> syncedVoters() == membersOrEmpty().size() - 1,
+                "every voter synced with the leader");
+        phase("G2. add node 4, then node 5 (" + runs + " health runs)", started);
         var atFive = verify(5);
 
-        // Shrink, step 1 (ShrinkTo 3): highest node first; each removal committed before its instance goes.
+        // Shrink, step 1 (ShrinkTo 3: ENSEMBLE_MEMBERS 3, the group's MinSize 3): the health function's runs remove
+        // node 5, then node 4, and retire each one's instance through TerminateInstanceInAutoScalingGroup.
+        tl("== stack update ShrinkTo 3: the functions get ENSEMBLE_MEMBERS 3, the group's MinSize 3");
+        scenario.updateFunctionEnv(Map.of("ENSEMBLE_MEMBERS", "3"));
         var removed = new ArrayList<Removed>();
+        // The members' instances, read before the runs start; the run that sees node 5's removal committed retires
+        // its instance and sends node 4's removal.
+        var instances = Map.of(5, holderOf(5), 4, holderOf(4));
+        started = Instant.now();
+        tl("== S1. health runs until nodes 5 and 4 have left the configuration (5 first) and their instances are "
+                + "terminated (desired capacity decremented) through the terminate hook");
+        runs = -1;
+        try {
+            runs = healthUntil(Duration.ofSeconds(240), "nodes 5 and 4 removed and their instances terminated",
+                    () -> !membersOrEmpty().isEmpty() && !membersOrEmpty().contains(5) && !membersOrEmpty().contains(4)
+                            && instances.values().stream().allMatch(
+                                    i -> "Terminated".equals(scenario.cloud().lifecycleState(i))));
+        } catch (IllegalStateException e) {
+            // Checked below (slots not released, instances not retired); the rest of the shrink still runs.
+            tl("  " + e.getMessage());
+        }
         for (int n : List.of(5, 4)) {
-            started = Instant.now();
-            tl("== S" + (6 - n) + ". ShrinkTo 3: node " + n + " leaves the configuration, then its instance is "
-                    + "terminated (desired capacity decremented) through the terminate hook");
-            change("--remove", n);
             var slot = scenario.local().slot(n);
-            var instance = scenario.cloud().eniHolder(slot.eniId()).orElseThrow();
-            scenario.cloud().terminate(instance);
-            try {
-                scenario.await(Duration.ofSeconds(90), () -> "Terminated".equals(
-                        scenario.cloud().lifecycleState(instance)), instance + " terminated through its hook");
-            } catch (IllegalStateException e) {
-                // Checked below (slot not released); the rest of the shrink still runs and is checked.
-                tl("  " + instance + " still " + scenario.cloud().lifecycleState(instance) + " after 90 s");
-            }
-            removed.add(new Removed(n, instance, scenario.cloud().eniHolder(slot.eniId()).isEmpty(),
+            var instance = instances.get(n);
+            removed.add(new Removed(n, instance, scenario.cloud().terminatedInGroup().contains(instance),
+                    scenario.cloud().eniHolder(slot.eniId()).isEmpty(),
                     scenario.cloud().volumeHolder(slot.volumeId()).isEmpty(), slot.volumeId(),
                     holds(slot.image()), "", ""));
-            phase("S" + (6 - n) + ". remove node " + n + ", terminate its instance", started);
         }
+        phase("S1. remove node 5, then node 4, retire their instances (" + runs + " health runs)", started);
 
         // Step 2 (EnsembleSize 3, ShrinkTo empty): CloudFormation deletes the freed slots, snapshotting each volume.
         started = Instant.now();
-        tl("== S3. stack update EnsembleSize 5 -> 3: the freed volumes are snapshotted (DeletionPolicy: Snapshot)");
+        tl("== S2. stack update EnsembleSize 5 -> 3: the freed volumes are snapshotted (DeletionPolicy: Snapshot)");
         var kept = new ArrayList<Removed>();
         for (var r : removed) {
             var snapshot = scenario.cloud().snapshotVolume(r.volumeId());
             var image = scenario.local().runDir().resolve("snapshots/" + snapshot + ".img");
-            kept.add(new Removed(r.nodeId(), r.instanceId(), r.eniReleased(), r.volumeReleased(), r.volumeId(),
-                    r.volumeHolds(), snapshot, holds(image)));
+            kept.add(new Removed(r.nodeId(), r.instanceId(), r.retired(), r.eniReleased(), r.volumeReleased(),
+                    r.volumeId(), r.volumeHolds(), snapshot, holds(image)));
         }
-        phase("S3. snapshots of the freed volumes", started);
+        phase("S2. snapshots of the freed volumes", started);
         var atThree = verify(3);
 
         E2eScenario.sleep(1000);
@@ -223,66 +256,53 @@ final class ResizeSteps {
         var gapLine = scenario.ask("gap").split(" ");
         var connectNow = scenario.ask("connect");
         scenario.ask("quit");
-        return new Result(controlPlane, joined, phases, atFive, atThree, kept,
+        return new Result(CONTROL_PLANE, joined, phases, atFive, atThree, kept,
                 Integer.parseInt(stopped.replaceAll("\\D+", " ").trim().split(" ")[0]),
                 Integer.parseInt(gapLine[3]), connectNow.equals(connect), String.join(",",
                         membersOrEmpty().stream().map(String::valueOf).toList()));
     }
 
-    // ---------------------------------------------------------------- the membership change
+    // ---------------------------------------------------------------- the product's membership step
 
     /**
-     * One membership change, as the design's control-plane step makes it: read the configuration and its version
-     * from a serving member that stays, run {@code zk-reconfig --add N=IP | --remove N --from-version V} there, and
-     * wait until the change is committed.
+     * Runs the health function (as its schedule would, here one run a second) until {@code done}: each run checks
+     * the ensemble and its membership step makes the next change (the reconfig document on a serving voter, the
+     * stop lease held until the configuration shows it) or retires a removed member's instance. Returns the runs.
      */
-    private void change(String how, int n) {
-        var on = stayingMember(n);
-        var conf = scenario.local().fourLetter(on, "conf");
-        var version = match(VERSION_LINE, conf).orElseThrow(() -> new IllegalStateException("no version in " + conf));
-        var arg = how.equals("--add") ? n + "=" + CloudDriver.demoIp(n) : Integer.toString(n);
-        var result = zkReconfig(on, how, arg, "--from-version", version);
-        tl("  zk-reconfig " + how + " " + arg + " --from-version " + version + " on node "
-                + scenario.nodeIdOf(on.instanceId) + ": exit " + result.code() + ", " + lastLines(result.out()));
-        if (!result.ok()) {
-            throw new IllegalStateException("zk-reconfig " + how + " " + arg + " failed: " + result.out());
+    private int healthUntil(Duration limit, String what, BooleanSupplier done) throws IOException {
+        var deadline = Instant.now().plus(limit);
+        int runs = 0;
+        while (!done.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException(what + ": not reached after " + runs + " health runs in "
+                        + limit.toSeconds() + " s (members " + membersOrEmpty() + ", stop lease "
+                        + scenario.stopLeaseHolder() + ")");
+            }
+            scenario.healthRun();
+            runs++;
+            journalEvents();
+            E2eScenario.sleep(1000);
         }
-        scenario.await(Duration.ofSeconds(60), () -> members().contains(n) == how.equals("--add"),
-                "the configuration " + (how.equals("--add") ? "with" : "without") + " node " + n);
-        tl("  committed: members " + membersOrEmpty() + " (version " + match(VERSION_LINE,
-                scenario.local().fourLetter(on, "conf")).orElse("?") + ")");
+        return runs;
     }
 
-    /** The leader when it stays in the configuration, otherwise a serving member of nodes 1-3. */
-    private LocalCloud.Node stayingMember(int leaving) {
-        var leader = scenario.leader().orElseThrow(() -> new IllegalStateException("no leader"));
-        if (scenario.nodeIdOf(leader.instanceId) != leaving) {
-            return leader;
-        }
-        for (int n = 1; n <= 3; n++) {
-            var holder = scenario.cloud().eniHolder(scenario.local().slot(n).eniId());
-            if (holder.isPresent() && !scenario.mode(scenario.local().node(holder.get())).equals("down")) {
-                return scenario.local().node(holder.get());
+    /** The instance holding node {@code n}'s slot. */
+    private String holderOf(int n) {
+        return scenario.cloud().eniHolder(scenario.local().slot(n).eniId())
+                .orElseThrow(() -> new IllegalStateException("no instance holds slot " + n));
+    }
+
+    /** The functions' journal lines about membership since the last call, on the timeline. */
+    private void journalEvents() throws IOException {
+        var lines = Files.readAllLines(scenario.local().runDir().resolve("journal.log"));
+        for (int i = journalSeen; i < lines.size(); i++) {
+            var m = JOURNAL_EVENT.matcher(lines.get(i));
+            if (m.find()) {
+                var line = lines.get(i);
+                tl("  journal: " + (line.length() > 300 ? line.substring(0, 300) + "..." : line));
             }
         }
-        throw new IllegalStateException("no serving member of nodes 1-3");
-    }
-
-    /** Runs the instance's own zk-reconfig (from the bundle its bootstrap unpacked) as Run Command would. */
-    private Sh.Result zkReconfig(LocalCloud.Node node, String... args) {
-        var bundles = node.root().resolve("opt/zkasg/bundles");
-        Path script;
-        try (var list = Files.list(bundles)) {
-            script = list.map(d -> d.resolve("bin/zk-reconfig")).filter(Files::isRegularFile).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no zk-reconfig under " + bundles));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        var cmd = new ArrayList<String>(List.of("env"));
-        scenario.local().nodeEnv(node).forEach((k, v) -> cmd.add(k + "=" + v));
-        cmd.addAll(List.of("bash", script.toString()));
-        cmd.addAll(List.of(args));
-        return scenario.local().inNetns(node.netns, cmd.toArray(String[]::new));
+        journalSeen = lines.size();
     }
 
     /** The voting members in the leader's configuration. */
@@ -347,16 +367,6 @@ final class ResizeSteps {
         phases.add(p);
         tl(String.format("  %s: %.2f s, longest write gap %d ms, members %s", p.name(), p.seconds(), p.maxGapMs(),
                 p.membership()));
-    }
-
-    private static Optional<String> match(Pattern pattern, String text) {
-        var m = pattern.matcher(text);
-        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
-    }
-
-    private static String lastLines(String out) {
-        var lines = out.strip().lines().toList();
-        return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
     }
 
     private void tl(String line) {
