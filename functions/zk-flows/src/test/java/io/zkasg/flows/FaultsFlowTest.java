@@ -439,7 +439,7 @@ class FaultsFlowTest {
         zk = driver.zk();
     }
 
-    /** {@code ec2}, whose describes answer {@code instance}, {@code eni}, {@code volume} of each real one when lagging. */
+    /** {@code ec2}, its describes answering {@code instance}, {@code eni}, {@code volume} when lagging. */
     static Ec2Port lagging(Ec2Port ec2, Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
                                    UnaryOperator<EniView> eni, UnaryOperator<VolumeView> volume) {
         InvocationHandler handler = (proxy, method, args) -> {
