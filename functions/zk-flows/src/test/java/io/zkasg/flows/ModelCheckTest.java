@@ -38,9 +38,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The model check of the whole system: a 3-node ensemble on the fake cloud, run through the real handlers with every
- * cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member at a
- * time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
+ * The model check of the whole system: a 3- or 5-node ensemble on the fake cloud, run through the real handlers with
+ * every cloud call an interleaving point, under seeded faults: launches, terminates (scale-in or refresh, one member
+ * at a time by default), health marks and the reconciler every minute, a node's ZooKeeper going down and coming back,
  * duplicated, reordered and lost deliveries (EventBridge events, SQS messages, command statuses), a Lambda crash
  * right before any AWS call (EventBridge retries the event twice, SQS redelivers after the 720 s visibility
  * timeout), describes of instances, ENIs and volumes lagging by up to 3 mutations, Auto Scaling's
@@ -54,18 +54,20 @@ import org.junit.jupiter.api.Test;
  * slot is vacant or held, ENI and volume together, by one live member, and the ensemble serves again. Reproduce a
  * failure with -Dzkasg.seed=N -Dzkasg.models=1; run the documented 10,000 with -Dzkasg.models=10000
  * (docs/benchmarks.md). {@code -Dzkasg.leavers=2} lets two members leave at the same moment:
- * the stop lease (issue 15, item 1) is what makes that safe. {@code -Dzkasg.nodes=5} (or 7) checks a larger ensemble,
- * its slots spread over the AZs as the template spreads them (issue 13).
+ * the stop lease (issue 15, item 1) is what makes that safe. One run in four checks a 5-node ensemble, its slots
+ * spread over the AZs as the template spreads them (issue 13); {@code -Dzkasg.nodes=3} (or 5, or 7) sets the size of
+ * every run.
  *
  * <p>Size changes (issue 13, docs/sizing.md): in one run of four (drawn apart from the run's other draws, so a run
  * without one keeps its interleaving), a 3-node ensemble grows to 5 at a random moment (slots 4 and 5 created,
- * ENSEMBLE_MEMBERS 5, the group raised to five), a 5-node one ({@code -Dzkasg.nodes=5}) shrinks to 3, and in half of
+ * ENSEMBLE_MEMBERS 5, the group raised to five), a 5-node one shrinks to 3, and in half of
  * those it changes back once the first change is done (one change at a time); the faults go on throughout, and the
  * health function's scheduled runs drive the reconfigurations, whose SSM document runs FakeZk's reconfig with its
  * version check on the member it was sent to. Then also, after every step: no stop of a voter leaves fewer than a
  * majority of the current configuration's voters serving; at most one reconfiguration command runs at a time; no
  * voter is stopped while a reconfiguration holds the stop lease; at the end the configuration is the new size's
- * members, each serving. Opt-in: {@code -Dzkasg.resize=true}.
+ * members, each serving. On by default since seeds 20340094 and 20350204 were mended; {@code -Dzkasg.resize=false}
+ * turns them off.
  */
 class ModelCheckTest {
 
@@ -83,16 +85,14 @@ class ModelCheckTest {
     /** Auto Scaling's describes and SSM's reads trail too (on by default; -Dzkasg.lagOthers=false turns them off). */
     private static final boolean LAGGING_OTHERS = Boolean.parseBoolean(System.getProperty("zkasg.lagOthers", "true"));
     private static final int LEAVERS = Integer.getInteger("zkasg.leavers", 2);
-    /** Ensemble size: {@code -Dzkasg.nodes=5} checks a five-node ensemble (slots 2+2+1 over the AZs). */
-    private static final int NODES = Integer.getInteger("zkasg.nodes", 3);
-    private static final List<String> IPS = java.util.stream.IntStream.rangeClosed(1, NODES)
-            .mapToObj(CloudDriver::demoIp).toList();
-    private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
     /**
-     * Whether some runs change the ensemble's size: opt-in ({@code -Dzkasg.resize=true}) until seed 20340094 is
-     * understood (a reconfig command ran on an instance without a node-id tag: docs/benchmarks.md).
+     * Ensemble size of every run: {@code -Dzkasg.nodes=5} checks a five-node ensemble (slots 2+2+1 over the AZs);
+     * unset, one run in four has five nodes, the others three.
      */
-    private static final boolean RESIZE = Boolean.parseBoolean(System.getProperty("zkasg.resize", "false"));
+    private static final Integer NODES = Integer.getInteger("zkasg.nodes");
+    private static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(720);
+    /** Whether some runs change the ensemble's size (on by default; {@code -Dzkasg.resize=false} turns it off). */
+    private static final boolean RESIZE = Boolean.parseBoolean(System.getProperty("zkasg.resize", "true"));
     private static final String RECONFIG = "zk-demo-reconfig";
 
     /** A Lambda invocation that died right before or right after one of its calls (timeout, out of memory). */
@@ -116,6 +116,7 @@ class ModelCheckTest {
         long laggedGroupReads;
         long sizeChanges;
         long reconfigs;
+        long fiveNodes;
 
         void add(Stats o) {
             deliveries += o.deliveries;
@@ -130,6 +131,7 @@ class ModelCheckTest {
             laggedGroupReads += o.laggedGroupReads;
             sizeChanges += o.sizeChanges;
             reconfigs += o.reconfigs;
+            fiveNodes += o.fiveNodes;
         }
     }
 
@@ -152,12 +154,12 @@ class ModelCheckTest {
                         + " -Dzkasg.models=1): " + e.getMessage(), e);
             }
         }
-        System.out.printf("model check: %d interleavings (seeds %d..%d, %d leavers, lag %d), 0 violations, "
-                        + "%d deliveries (%d lost, %d duplicated), %d crashes before a call, %d after, %d stops, "
-                        + "%d throttles, %d lagged reads (%d of Auto Scaling), "
+        System.out.printf("model check: %d interleavings (seeds %d..%d, %d of 5 nodes, %d leavers, lag %d), "
+                        + "0 violations, %d deliveries (%d lost, %d duplicated), %d crashes before a call, %d after, "
+                        + "%d stops, %d throttles, %d lagged reads (%d of Auto Scaling), "
                         + "%d switches, %d size changes (%d reconfig commands), %.1f s (%.1f s of CPU), load %s%n",
-                RUNS, BASE_SEED, BASE_SEED + RUNS - 1, LEAVERS, LAG, total.deliveries, total.lost, total.duplicated,
-                total.crashedBefore, total.crashedAfter,
+                RUNS, BASE_SEED, BASE_SEED + RUNS - 1, total.fiveNodes, LEAVERS, LAG, total.deliveries, total.lost,
+                total.duplicated, total.crashedBefore, total.crashedAfter,
                 total.stops, total.throttles, total.laggedReads, total.laggedGroupReads, total.switches,
                 total.sizeChanges, total.reconfigs,
                 (System.nanoTime() - started) / 1e9,
@@ -179,21 +181,23 @@ class ModelCheckTest {
         var interleaver = new Interleaver(seed);
         var stats = new Stats();
         var violations = new ArrayList<String>();
-        // A size change: drawn apart, so that a run without one keeps the interleaving it had before they existed.
+        // The size and a size change: drawn apart, so that a run keeps the interleaving it had before they existed.
         var sizing = new SplittableRandom(seed ^ 0x5e5e5e5eL);
-        boolean resizes = RESIZE && (NODES == 3 || NODES == 5) && sizing.nextInt(4) == 0;
+        int nodes = NODES != null ? NODES : sizing.nextInt(4) == 0 ? 5 : 3;
+        stats.fiveNodes = nodes == 5 ? 1 : 0;
+        boolean resizes = RESIZE && (nodes == 3 || nodes == 5) && sizing.nextInt(4) == 0;
         if (resizes) {
             env.put("RECONFIG_DOCUMENT", RECONFIG);
-            env.put("ENSEMBLE_MEMBERS", Integer.toString(NODES));
+            env.put("ENSEMBLE_MEMBERS", Integer.toString(nodes));
         }
         var changeAt = new Instant[] {Instant.parse("2026-11-25T12:00:00Z").plus(Duration.ofMinutes(
                 10 + sizing.nextInt(60)))};
         int[] changes = {resizes ? 1 + sizing.nextInt(2) : 0};
-        int[] size = {NODES};
-        int[] group = {NODES}; // the group's desired capacity, less the instances a shrink let go
+        int[] size = {nodes};
+        int[] group = {nodes}; // the group's desired capacity, less the instances a shrink let go
         double crashOdds = random.nextInt(3) * 0.01;
         var calls = new Calls(interleaver, random, crashOdds, stats);
-        var first = CloudDriver.ensemble(seed, journal, env, NODES, Instant.parse("2026-11-25T12:00:00Z"),
+        var first = CloudDriver.ensemble(seed, journal, env, nodes, Instant.parse("2026-11-25T12:00:00Z"),
                 calls::around);
         var drivers = new ArrayList<>(List.of(first)); // the last one runs: a stack update wires the functions anew
         var cloud = first.cloud();
@@ -201,7 +205,7 @@ class ModelCheckTest {
         calls.afterCall = () -> checkSlots(cloud, violations);
         var zk = first.zk();
         if (resizes) {
-            zk.configuration(members(NODES));
+            zk.configuration(members(nodes));
         }
         var down = new HashSet<String>(); // ZooKeeper down by a fault, not a stop
         var stopped = new HashSet<String>();
@@ -284,7 +288,7 @@ class ModelCheckTest {
         cloud.unknownAfterLaunch(Duration.ofSeconds(random.nextInt(4) == 0 ? random.nextInt(10) : 0));
         double lossOdds = random.nextInt(4) * 0.02;
 
-        for (int node = 1; node <= NODES; node++) {
+        for (int node = 1; node <= nodes; node++) {
             cloud.launch(CloudDriver.demoAz(node));
         }
         var retries = new ArrayList<Later>();
@@ -621,9 +625,9 @@ class ModelCheckTest {
     }
 
     /** The addresses of the current configuration's voters; without one (no size change), every slot's. */
-    private static List<String> voters(FakeZk zk) {
+    private static List<String> voters(FakeZk zk, FakeCloud cloud) {
         return zk.configuration().map(m -> m.servers().values().stream().filter(s -> s.participant())
-                .map(s -> s.ip()).toList()).orElse(IPS);
+                .map(s -> s.ip()).toList()).orElseGet(() -> slotIps(cloud));
     }
 
     /**
@@ -699,7 +703,7 @@ class ModelCheckTest {
     private static void takenOut(String how, int node, String ip, FakeCloud cloud, FakeZk zk, Set<String> down,
                                  Set<String> stopped, List<CloudDriver> drivers, FakeClock clock,
                                  List<String> violations) {
-        var voters = voters(zk);
+        var voters = voters(zk, cloud);
         if (!isServing(ip, down, stopped) || !voters.contains(ip)) {
             return;
         }
