@@ -177,14 +177,14 @@ public final class MembershipReconciler {
      */
     private void retire(Membership configuration, List<Node> nodes) {
         nodes.stream()
-                .filter(n -> !resize.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
+                .filter(n -> !settings.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
                         && (n.state() == State.SERVING || n.state() == State.FAILING))
                 .max(Comparator.comparingInt(Node::nodeId))
                 .ifPresent(n -> {
                     try {
                         autoScaling.terminateInGroup(n.instanceId());
                         journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
-                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + resize.members()
+                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + settings.ensembleMembers()
                                         + " and out of the configuration " + configuration.voters()));
                     } catch (CloudException e) {
                         journal.record("retire-failed", fields(n.instanceId(), "nodeId", n.nodeId(), "code",
@@ -198,13 +198,13 @@ public final class MembershipReconciler {
      * outside the configuration added (the lowest id).
      */
     private Optional<Change> next(Membership configuration, List<Node> nodes) {
-        var remove = configuration.servers().keySet().stream().filter(id -> !resize.member(id))
+        var remove = configuration.servers().keySet().stream().filter(id -> !settings.member(id))
                 .max(Comparator.naturalOrder());
         if (remove.isPresent()) {
             return Optional.of(new Change(false, remove.get(), ""));
         }
         return nodes.stream()
-                .filter(n -> resize.member(n.nodeId()) && n.state() == State.SERVING
+                .filter(n -> settings.member(n.nodeId()) && n.state() == State.SERVING
                         && !configuration.votes(n.nodeId(), n.ip()))
                 .min(Comparator.comparingInt(Node::nodeId))
                 .map(n -> new Change(true, n.nodeId(), n.ip()));

@@ -279,6 +279,29 @@ class ResizeFlowTest {
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("the stop lease is held by reconfig:add:4=");
     }
 
+    @Test
+    void launch_shouldSeedANewMemberWithTheNewestConfiguration_notTheFirstThatAnswers() {
+        // GIVEN nodes 1-3 voting, 4 and 5 serving as learners; node 4 was added (version 100000001), and node 1 (the
+        // first member asked) has not learned that commit yet
+        configuration(1, 2, 3);
+        fiveSlots(5, false);
+        zk.lagging(ip(1));
+        assertThat(zk.reconfigAdd(4, ip(4), FakeZk.FIRST_VERSION)).isTrue();
+
+        // WHEN node 5's instance is replaced
+        cloud.terminate(members.get(5));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        launch(CloudDriver.demoAz(5));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN its bootstrap joins it as an observer seeded with the newest configuration, node 4 included
+        var boot = cloud.commandsSent().stream().filter(c -> c.documentName().equals("zk-demo-bootstrap"))
+                .filter(c -> "5".equals(c.parameters().get("NodeId"))).reduce((a, b) -> b).orElseThrow();
+        assertThat(boot.instanceId()).isNotEqualTo(members.get(5));
+        assertThat(boot.parameters()).containsEntry("Join", "observer")
+                .containsEntry("Servers", "1=10.0.1.10,2=10.0.2.10,3=10.0.3.10,4=10.0.1.11,5=10.0.2.11");
+    }
+
     // ----------------------------------------------------------------------------------------------------- shrink
 
     @Test
