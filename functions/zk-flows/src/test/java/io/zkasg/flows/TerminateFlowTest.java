@@ -362,6 +362,11 @@ class TerminateFlowTest {
         }
 
         @Override
+        public boolean rename(String cluster, String holder, long counter, String newHolder) {
+            return lease.rename(cluster, holder, counter, newHolder);
+        }
+
+        @Override
         public boolean release(String cluster, String holder, long counter) {
             var released = lease.release(cluster, holder, counter);
             tookOver.compareAndSet(false, released && !holder.equals(instanceId));
