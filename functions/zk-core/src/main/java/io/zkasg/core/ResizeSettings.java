@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
  *
  * @param reconfigDocument the SSM document that runs {@code zk-reconfig} on a member ({@code <cluster>-reconfig});
  *     empty: no membership change is ever made
- * @param leaseTtl how long a reconfiguration holds the stop lease at most (it gives it back once the configuration
- *     shows the change): longer than the command's delivery and execution timeouts together
+ * @param leaseTtl how long a reconfiguration holds the stop lease at most (it gives it back once the change is made
+ *     and confirmed, or its command ended without it): longer than the command's delivery and execution timeouts
+ *     together
  * @param commandTimeout the reconfig command's delivery timeout (SendCommand's TimeoutSeconds)
  */
 public record ResizeSettings(String reconfigDocument, Duration leaseTtl, Duration commandTimeout) {
