@@ -31,8 +31,11 @@ public final class SlotRelease {
 
     /**
      * Completes the action with ABANDON, then marks the launch abandoned on the instance (late events then leave it
-     * alone) and detaches the cluster's volume and ENI from it. When the action is already over, nothing is released:
-     * another delivery may have completed it with CONTINUE, and a node in service keeps its slot.
+     * alone). The slot stays on the instance: Auto Scaling runs the terminate hook of an abandoned launch, and that
+     * hook stops the slot's server under the stop lease and the quorum guard, then releases the slot, as for any
+     * member. A failed launch's server may serve (its bootstrap said Failed after ZooKeeper joined: zk-start gave up
+     * waiting, the command timed out), and another leaver's guard counts it as a leaving member still serving; a
+     * detach here would take it out without the lease (the model check, seed 20331177: two servers out at once).
      */
     public HookOutcome abandon(LifecycleRef ref, String reason) {
         journal.record("launch-abandoning", fields(ref.instanceId(), "reason", reason));
@@ -45,7 +48,6 @@ public final class SlotRelease {
         } catch (CloudException.NotFound e) {
             journal.record("instance-gone", fields(ref.instanceId(), "code", e.code()));
         }
-        release(ref.instanceId());
         return outcome;
     }
 

@@ -255,8 +255,10 @@ class FaultsFlowTest {
         var result = driver.deliver(failed);
 
         // THEN the handler does not fail (in AWS a failed invocation is retried a minute later, or not at all): the
-        // launch goes on through the resume queue, which reads the status from SSM and abandons it
+        // launch goes on through the resume queue, which reads the status from SSM and abandons it; the abandoned
+        // instance's terminate hook releases the slot
         assertThat(result.get("outcome")).isEqualTo("Deferred");
+        zk.down(IP1); // the failed bootstrap's ZooKeeper does not run: its host refuses the client port
         driver.runUntilQuiet(Duration.ofMinutes(5));
         assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON")
                 .doesNotContain(id + "/zk-demo-launch=CONTINUE");
@@ -370,7 +372,7 @@ class FaultsFlowTest {
     }
 
     @Test
-    void abandon_shouldReleaseTheVolumeToo_whenTheInstancesReadLagsBehindItsAttach() {
+    void abandonedLaunchsTerminate_shouldReleaseTheVolumeToo_whenTheInstancesReadLagsBehindItsAttach() {
         // GIVEN a launch whose bootstrap fails, and DescribeInstances lagging behind the volume's attach (it shows
         // the ENI only) while the status handler abandons the launch
         var lag = new AtomicBoolean();
@@ -382,18 +384,21 @@ class FaultsFlowTest {
 
         // WHEN the Failed status comes (the model check with lagging instance reads, seed 20270058: the ENI was
         // detached, the volume stayed, the next launch took the ENI: a slot on two instances)
+        // and then the abandoned instance's terminate hook releases its slot, reads lagging as before
+        zk.down(IP1); // the failed bootstrap's ZooKeeper does not run: its host refuses the client port
         lag.set(true);
         driver.deliver(failed);
+        driver.runUntilQuiet(Duration.ofMinutes(5));
         lag.set(false);
 
-        // THEN the abandon released the whole slot: the volume's own read shows it on the instance
-        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        // THEN the release took the whole slot: the volume's own read shows it on the instance
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON", id + "/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
     }
 
     @Test
-    void abandon_shouldReleaseTheVolumeToo_whenEveryReadLagsBehindItsAttach_butTheEniShowsTheSlot() {
+    void abandonedLaunchsTerminate_shouldReleaseTheVolumeToo_whenEveryReadLagsBehindItsAttach_butTheEniShowsTheSlot() {
         // GIVEN a launch whose bootstrap fails, and both DescribeInstances and DescribeVolumes lagging behind the
         // volume's attach (only the ENI, attached first, shows) while the status handler abandons the launch
         var lag = new AtomicBoolean();
@@ -405,12 +410,15 @@ class FaultsFlowTest {
         var failed = failedStatusHeldBack();
 
         // WHEN the Failed status comes (the model check with every read lagging, seeds 20312399 and 20313537)
+        // and then the abandoned instance's terminate hook releases its slot, reads lagging as before
+        zk.down(IP1); // the failed bootstrap's ZooKeeper does not run: its host refuses the client port
         lag.set(true);
         driver.deliver(failed);
+        driver.runUntilQuiet(Duration.ofMinutes(5));
         lag.set(false);
 
-        // THEN the abandon released the whole slot: a slot's parts go together, and DetachVolume names the instance
-        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON");
+        // THEN the release took the whole slot: a slot's parts go together, and DetachVolume names the instance
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=ABANDON", id + "/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
         assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
     }

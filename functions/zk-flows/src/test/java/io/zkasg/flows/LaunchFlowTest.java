@@ -179,11 +179,12 @@ class LaunchFlowTest {
         var volume4 = cloud.volumeIds().get(3);
         cloud.ec2().attachVolume(volume4, "i-0aaaaaaaaaaaaaaa1", "/dev/sdg");
 
-        // WHEN a new instance launches into us-east-1a
+        // WHEN a new instance launches into us-east-1a (nothing runs ZooKeeper at node 4's address)
+        driver.zk().down("10.0.1.20");
         cloud.launch("i-0aaaaaaaaaaaaaaa7", "us-east-1a");
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
-        // THEN it gave node 4's ENI back and was abandoned
+        // THEN it was abandoned, and its terminate hook gave node 4's ENI back
         assertThat(cloud.eniHolder(eni)).isEmpty();
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa7/zk-demo-launch=ABANDON");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("is held by live member i-0aaaaaaaaaaaaaaa1");
@@ -359,6 +360,7 @@ class LaunchFlowTest {
         env.put("LAUNCH_MAX_WAIT_SECONDS", "600");
         var d = CloudDriver.demo(5, new PrintStream(log, true, StandardCharsets.UTF_8), env, 1);
         d.cloud().boot(Duration.ZERO, Duration.ofHours(2));
+        d.zk().down("10.0.1.10"); // nothing runs ZooKeeper there: the host refuses the client port
         d.cloud().launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
 
         // WHEN time passes
@@ -396,13 +398,15 @@ class LaunchFlowTest {
     void status_shouldAbandonAndReleaseTheSlot_whenTheBootstrapFails_andIgnoreLateEvents() {
         // GIVEN a bootstrap that fails
         cloud.commandOutcome(c -> "Failed");
+        driver.zk().down("10.0.1.10"); // its ZooKeeper does not run: the host refuses the client port
         var event = cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
 
         // WHEN it runs, and the launch event arrives once more afterwards
         driver.runUntilQuiet(Duration.ofMinutes(5));
         var late = driver.deliver(event);
 
-        // THEN the slot is free, the hook was abandoned once, the late event changed nothing
+        // THEN the hook was abandoned once, the instance's terminate hook released the slot, the late event changed
+        // nothing
         assertThat(cloud.completions()).containsExactly("i-0aaaaaaaaaaaaaaa1/zk-demo-launch=ABANDON",
                 "i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(eniOf(1))).isEmpty();

@@ -9,7 +9,9 @@ import io.zkasg.core.port.SsmPort;
 import io.zkasg.core.port.StopLease;
 import io.zkasg.core.port.ZkProbe;
 import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.Delivery;
+import io.zkasg.testkit.FakeClock;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import io.zkasg.testkit.Interleaver;
@@ -193,16 +195,30 @@ class ModelCheckTest {
         var drivers = new ArrayList<>(List.of(first)); // the last one runs: a stack update wires the functions anew
         var cloud = first.cloud();
         var clock = first.clock();
-        var cluster = first.settings().cluster().clusterName();
         calls.afterCall = () -> checkSlots(cloud, violations);
         var zk = first.zk();
         if (resizes) {
             zk.configuration(members(NODES));
         }
-        var reconfigPolls = new HashMap<String, Integer>(); // a reconfiguration's polls left before it ends
-        var reconfigsRunning = new HashMap<String, String>(); // command id -> instance
         var down = new HashSet<String>(); // ZooKeeper down by a fault, not a stop
         var stopped = new HashSet<String>();
+        // EC2 detaching a slot's ENI takes its address off the host: the server there no longer answers (a
+        // connection to an address no attached interface holds times out) until a bootstrap runs one there again. A
+        // detach of a serving voter takes a server out as a stop does, and answers to the same invariants.
+        cloud.listener(new CloudState.Listener() {
+            @Override
+            public void onEniDetached(String eniId, String instanceId) {
+                int node = cloud.eniIds().indexOf(eniId) + 1;
+                if (node > 0) {
+                    var ip = CloudDriver.demoIp(node);
+                    takenOut("detach", node, ip, cloud, zk, down, stopped, drivers, clock, violations);
+                    stopped.add(ip);
+                    zk.unreachable(ip);
+                }
+            }
+        });
+        var reconfigPolls = new HashMap<String, Integer>(); // a reconfiguration's polls left before it ends
+        var reconfigsRunning = new HashMap<String, String>(); // command id -> instance
         // ZooKeeper follows the commands; faults take a node down on top of that.
         cloud.commandOutcome(c -> {
             if (c.documentName().equals("zk-demo-bootstrap")) {
@@ -237,28 +253,7 @@ class ModelCheckTest {
             }
             var node = cloud.volumeIds().indexOf(c.parameters().get("VolumeId")) + 1;
             var ip = CloudDriver.demoIp(node);
-            var voters = voters(zk);
-            if (isServing(ip, down, stopped) && voters.contains(ip)) {
-                long others = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)).count();
-                if (others < voters.size() / 2 + 1) {
-                    violations.add("stop of serving node " + node + " left " + others + " of " + voters.size()
-                            + " voters serving");
-                }
-                // SlotRelease.abandon detaches a failed launch's slot without the stop lease: safe only if no stop
-                // relies on a member still launching. Not counting those, a majority must still serve.
-                long settled = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)
-                        && !launching(cloud, slotIps(cloud).indexOf(o))).count();
-                if (settled < voters.size() / 2 + 1) {
-                    violations.add("stop of serving node " + node + " relied on a member still launching: "
-                            + settled + " of " + voters.size() + " voters serve without those");
-                }
-                var holder = drivers.get(0).lease().current(cluster);
-                if (holder.isPresent() && holder.get().instanceId().startsWith("reconfig:")
-                        && !holder.get().expired(clock.instant())) {
-                    violations.add("stop of voter " + node + " while " + holder.get().instanceId()
-                            + " holds the stop lease");
-                }
-            }
+            takenOut("stop", node, ip, cloud, zk, down, stopped, drivers, clock, violations);
             stopped.add(ip);
             zk.down(ip);
             stats.stops++;
@@ -676,6 +671,38 @@ class ModelCheckTest {
             stopped.add(CloudDriver.demoIp(removed)); // outside the quorum, it no longer serves
         }
         return done ? "Success" : "Failed";
+    }
+
+    /**
+     * The orchestrator takes the server at {@code ip} out ({@code how}: its stop command, or the detach of its ENI):
+     * when it serves as a voter, a majority of the current configuration's voters must still serve, also without
+     * counting members still launching (a failed launch's slot may go without the lease), and no reconfiguration may
+     * hold the stop lease.
+     */
+    private static void takenOut(String how, int node, String ip, FakeCloud cloud, FakeZk zk, Set<String> down,
+                                 Set<String> stopped, List<CloudDriver> drivers, FakeClock clock,
+                                 List<String> violations) {
+        var voters = voters(zk);
+        if (!isServing(ip, down, stopped) || !voters.contains(ip)) {
+            return;
+        }
+        long others = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)).count();
+        if (others < voters.size() / 2 + 1) {
+            violations.add(how + " of serving node " + node + " left " + others + " of " + voters.size()
+                    + " voters serving");
+        }
+        long settled = voters.stream().filter(o -> !o.equals(ip) && isServing(o, down, stopped)
+                && !launching(cloud, slotIps(cloud).indexOf(o))).count();
+        if (settled < voters.size() / 2 + 1) {
+            violations.add(how + " of serving node " + node + " relied on a member still launching: "
+                    + settled + " of " + voters.size() + " voters serve without those");
+        }
+        var holder = drivers.get(0).lease().current(drivers.get(0).settings().cluster().clusterName());
+        if (holder.isPresent() && holder.get().instanceId().startsWith("reconfig:")
+                && !holder.get().expired(clock.instant())) {
+            violations.add(how + " of voter " + node + " while " + holder.get().instanceId()
+                    + " holds the stop lease");
+        }
     }
 
     /** Whether the slot at {@code index} is held by an instance still in its launch (Pending, Pending:Wait...). */

@@ -2,6 +2,9 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zkasg.core.port.StopLease;
+import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.CloudState;
 import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
@@ -28,6 +31,7 @@ class TerminateFlowTest {
     private final List<String> belowMajority = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<String> stopsWithoutLease = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.Set<String> silentBootstraps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<String> failedBootstraps = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
@@ -46,6 +50,9 @@ class TerminateFlowTest {
                     return null; // zk-start still waiting for its server to serve
                 }
                 zk.serving(c.parameters().get("EniIp"), "follower");
+                if (failedBootstraps.contains(c.instanceId())) {
+                    return "Failed"; // its server joined, then zk-start gave up waiting (a loaded host)
+                }
             } else {
                 var ip = IPS.get(Integer.parseInt(cloud.instanceTags(c.instanceId()).get("zkasg:node-id")) - 1);
                 // The invariant: the orchestrator's own stop never leaves fewer than a majority serving.
@@ -61,6 +68,18 @@ class TerminateFlowTest {
                 zk.down(ip);
             }
             return "Success";
+        });
+        // Detaching a slot's ENI takes its address off the host: the server there no longer answers (the connection
+        // times out). A detach of a serving node takes it out like a stop: the same invariant holds.
+        cloud.listener(new CloudState.Listener() {
+            @Override
+            public void onEniDetached(String eniId, String instanceId) {
+                var ip = IPS.get(cloud.eniIds().indexOf(eniId));
+                if (serving(ip) && IPS.stream().filter(TerminateFlowTest.this::serving).count() - 1 < 2) {
+                    belowMajority.add("detaching " + ip + " from " + instanceId + " at " + driver.clock().instant());
+                }
+                zk.unreachable(ip);
+            }
         });
         cloud.launch("i-0aaaaaaaaaaaaaaa1", "us-east-1a");
         cloud.launch("i-0bbbbbbbbbbbbbbb2", "us-east-1b");
@@ -275,6 +294,79 @@ class TerminateFlowTest {
                 "zk-demo/i-0aaaaaaaaaaaaaaa5#2");
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void failedLaunch_shouldTakeItsServingServerOut_onlyUnderTheGuard_whileAnotherMemberLeaves() {
+        // GIVEN node 1 left and was stopped (its lease waits for its replacement to serve), and detaches take 30 s
+        cloud.latencies(Duration.ZERO, Duration.ofSeconds(30));
+        cloud.terminate("i-0aaaaaaaaaaaaaaa1");
+        driver.runUntilQuiet(Duration.ofMinutes(3));
+        assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
+
+        // WHEN node 1's replacement's server joins the ensemble but its bootstrap says Failed (zk-start gave up
+        // waiting on a loaded host): the launch is abandoned, the instance leaves through its terminate hook, and
+        // that terminate's invocation dies right after it gave node 1's lease back (its takeover), before it took the
+        // lease itself (a Lambda timeout, an out-of-memory)
+        var replacement = "i-0aaaaaaaaaaaaaaa5";
+        failedBootstraps.add(replacement);
+        var tookOver = new java.util.concurrent.atomic.AtomicBoolean();
+        var crashing = driver.withEnv(new HashMap<>(CloudDriver.DEMO_ENV), 12, new PrintStream(log, true,
+                StandardCharsets.UTF_8), ports -> new Wiring.Ports(ports.ec2(), ports.autoScaling(), ports.ssm(),
+                ports.scheduler(), ports.zk(), new CrashAfterTakeover(ports.lease(), replacement, tookOver)));
+        cloud.launch(replacement, "us-east-1a");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> crashing.runUntilQuiet(Duration.ofMinutes(1)))
+                .hasMessageContaining("crashed");
+        assertThat(cloud.completions()).contains(replacement + "/zk-demo-launch=ABANDON");
+        assertThat(tookOver).isTrue();
+        // and node 2 is terminated meanwhile (a scale-in, an instance refresh); node 2's replacement comes later
+        cloud.terminate("i-0bbbbbbbbbbbbbbb2");
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+        cloud.launch("i-0bbbbbbbbbbbbbbb6", "us-east-1b");
+        driver.runWithHealth(Duration.ofMinutes(20), d -> false);
+
+        // THEN the failed launch's server, which node 2's guard counted as a member still serving, was never taken
+        // out without the lease: at no stop and no detach did fewer than 2 of 3 serve
+        assertThat(belowMajority).isEmpty();
+        assertThat(stopsWithoutLease).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+        // and both left in the end, one at a time, each stopped once; slot 1 free, slot 2 with its replacement
+        assertThat(stops(replacement)).isEqualTo(1);
+        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(cloud.completions()).contains(replacement + "/zk-demo-terminate=CONTINUE",
+                "i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE", "i-0bbbbbbbbbbbbbbb6/zk-demo-launch=CONTINUE");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
+        assertThat(cloud.volumeHolder(cloud.volumeIds().get(0))).isEmpty();
+    }
+
+    /** The stop lease, as seen by an invocation of {@code instanceId} that dies right after its takeover's release. */
+    private record CrashAfterTakeover(StopLease lease, String instanceId, java.util.concurrent.atomic.AtomicBoolean
+            tookOver) implements StopLease {
+
+        @Override
+        public Grant acquire(String cluster, String holder, int nodeId, Duration ttl) {
+            if (holder.equals(instanceId) && tookOver.get()) {
+                throw new IllegalStateException("crashed after the takeover's release");
+            }
+            return lease.acquire(cluster, holder, nodeId, ttl);
+        }
+
+        @Override
+        public boolean renew(String cluster, String holder, long counter, Duration ttl) {
+            return lease.renew(cluster, holder, counter, ttl);
+        }
+
+        @Override
+        public boolean release(String cluster, String holder, long counter) {
+            var released = lease.release(cluster, holder, counter);
+            tookOver.compareAndSet(false, released && !holder.equals(instanceId));
+            return released;
+        }
+
+        @Override
+        public java.util.Optional<Holder> current(String cluster) {
+            return lease.current(cluster);
+        }
     }
 
     @Test
