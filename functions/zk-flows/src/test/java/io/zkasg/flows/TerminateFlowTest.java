@@ -331,8 +331,8 @@ class TerminateFlowTest {
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
         // and both left in the end, one at a time, each stopped once; slot 1 free, slot 2 with its replacement
-        assertThat(stops(replacement)).isEqualTo(1);
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops(replacement)).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains(replacement + "/zk-demo-terminate=CONTINUE",
                 "i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE", "i-0bbbbbbbbbbbbbbb6/zk-demo-launch=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
