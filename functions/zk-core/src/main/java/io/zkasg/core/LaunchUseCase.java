@@ -191,24 +191,8 @@ public final class LaunchUseCase {
         if (attached.isPresent()) {
             return attached.get();
         }
-        // Every attach failed or there was nothing to try. A duplicate delivery of this very launch may have won
-        // (the device index is then taken): if the instance now holds a cluster ENI, carry on with it.
         if (!choice.candidates().isEmpty()) {
-            var now = ec2.describeInstance(id);
-            var mine = now.stream().flatMap(i -> i.networkInterfaces().stream())
-                    .flatMap(nic -> catalog.servers().keySet().stream()
-                            .filter(n -> catalog.eni(n).orElseThrow().eniId().equals(nic.eniId())))
-                    .findFirst();
-            if (mine.isPresent()) {
-                journal.record("slot-held", fields(id, "az", az, "nodeId", mine.get()));
-                return new Claim(mine.get(), Optional.empty());
-            }
-            // Lost every race, and the reads do not show the winner yet (they lag behind its attach): it may be a
-            // duplicate of this very launch, attaching the volume now. Abandoning would detach what the winner
-            // attached (a slot split, or a bootstrap without its volume: the model check with lagging instance
-            // reads, seeds 20261169 and 20261279). Come back: the next read shows who holds the slot.
-            return new Claim(0, Optional.of(defer(ticket, "lost the race for every free slot in " + az
-                    + "; EC2's reads do not show the winner yet")));
+            return lostEveryRace(ticket, id, az, catalog);
         }
         var holders = new ArrayList<String>();
         choice.eniHeld().forEach(s -> s.eni().holder().ifPresent(holders::add));
@@ -220,14 +204,39 @@ public final class LaunchUseCase {
         }
         // Every slot of a member is held by a live one: this instance is one too many (a desired capacity not yet
         // lowered by a shrink). A released slot above the members lets the reconciler let it go, lowering it.
-        var extra = attach(id, az, all.candidates().stream().filter(s -> !claimable.test(s.nodeId())).toList());
+        var extras = all.candidates().stream().filter(s -> !claimable.test(s.nodeId())).toList();
+        var extra = attach(id, az, extras);
         if (extra.isPresent()) {
             return extra.get();
+        }
+        if (!extras.isEmpty()) { // a duplicate of this launch may hold it (model check with size changes, 20350204)
+            return lostEveryRace(ticket, id, az, catalog);
         }
         return new Claim(0, Optional.of(release.abandon(ticket.ref(), "no free slot in " + az + ": "
                 + (choice.eniHeld().isEmpty() && choice.candidates().isEmpty()
                 ? "the cluster has no slot in this AZ"
                 : "every slot is held by a live member " + holders))));
+    }
+
+    /**
+     * Every attach failed. A duplicate delivery of this very launch may have won (the device index is then taken):
+     * if the instance now holds a cluster ENI, carry on with it. Else the reads do not show the winner yet (they lag
+     * behind its attach): it may be that duplicate, attaching the volume now. Abandoning would detach what the
+     * winner attached (a slot split, or a bootstrap without its volume: the model check with lagging instance reads,
+     * seeds 20261169 and 20261279). Come back: the next read shows who holds the slot.
+     */
+    private Claim lostEveryRace(HookTicket ticket, String id, String az, SlotCatalog catalog) {
+        var now = ec2.describeInstance(id);
+        var mine = now.stream().flatMap(i -> i.networkInterfaces().stream())
+                .flatMap(nic -> catalog.servers().keySet().stream()
+                        .filter(n -> catalog.eni(n).orElseThrow().eniId().equals(nic.eniId())))
+                .findFirst();
+        if (mine.isPresent()) {
+            journal.record("slot-held", fields(id, "az", az, "nodeId", mine.get()));
+            return new Claim(mine.get(), Optional.empty());
+        }
+        return new Claim(0, Optional.of(defer(ticket, "lost the race for every free slot in " + az
+                + "; EC2's reads do not show the winner yet")));
     }
 
     private Optional<Claim> attach(String id, String az, List<Slot> candidates) {

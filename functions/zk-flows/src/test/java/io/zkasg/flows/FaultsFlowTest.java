@@ -442,7 +442,8 @@ class FaultsFlowTest {
         zk = driver.zk();
     }
 
-    private static Ec2Port lagging(Ec2Port ec2, Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
+    /** {@code ec2}, its describes answering {@code instance}, {@code eni}, {@code volume} when lagging. */
+    static Ec2Port lagging(Ec2Port ec2, Predicate<String> lagNow, UnaryOperator<InstanceView> instance,
                                    UnaryOperator<EniView> eni, UnaryOperator<VolumeView> volume) {
         InvocationHandler handler = (proxy, method, args) -> {
             Object result;

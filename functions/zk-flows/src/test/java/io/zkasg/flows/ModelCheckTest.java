@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -162,7 +163,9 @@ class ModelCheckTest {
                 (System.nanoTime() - started) / 1e9,
                 (cpuNanos() - cpuStarted) / 1e9, loadAverage());
         assertThat(total.stops).as("members really left (stops ran)").isGreaterThan(RUNS / 2);
-        assertThat(total.crashedAfter).as("crashes after a call were injected").isGreaterThan(RUNS / 10);
+        if (RUNS >= 10) { // a single seed may draw no crashes (seed 20261209)
+            assertThat(total.crashedAfter).as("crashes after a call were injected").isGreaterThan(RUNS / 10);
+        }
         if (RESIZE && RUNS >= 20) {
             assertThat(total.reconfigs).as("reconfigurations ran").isGreaterThan(RUNS / 20);
         }
@@ -202,6 +205,7 @@ class ModelCheckTest {
         }
         var down = new HashSet<String>(); // ZooKeeper down by a fault, not a stop
         var stopped = new HashSet<String>();
+        var bootstrapped = new HashMap<String, Integer>(); // instance -> the node its ZooKeeper was set up as
         // EC2 detaching a slot's ENI takes its address off the host: the server there no longer answers (a
         // connection to an address no attached interface holds times out) until a bootstrap runs one there again. A
         // detach of a serving voter takes a server out as a stop does, and answers to the same invariants.
@@ -228,6 +232,7 @@ class ModelCheckTest {
                     violations.add("bootstrap of node " + node + " on " + c.instanceId() + " without its volume");
                 }
                 var ip = CloudDriver.demoIp(node);
+                bootstrapped.put(c.instanceId(), node);
                 stopped.remove(ip);
                 serve(zk, ip, down, stopped);
                 return random.nextInt(20) == 0 ? "Failed" : "Success";
@@ -248,8 +253,8 @@ class ModelCheckTest {
                     return null; // still running
                 }
                 reconfigsRunning.remove(id);
-                return reconfig(zk, c.parameters(), CloudDriver.demoIp(Integer.parseInt(
-                        cloud.instanceTags(c.instanceId()).get("zkasg:node-id"))), down, stopped);
+                return reconfig(zk, c.parameters(), localServer(cloud, bootstrapped, c.instanceId()), down,
+                        stopped);
             }
             var node = cloud.volumeIds().indexOf(c.parameters().get("VolumeId")) + 1;
             var ip = CloudDriver.demoIp(node);
@@ -652,12 +657,24 @@ class ModelCheckTest {
     }
 
     /**
-     * What zk-reconfig does on the member at {@code ip}: nothing (Failed) unless its server serves; else the change if
-     * the configuration is still the version read. A removed server stops serving.
+     * The address of the server zk-reconfig reaches on {@code instanceId} (zkCli to 127.0.0.1: the ZooKeeper its
+     * bootstrap set up, whatever the instance's tags say; seed 20340094: a launch that crashed between SendCommand
+     * and its tags served untagged), if that instance still holds the slot's ENI (its address, its quorum peers).
      */
-    private static String reconfig(FakeZk zk, Map<String, String> p, String ip, Set<String> down,
+    private static Optional<String> localServer(FakeCloud cloud, Map<String, Integer> bootstrapped,
+                                                String instanceId) {
+        return Optional.ofNullable(bootstrapped.get(instanceId))
+                .filter(node -> cloud.eniHolder(cloud.eniIds().get(node - 1)).filter(instanceId::equals).isPresent())
+                .map(CloudDriver::demoIp);
+    }
+
+    /**
+     * What zk-reconfig does on a member whose server is at {@code ip}: nothing (Failed: zkCli cannot connect) unless
+     * it serves; else the change if the configuration is still the version read. A removed server stops serving.
+     */
+    private static String reconfig(FakeZk zk, Map<String, String> p, Optional<String> ip, Set<String> down,
                                    Set<String> stopped) {
-        if (!isServing(ip, down, stopped)) {
+        if (ip.isEmpty() || !isServing(ip.get(), down, stopped)) {
             return "Failed";
         }
         long from = Long.parseLong(p.get("FromVersion"), 16);

@@ -2,6 +2,12 @@ package io.zkasg.flows;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.zkasg.core.InstanceTags;
+import io.zkasg.core.model.EniView;
+import io.zkasg.core.model.InstanceView;
+import io.zkasg.core.model.VolumeView;
+import io.zkasg.lambda.Wiring;
+import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
@@ -12,7 +18,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -346,5 +354,60 @@ class ResizeFlowTest {
         }
         assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3);
         assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
+    void extraLaunchAfterAShrink_shouldNotBeAbandonedByItsDuplicate_thatLostTheReleasedSlotToIt() {
+        // GIVEN a shrink from five to three done (slots 4 and 5 released and kept), the functions' reads able to lag
+        // behind an attach
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        env.put("ENSEMBLE_MEMBERS", "3");
+        var lag = new AtomicBoolean();
+        var eni4 = cloud.eniIds().get(3);
+        var volume4 = cloud.volumeIds().get(3);
+        driver = driver.withEnv(env, 47, new PrintStream(log, true, StandardCharsets.UTF_8), p -> new Wiring.Ports(
+                FaultsFlowTest.lagging(p.ec2(), method -> lag.get(),
+                        i -> new InstanceView(i.instanceId(), i.availabilityZone(), i.subnetId(), i.state(),
+                                withoutBootstrapTag(i.tags()), List.of(), List.of()),
+                        e -> e.eniId().equals(eni4) ? new EniView(e.eniId(), e.availabilityZone(), e.subnetId(),
+                                e.privateIp(), e.macAddress(), "available", e.tags(), Optional.empty()) : e,
+                        v -> v.volumeId().equals(volume4) ? new VolumeView(v.volumeId(), v.availabilityZone(),
+                                "available", v.tags(), List.of()) : v),
+                p.autoScaling(), p.ssm(), p.scheduler(), p.zk(), p.lease()));
+        driver.runWithHealth(Duration.ofMinutes(15), d -> false);
+        assertThat(cloud.eniHolder(eni4)).isEmpty();
+
+        // WHEN one instance too many launches in AZ a (every member slot there held: it takes the released slot 4,
+        // for the reconciler to let it go), and the resume that attached slot 4 and sent the bootstrap comes twice,
+        // the duplicate's reads not showing that attach yet (the model check with size changes, seed 20350204)
+        var id = launch(CloudDriver.demoAz(1));
+        cloud.registerAgent(id);
+        Delivery sending = null;
+        for (int i = 0; i < 200 && sending == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (sending == null && "CommandSent".equals(driver.deliver(d).get("outcome"))) {
+                    sending = d;
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(sending).as("bootstrap sent").isNotNull();
+        assertThat(cloud.eniHolder(eni4)).hasValue(id);
+        lag.set(true);
+        driver.deliver(sending);
+        lag.set(false);
+
+        // THEN the duplicate neither abandons the launch nor detaches slot 4 under its bootstrap
+        assertThat(cloud.completions()).doesNotContain(id + "/zk-demo-launch=ABANDON");
+        assertThat(cloud.eniHolder(eni4)).hasValue(id);
+        assertThat(cloud.volumeHolder(volume4)).hasValue(id);
+    }
+
+    private static Map<String, String> withoutBootstrapTag(Map<String, String> tags) {
+        var without = new HashMap<>(tags);
+        without.remove(InstanceTags.BOOTSTRAP_COMMAND);
+        return without;
     }
 }
