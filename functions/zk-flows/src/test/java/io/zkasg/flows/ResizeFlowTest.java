@@ -142,11 +142,6 @@ class ResizeFlowTest {
         zk.configuration(servers);
     }
 
-    private long stops(String instanceId) {
-        return cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
-    }
-
     /** The values the health function published for {@code metric}, oldest first. */
     private List<Integer> published(String metric) {
         return EmfLines.published(log, metric);
@@ -166,7 +161,7 @@ class ResizeFlowTest {
 
         // THEN it is not stopped: without it only node 3 of the three voters serves (4 and 5 would make three of five
         // slots, but they have no vote)
-        assertThat(stops(members.get(1))).isZero();
+        assertThat(driver.stops(members.get(1))).isZero();
         assertThat(cloud.lifecycleState(members.get(1))).isEqualTo("Terminating:Wait");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("would leave 1 of 3 serving (a majority is 2)");
     }
@@ -184,7 +179,7 @@ class ResizeFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN its stop costs no vote: it goes at once (counting slots, only 2 of 5 would keep serving)
-        assertThat(stops(members.get(4))).isEqualTo(1);
+        assertThat(driver.stops(members.get(4))).isEqualTo(1);
         assertThat(cloud.completions()).contains(members.get(4) + "/zk-demo-terminate=CONTINUE");
         assertThat(log.toString(StandardCharsets.UTF_8))
                 .contains("\"nodeId\":4,\"verdict\":\"safe\",\"stillServing\":1,\"majority\":2");
