@@ -5,42 +5,14 @@
 # volume with a DIFF, not a SNAP.
 
 load test_helper
+load ensemble_helper
 
-readonly SERVERS=1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
+setup_file() { ensemble_setup_file zke 1 2 3; }
 
-setup_file() {
-  [[ "${EUID}" -eq 0 ]] || skip "needs root"
-  local i
-  fx_init "${BATS_FILE_TMPDIR}/fx" "zke$(printf '%s' "${BATS_FILE_TMPDIR}" | md5sum | cut -c1-6)"
-  export FX_STATE FX_PREFIX
-  fx_traversable "${BATS_FILE_TMPDIR}"
-  fx_subnet
-  for i in 1 2 3; do
-    fx_instance "n${i}" "10.99.1.1${i}" eth1 "02:aa:00:00:00:0${i}"
-    fx_volume "${BATS_FILE_TMPDIR}/n${i}/by-id" "$(vol_id "${i}")" 256 >/dev/null
-  done
-}
-
-teardown_file() {
-  local i
-  for i in 1 2 3; do
-    node "${i}" "${BIN}/zk-stop" >/dev/null 2>&1 || true
-  done
-  fx_cleanup
-}
+teardown_file() { ensemble_teardown_file 1 2 3; }
 
 setup() {
   [[ "${EUID}" -eq 0 ]] || skip "needs root"
-}
-
-vol_id() { printf 'vol-%017x\n' "$1"; }
-
-# node <i> <command...>: run in node i's namespace with its environment.
-node() { fx_node "${BATS_FILE_TMPDIR}" "$@"; }
-
-bootstrap() { # <i>
-  node "$1" "${BIN}/zk-bootstrap" --node-id "$1" --eni-ip "10.99.1.10$1" \
-    --eni-mac "02:aa:00:00:00:0$1" --volume-id "$(vol_id "$1")" --servers "${SERVERS}"
 }
 
 leader() {
@@ -54,26 +26,10 @@ leader() {
   return 1
 }
 
-znodes_equal() { # <i> <j>
-  [[ -n "$(zk_mntr "n$1" zk_znode_count)" &&
-  "$(zk_mntr "n$1" zk_znode_count)" == "$(zk_mntr "n$2" zk_znode_count)" ]]
-}
-
 @test "three nodes bootstrapped in parallel reach quorum: one leader, two followers" {
-  local i rc=0
-  local -a pids
-  for i in 1 2 3; do
-    bootstrap "${i}" >"${BATS_FILE_TMPDIR}/bootstrap-${i}.log" 2>&1 3>&- &
-    pids[i]=$!
-  done
-  for i in 1 2 3; do
-    wait "${pids[i]}" || {
-      rc=$?
-      cat "${BATS_FILE_TMPDIR}/bootstrap-${i}.log"
-    }
-  done
-  [[ "${rc}" -eq 0 ]]
-  [[ "$(for i in 1 2 3; do zk_srvr_mode "n${i}"; done | sort | tr '\n' ' ')" == "follower follower leader " ]]
+  local i
+  bootstrap_parallel 1 2 3
+  [[ "$(modes 1 2 3)" == "follower follower leader " ]]
   for i in 1 2 3; do
     [[ "$(cat "${BATS_FILE_TMPDIR}/n${i}/root/var/lib/zkasg/data/myid")" == "${i}" ]]
     mountpoint -q "${BATS_FILE_TMPDIR}/n${i}/root/var/lib/zkasg/data"

@@ -6,57 +6,24 @@
 # removal, and a member restarting on a volume holding a committed change.
 
 load test_helper
+load ensemble_helper
 
-readonly SERVERS=1=10.99.1.101,2=10.99.1.102,3=10.99.1.103
 readonly JOINER=1=10.99.1.101,2=10.99.1.102,3=10.99.1.103,4=10.99.1.104
 
-setup_file() {
-  [[ "${EUID}" -eq 0 ]] || skip "needs root"
-  local i
-  fx_init "${BATS_FILE_TMPDIR}/fx" "zkr$(printf '%s' "${BATS_FILE_TMPDIR}" | md5sum | cut -c1-6)"
-  export FX_STATE FX_PREFIX
-  fx_traversable "${BATS_FILE_TMPDIR}"
-  fx_subnet
-  for i in 1 2 3 4; do
-    fx_instance "n${i}" "10.99.1.1${i}" eth1 "02:aa:00:00:00:0${i}"
-    fx_volume "${BATS_FILE_TMPDIR}/n${i}/by-id" "$(vol_id "${i}")" 256 >/dev/null
-  done
-}
+setup_file() { ensemble_setup_file zkr 1 2 3 4; }
 
-teardown_file() {
-  local i
-  for i in 1 2 3 4; do
-    node "${i}" "${BIN}/zk-stop" >/dev/null 2>&1 || true
-  done
-  fx_cleanup
-}
+teardown_file() { ensemble_teardown_file 1 2 3 4; }
 
 setup() {
   [[ "${EUID}" -eq 0 ]] || skip "needs root"
 }
 
-vol_id() { printf 'vol-%017x\n' "$1"; }
-
-node() { fx_node "${BATS_FILE_TMPDIR}" "$@"; }
-
 data() { printf '%s/n%s/root/var/lib/zkasg/data\n' "${BATS_FILE_TMPDIR}" "$1"; }
-
-bootstrap() { # <i> <servers> [more flags]
-  local i="$1" servers="$2"
-  shift 2
-  node "${i}" "${BIN}/zk-bootstrap" --node-id "${i}" --eni-ip "10.99.1.10${i}" \
-    --eni-mac "02:aa:00:00:00:0${i}" --volume-id "$(vol_id "${i}")" --servers "${servers}" "$@"
-}
 
 # membership <i>: the server lines and version node i reports (conf).
 membership() { zk4 "n$1" conf | grep -E '^(server\.[0-9]+=|version=)'; }
 
 version() { membership "$1" | sed -n 's/^version=//p'; }
-
-znodes_equal() { # <i> <j>
-  [[ -n "$(zk_mntr "n$1" zk_znode_count)" &&
-  "$(zk_mntr "n$1" zk_znode_count)" == "$(zk_mntr "n$2" zk_znode_count)" ]]
-}
 
 show() {
   echo "${output}"
@@ -71,20 +38,8 @@ show() {
 }
 
 @test "three members: the membership is on the data volume, the reconfig secret stays on the instance" {
-  local i rc=0
-  local -a pids
-  for i in 1 2 3; do
-    bootstrap "${i}" "${SERVERS}" >"${BATS_FILE_TMPDIR}/bootstrap-${i}.log" 2>&1 3>&- &
-    pids[i]=$!
-  done
-  for i in 1 2 3; do
-    wait "${pids[i]}" || {
-      rc=$?
-      cat "${BATS_FILE_TMPDIR}/bootstrap-${i}.log"
-    }
-  done
-  [[ "${rc}" -eq 0 ]]
-  [[ "$(for i in 1 2 3; do zk_srvr_mode "n${i}"; done | sort | tr '\n' ' ')" == "follower follower leader " ]]
+  bootstrap_parallel 1 2 3
+  [[ "$(modes 1 2 3)" == "follower follower leader " ]]
   local cfg="${BATS_FILE_TMPDIR}/n1/root/etc/zkasg/zoo.cfg"
   grep -qx 'reconfigEnabled=true' "${cfg}"
   grep -qx 'standaloneEnabled=false' "${cfg}"

@@ -79,6 +79,17 @@ public final class DynamoStopLease implements StopLease {
     }
 
     @Override
+    public boolean rename(String cluster, String instanceId, long counter, String newHolder) {
+        return conditional(UpdateItemRequest.builder().tableName(table).key(key(cluster))
+                .updateExpression("SET #holder = :new")
+                .conditionExpression("#holder = :holder AND #counter = :counter")
+                .expressionAttributeNames(Map.of("#holder", "holder", "#counter", "counter"))
+                .expressionAttributeValues(Map.of(":holder", s(instanceId), ":counter", n(counter),
+                        ":new", s(newHolder)))
+                .build());
+    }
+
+    @Override
     public boolean release(String cluster, String instanceId, long counter) {
         return conditional(UpdateItemRequest.builder().tableName(table).key(key(cluster))
                 .updateExpression("REMOVE #holder, #node, #expires")

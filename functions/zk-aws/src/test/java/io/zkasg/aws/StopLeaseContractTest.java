@@ -169,6 +169,25 @@ class StopLeaseContractTest {
 
     @ParameterizedTest
     @MethodSource("leases")
+    void rename_shouldKeepTheGrant_onlyForItsHolder(Function<FakeClock, Subject> make) throws Exception {
+        // [Conditional writes] SET on the holder's name under the holder's own condition
+        var s = subject(make);
+        try (var ignored = s.resources()) {
+            s.lease().acquire(CLUSTER, "reconfig:add:4=10.0.1.11", 0, TTL);
+
+            assertThat(s.lease().rename(CLUSTER, "reconfig:add:4=10.0.1.11", 7, "x")).as("stale counter").isFalse();
+            assertThat(s.lease().rename(CLUSTER, "i-2", 1, "x")).as("not the holder").isFalse();
+            assertThat(s.lease().rename(CLUSTER, "reconfig:add:4=10.0.1.11", 1, "reconfig:add:4=10.0.1.11@i-1/c-1"))
+                    .isTrue();
+            assertThat(s.lease().current(CLUSTER)).contains(new Holder("reconfig:add:4=10.0.1.11@i-1/c-1", 0, 1,
+                    START.plus(TTL)));
+            assertThat(s.lease().release(CLUSTER, "reconfig:add:4=10.0.1.11", 1)).as("the old name").isFalse();
+            assertThat(s.lease().release(CLUSTER, "reconfig:add:4=10.0.1.11@i-1/c-1", 1)).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("leases")
     void acquire_shouldGrantExactlyOne_ofTwoLeaversAskingAtTheSameMoment(Function<FakeClock, Subject> make)
             throws Exception {
         // [Conditional writes] two writers, one condition, one winner (issue 15 item 1: two leavers at once)

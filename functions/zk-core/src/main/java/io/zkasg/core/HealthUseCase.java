@@ -16,6 +16,7 @@ import io.zkasg.core.port.Pauser;
 import io.zkasg.core.port.StopLease;
 import io.zkasg.core.port.ZkProbe;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -101,9 +102,12 @@ public final class HealthUseCase {
      *
      * @param markedUnhealthy the instance marked unhealthy in this run, if any
      * @param problems stale or inconsistent state found (each also journaled)
+     * @param reportedVersions the version of the configuration each serving member reported in its own {@code conf}
+     *     (read with its check: no further probe), by node id
      */
     public record Report(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> markedUnhealthy,
-                         List<String> problems, boolean azRebalanceSuspendedNow, Optional<Membership> configuration) {
+                         List<String> problems, boolean azRebalanceSuspendedNow, Optional<Membership> configuration,
+                         Map<Integer, Long> reportedVersions) {
     }
 
     public Report check() {
@@ -123,12 +127,12 @@ public final class HealthUseCase {
         var members = holders.isEmpty() ? Map.<String, GroupMember>of() : autoScaling.members(holders);
 
         var nodes = new ArrayList<Node>();
-        var answers = new ArrayList<Membership>();
+        var answers = new TreeMap<Integer, Membership>();
         for (var nodeId : catalog.servers().keySet()) {
             nodes.add(node(nodeId, catalog, members, problems, answers));
         }
         // A majority of the current configuration's voters; of the slots when no serving member reported one.
-        var configuration = CurrentConfiguration.newest(answers);
+        var configuration = CurrentConfiguration.newest(answers.values());
         var voters = CurrentConfiguration.voters(configuration, catalog.servers().keySet());
         int quorum = QuorumPolicy.majority(voters.size());
         var marked = replaceIfSafe(nodes, voters);
@@ -149,11 +153,18 @@ public final class HealthUseCase {
         }
         publish(nodes, leaders, serving, servingVoters < quorum, quorum, marked);
         var report = new Report(List.copyOf(nodes), leaders, serving, quorum, marked, List.copyOf(problems),
-                suspendedNow, configuration);
+                suspendedNow, configuration, versions(answers));
         journal.record("health-checked", fields("serving", serving, "leaders", leaders, "quorum", quorum,
                 "voters", voters.toString(), "configurationVersion", configuration.map(Membership::versionHex)
                         .orElse(""), "markedUnhealthy", marked.orElse(""), "problems", problems.size()));
         return report;
+    }
+
+    /** The version of the configuration each serving member reported in its own {@code conf}, by node id. */
+    private static Map<Integer, Long> versions(Map<Integer, Membership> answers) {
+        var versions = new TreeMap<Integer, Long>();
+        answers.forEach((id, conf) -> versions.put(id, conf.version()));
+        return Collections.unmodifiableMap(versions);
     }
 
     private boolean suspendAzRebalance(List<String> problems) {
@@ -170,7 +181,7 @@ public final class HealthUseCase {
     }
 
     private Node node(int nodeId, SlotCatalog catalog, Map<String, GroupMember> members, List<String> problems,
-                      List<Membership> answers) {
+                      Map<Integer, Membership> answers) {
         var eni = catalog.eni(nodeId).orElseThrow();
         var ip = eni.privateIp();
         var az = eni.availabilityZone();
@@ -216,7 +227,7 @@ public final class HealthUseCase {
             // Its configuration (conf), and the server's own myid, which must be the slot's node id, or the
             // ensemble's server list is wrong.
             var conf = probe.membership(ip, settings.clientPort(), health.probeTimeout());
-            conf.ifPresent(answers::add);
+            conf.ifPresent(c -> answers.put(nodeId, c));
             var myid = conf.filter(c -> c.serverId() > 0).map(c -> OptionalInt.of(c.serverId()))
                     .orElseGet(() -> probe.serverId(ip, settings.clientPort(), health.probeTimeout()));
             if (myid.isPresent() && myid.getAsInt() != nodeId) {

@@ -46,7 +46,6 @@ public final class LaunchUseCase {
     private final SlotRelease release;
     private final Deferral deferral;
     private final ZkProbe zk;
-    private java.util.function.IntPredicate claimable = nodeId -> true;
 
     /** A launch that never reads the ensemble's configuration: every new member joins as a participant. */
     public LaunchUseCase(Settings settings, Ec2Port ec2, AutoScalingPort autoScaling, SsmPort ssm,
@@ -166,17 +165,12 @@ public final class LaunchUseCase {
     }
 
     /**
-     * Only the slots of nodes that {@code nodeIds} accepts are claimed: during a shrink the slots above
-     * ENSEMBLE_MEMBERS are released and kept until the next stack update deletes them, and an instance that claimed
-     * one would be let go by the reconciler with the group's desired capacity lowered, so the ensemble would stay a
-     * member short (the model check with size changes, seed 20261149).
+     * Tries the free slots of the AZ in random order; the first successful attach wins the slot. Only the slots of
+     * the members ({@link Settings#member}) are claimed: during a shrink the slots above ENSEMBLE_MEMBERS are
+     * released and kept until the next stack update deletes them, and an instance that claimed one would be let go
+     * by the reconciler with the group's desired capacity lowered, so the ensemble would stay a member short (the
+     * model check with size changes, seed 20261149).
      */
-    public LaunchUseCase claimingOnly(java.util.function.IntPredicate nodeIds) {
-        this.claimable = nodeIds;
-        return this;
-    }
-
-    /** Tries the free slots of the AZ in random order; the first successful attach wins the slot. */
     private Claim claim(HookTicket ticket, InstanceView instance, SlotCatalog catalog) {
         var id = instance.instanceId();
         var az = instance.availabilityZone();
@@ -204,7 +198,7 @@ public final class LaunchUseCase {
         }
         // Every slot of a member is held by a live one: this instance is one too many (a desired capacity not yet
         // lowered by a shrink). A released slot above the members lets the reconciler let it go, lowering it.
-        var extras = all.candidates().stream().filter(s -> !claimable.test(s.nodeId())).toList();
+        var extras = all.candidates().stream().filter(s -> !settings.member(s.nodeId())).toList();
         var extra = attach(id, az, extras);
         if (extra.isPresent()) {
             return extra.get();
@@ -256,7 +250,7 @@ public final class LaunchUseCase {
     }
 
     private List<Slot> claimable(List<Slot> slots) {
-        return slots.stream().filter(s -> claimable.test(s.nodeId())).toList();
+        return slots.stream().filter(s -> settings.member(s.nodeId())).toList();
     }
 
     /** The instances among {@code holders} that are leaving their group or are in no group any more. */
@@ -351,30 +345,27 @@ public final class LaunchUseCase {
     /**
      * The seed of a new member outside the ensemble's current configuration (a grow: the slot was just created), if
      * this one is: the configuration's servers plus this node, which bootstraps as an observer and syncs without a
-     * vote until the health function's reconciler adds it. The configuration is read from the first member holding
-     * a slot that answers; none answering (a new cluster, or every member down), the slots are the seed as before.
+     * vote until the health function's reconciler adds it. The configuration is the newest that the members holding
+     * a slot report ({@link CurrentConfiguration#read}): a member that has not learned a committed reconfiguration
+     * yet would hand this node a stale server list (a wrong seed, or an observer's join for a voter). None answering
+     * (a new cluster, or every member down), the slots are the seed as before.
      */
     private Optional<SortedMap<Integer, String>> joining(String instanceId, Slot slot, SlotCatalog catalog) {
-        for (var entry : catalog.servers().entrySet()) {
-            if (entry.getKey() == slot.nodeId() || catalog.eni(entry.getKey()).flatMap(EniView::holder).isEmpty()) {
-                continue;
-            }
-            var configuration = zk.membership(entry.getValue(), settings.clientPort(), settings.probeTimeout());
-            if (configuration.isEmpty()) {
-                continue;
-            }
-            if (configuration.get().votes(slot.nodeId(), slot.eni().privateIp())) {
-                return Optional.empty();
-            }
-            var seed = new TreeMap<Integer, String>();
-            configuration.get().servers().values().stream().filter(Membership.Server::participant)
-                    .forEach(s -> seed.put(s.id(), s.ip()));
-            seed.put(slot.nodeId(), slot.eni().privateIp());
-            journal.record("joining-as-observer", fields(instanceId, "nodeId", slot.nodeId(), "version",
-                    configuration.get().versionHex(), "voters", configuration.get().voters().toString()));
-            return Optional.of(seed);
+        var others = catalog.servers().entrySet().stream()
+                .filter(e -> e.getKey() != slot.nodeId() && catalog.eni(e.getKey()).flatMap(EniView::holder)
+                        .isPresent())
+                .map(Map.Entry::getValue).toList();
+        var configuration = CurrentConfiguration.read(zk, others, settings.clientPort(), settings.probeTimeout());
+        if (configuration.isEmpty() || configuration.get().votes(slot.nodeId(), slot.eni().privateIp())) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        var seed = new TreeMap<Integer, String>();
+        configuration.get().servers().values().stream().filter(Membership.Server::participant)
+                .forEach(s -> seed.put(s.id(), s.ip()));
+        seed.put(slot.nodeId(), slot.eni().privateIp());
+        journal.record("joining-as-observer", fields(instanceId, "nodeId", slot.nodeId(), "version",
+                configuration.get().versionHex(), "voters", configuration.get().voters().toString()));
+        return Optional.of(seed);
     }
 
     /**

@@ -14,6 +14,7 @@ import io.zkasg.core.port.StopLease;
 import java.time.Clock;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -29,8 +30,12 @@ import java.util.Set;
  * Each change is conditional on the version read ({@code --from-version}) and made only when a majority of the old and
  * of the new configuration serve. One change at a time, and never beside a stop: the change holds the cluster's stop
  * lease (holder {@code reconfig:add:N=IP} or {@code reconfig:remove:N}, node 0, so that no stop's bookkeeping takes it
- * for a node's) from before the command until a run sees the configuration show it; a command that failed is
- * retried once the lease expired ({@link ResizeSettings#leaseTtl()}, longer than the command can run).
+ * for a node's; once sent, renamed to note the command: {@code ...@instance/commandId}) from before the command until
+ * a run sees the change made and confirmed ({@link #unconfirmed}): after an add the new member itself serves as a
+ * follower or leader and reports the new version, after a remove a majority of the new configuration does. A command
+ * that ended without the change (Failed, TimedOut, Cancelled... as GetCommandInvocation tells) gives the lease back at
+ * the next run, which may start it again; a command whose id was never noted (the function died after SendCommand)
+ * keeps it until it expires ({@link ResizeSettings#leaseTtl()}, longer than the command can run).
  */
 public final class MembershipReconciler {
 
@@ -50,12 +55,13 @@ public final class MembershipReconciler {
             return add ? configuration.votes(nodeId, ip) : !configuration.servers().containsKey(nodeId);
         }
 
-        /** The change a lease holder name stands for, if it is a reconfiguration's. */
+        /** The change a lease holder name stands for, if it is a reconfiguration's (with or without its note). */
         public static Optional<Change> ofHolder(String holder) {
             if (!holder.startsWith(HOLDER_PREFIX)) {
                 return Optional.empty();
             }
-            var rest = holder.substring(HOLDER_PREFIX.length());
+            int note = holder.indexOf(NOTE);
+            var rest = holder.substring(HOLDER_PREFIX.length(), note < 0 ? holder.length() : note);
             try {
                 if (rest.startsWith("add:") && rest.indexOf('=') > 4) {
                     int eq = rest.indexOf('=');
@@ -76,6 +82,27 @@ public final class MembershipReconciler {
             return add ? "add " + nodeId + "=" + ip : "remove " + nodeId;
         }
     }
+
+    /** The command a reconfiguration sent, as its lease holder's name notes it. */
+    public record Sent(String instanceId, String commandId) {
+
+        /** The holder's name of {@code change} once this command was sent. */
+        public String holder(Change change) {
+            return change.holder() + NOTE + instanceId + "/" + commandId;
+        }
+
+        /** The command a lease holder's name notes, if any. */
+        public static Optional<Sent> ofHolder(String holder) {
+            int note = holder.indexOf(NOTE);
+            int slash = holder.indexOf('/', note + 1);
+            if (!holder.startsWith(HOLDER_PREFIX) || note < 0 || slash < 0) {
+                return Optional.empty();
+            }
+            return Optional.of(new Sent(holder.substring(note + 1, slash), holder.substring(slash + 1)));
+        }
+    }
+
+    private static final char NOTE = '@';
 
     private final Settings settings;
     private final ResizeSettings resize;
@@ -99,8 +126,9 @@ public final class MembershipReconciler {
     }
 
     /**
-     * One pass, after a health check: ends the change in progress once the configuration shows it, then starts the
-     * next one, if any is due and safe. Returns the change started now.
+     * One pass, after a health check: ends the change in progress once the configuration shows it and it is
+     * confirmed, or once its command ended without it; then starts the next one, if any is due and safe. Returns the
+     * change started now.
      */
     public Optional<Change> reconcile(HealthUseCase.Report report) {
         if (!resize.enabled() || report.configuration().isEmpty()) {
@@ -109,16 +137,12 @@ public final class MembershipReconciler {
         var configuration = report.configuration().get();
         var cluster = settings.cluster().clusterName();
         var holder = lease.current(cluster);
-        if (holder.isPresent()) {
-            var h = holder.get();
-            var running = Change.ofHolder(h.instanceId());
-            if (running.isPresent() && running.get().madeIn(configuration)) {
-                if (lease.release(cluster, h.instanceId(), h.counter())) {
-                    journal.record("reconfig-committed", line("change", running.get().toString(),
-                            "version", configuration.versionHex(), "voters", configuration.voters().toString()));
-                }
-                holder = Optional.empty();
+        if (holder.isPresent() && Change.ofHolder(holder.get().instanceId()).isPresent()) {
+            if (!settled(holder.get(), configuration, report)) {
+                retire(configuration, report.nodes());
+                return Optional.empty(); // the change in progress is not over: nothing else starts
             }
+            holder = Optional.empty();
         }
         retire(configuration, report.nodes());
         var next = next(configuration, report.nodes());
@@ -129,8 +153,7 @@ public final class MembershipReconciler {
         if (holder.isPresent() && !holder.get().expired(clock.instant())) {
             var h = holder.get();
             journal.record("reconfig-deferred", line("change", change.toString(), "reason",
-                    Change.ofHolder(h.instanceId()).map(c -> "reconfiguration " + c + " runs")
-                            .orElse("member " + h.instanceId() + " (node " + h.nodeId() + ") is being stopped")));
+                    "member " + h.instanceId() + " (node " + h.nodeId() + ") is being stopped"));
             return Optional.empty();
         }
         var unsafe = unsafe(change, configuration, report.nodes());
@@ -152,21 +175,116 @@ public final class MembershipReconciler {
         }
         long counter = ((StopLease.Grant.Granted) grant).counter();
         var member = runOn.get();
+        String commandId;
         try {
-            var commandId = ssm.sendCommand(member.instanceId(), resize.reconfigDocument(),
+            commandId = ssm.sendCommand(member.instanceId(), resize.reconfigDocument(),
                     CommandParameters.reconfig(settings, change.add(), change.nodeId(), change.ip(),
                             configuration.versionHex(), bundle),
                     "zkasg reconfig " + change, resize.commandTimeout());
-            journal.record("reconfig-sent", fields(member.instanceId(), "change", change.toString(), "fromVersion",
-                    configuration.versionHex(), "voters", configuration.voters().toString(), "runOn", member.nodeId(),
-                    "commandId", commandId, "leaseCounter", counter));
-            return Optional.of(change);
         } catch (CloudException | IllegalArgumentException e) {
             lease.release(cluster, change.holder(), counter);
             journal.record("reconfig-failed", fields(member.instanceId(), "change", change.toString(), "error",
                     e instanceof CloudException c ? c.code() : e.getMessage()));
             return Optional.empty();
         }
+        // Noted in the lease, so that a later run can ask SSM how the command ended (not noted: the lease expires).
+        var noted = new Sent(member.instanceId(), commandId).holder(change);
+        boolean renamed = rename(cluster, change.holder(), counter, noted);
+        journal.record("reconfig-sent", fields(member.instanceId(), "change", change.toString(), "fromVersion",
+                configuration.versionHex(), "voters", configuration.voters().toString(), "runOn", member.nodeId(),
+                "commandId", commandId, "leaseCounter", counter, "holder", renamed ? noted : change.holder()));
+        return Optional.of(change);
+    }
+
+    private boolean rename(String cluster, String holder, long counter, String noted) {
+        try {
+            return lease.rename(cluster, holder, counter, noted);
+        } catch (CloudException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether the reconfiguration holding the lease is over: made and confirmed (the lease goes back), or ended
+     * without being made, as SSM tells (the lease goes back; the next change may be this one again). Not over: its
+     * command may still run, or the change is made but not yet confirmed; also once the lease expired, for an
+     * unconfirmed change (the next change waits for it; a stop may take the expired lease meanwhile).
+     */
+    private boolean settled(StopLease.Holder holder, Membership configuration, HealthUseCase.Report report) {
+        var cluster = settings.cluster().clusterName();
+        var change = Change.ofHolder(holder.instanceId()).orElseThrow();
+        if (change.madeIn(configuration)) {
+            var unconfirmed = unconfirmed(change, configuration, report.nodes(), report.reportedVersions());
+            if (unconfirmed.isPresent()) {
+                journal.record("reconfig-confirming", line("change", change.toString(), "version",
+                        configuration.versionHex(), "reason", unconfirmed.get()));
+                return false;
+            }
+            if (lease.release(cluster, holder.instanceId(), holder.counter())) {
+                journal.record("reconfig-committed", line("change", change.toString(), "version",
+                        configuration.versionHex(), "voters", configuration.voters().toString()));
+            }
+            return true;
+        }
+        if (holder.expired(clock.instant())) {
+            return true; // as before: the command cannot run longer than the lease; the next grant takes it over
+        }
+        var sent = Sent.ofHolder(holder.instanceId());
+        if (sent.isEmpty()) {
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason", "reconfiguration "
+                    + change + " runs (its command was not noted: until the lease expires at " + holder.expiresAt()
+                    + ")"));
+            return false;
+        }
+        Optional<String> status;
+        try {
+            status = ssm.commandStatus(sent.get().commandId(), sent.get().instanceId());
+        } catch (CloudException e) {
+            status = Optional.empty(); // asked again at the next run
+        }
+        if (status.filter(CommandStatusUseCase.FAILED::contains).isEmpty()) {
+            // Running, unknown to SSM yet (its reads lag behind SendCommand), or a Success the configuration read
+            // does not show yet: wait for the next run.
+            journal.record("reconfig-deferred", line("change", change.toString(), "reason", "reconfiguration "
+                    + change + ": command " + sent.get().commandId() + " is " + status.orElse("not known to SSM yet")
+                    + ", the configuration (version " + configuration.versionHex() + ") does not show it"));
+            return false;
+        }
+        if (lease.release(cluster, holder.instanceId(), holder.counter())) {
+            journal.record("reconfig-failed", fields(sent.get().instanceId(), "change", change.toString(),
+                    "commandId", sent.get().commandId(), "status", status.get(), "version",
+                    configuration.versionHex(), "reason", "the command ended without the change; lease given back"));
+        }
+        return true;
+    }
+
+    /**
+     * Why a change that the configuration shows is not confirmed yet, empty once it is: after an add, the new member
+     * itself serves (srvr: follower or leader) and reports this version in its own {@code conf}; after a remove, a
+     * majority of the new configuration's voters do. Costs no probe: the health check asked each serving member for
+     * its {@code srvr} and {@code conf} already ({@code reportedVersions}).
+     */
+    static Optional<String> unconfirmed(Change change, Membership configuration, List<Node> nodes,
+                                        Map<Integer, Long> reportedVersions) {
+        var version = configuration.version();
+        if (change.add()) {
+            boolean serves = isServing(change.nodeId(), nodes);
+            long reported = reportedVersions.getOrDefault(change.nodeId(), -1L);
+            if (serves && reported >= version) {
+                return Optional.empty();
+            }
+            return Optional.of("node " + change.nodeId() + (serves ? " reports version "
+                    + (reported < 0 ? "none" : Long.toHexString(reported)) : " does not serve as a follower yet"));
+        }
+        var voters = configuration.voters();
+        long synced = voters.stream().filter(id -> isServing(id, nodes)
+                && reportedVersions.getOrDefault(id, -1L) >= version).count();
+        int majority = QuorumPolicy.majority(voters.size());
+        if (synced >= majority) {
+            return Optional.empty();
+        }
+        return Optional.of(synced + " of the " + voters.size() + " voters serve with this version, fewer than "
+                + majority);
     }
 
     /**
@@ -177,14 +295,14 @@ public final class MembershipReconciler {
      */
     private void retire(Membership configuration, List<Node> nodes) {
         nodes.stream()
-                .filter(n -> !resize.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
+                .filter(n -> !settings.member(n.nodeId()) && !configuration.servers().containsKey(n.nodeId())
                         && (n.state() == State.SERVING || n.state() == State.FAILING))
                 .max(Comparator.comparingInt(Node::nodeId))
                 .ifPresent(n -> {
                     try {
                         autoScaling.terminateInGroup(n.instanceId());
                         journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
-                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + resize.members()
+                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + settings.ensembleMembers()
                                         + " and out of the configuration " + configuration.voters()));
                     } catch (CloudException e) {
                         journal.record("retire-failed", fields(n.instanceId(), "nodeId", n.nodeId(), "code",
@@ -198,13 +316,13 @@ public final class MembershipReconciler {
      * outside the configuration added (the lowest id).
      */
     private Optional<Change> next(Membership configuration, List<Node> nodes) {
-        var remove = configuration.servers().keySet().stream().filter(id -> !resize.member(id))
+        var remove = configuration.servers().keySet().stream().filter(id -> !settings.member(id))
                 .max(Comparator.naturalOrder());
         if (remove.isPresent()) {
             return Optional.of(new Change(false, remove.get(), ""));
         }
         return nodes.stream()
-                .filter(n -> resize.member(n.nodeId()) && n.state() == State.SERVING
+                .filter(n -> settings.member(n.nodeId()) && n.state() == State.SERVING
                         && !configuration.votes(n.nodeId(), n.ip()))
                 .min(Comparator.comparingInt(Node::nodeId))
                 .map(n -> new Change(true, n.nodeId(), n.ip()));

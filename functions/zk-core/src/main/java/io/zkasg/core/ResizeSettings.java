@@ -10,13 +10,12 @@ import java.util.regex.Pattern;
  *
  * @param reconfigDocument the SSM document that runs {@code zk-reconfig} on a member ({@code <cluster>-reconfig});
  *     empty: no membership change is ever made
- * @param members the voting members to converge to, always nodes 1..N ({@code ENSEMBLE_MEMBERS}: the size, or
- *     {@code ShrinkTo} during a shrink); 0: every slot
- * @param leaseTtl how long a reconfiguration holds the stop lease at most (it gives it back once the configuration
- *     shows the change): longer than the command's delivery and execution timeouts together
+ * @param leaseTtl how long a reconfiguration holds the stop lease at most (it gives it back once the change is made
+ *     and confirmed, or its command ended without it): longer than the command's delivery and execution timeouts
+ *     together
  * @param commandTimeout the reconfig command's delivery timeout (SendCommand's TimeoutSeconds)
  */
-public record ResizeSettings(String reconfigDocument, int members, Duration leaseTtl, Duration commandTimeout) {
+public record ResizeSettings(String reconfigDocument, Duration leaseTtl, Duration commandTimeout) {
 
     /** The reconfig document's own execution timeout (template.yaml, ReconfigDocument's timeoutSeconds). */
     public static final Duration EXECUTION_TIMEOUT = Duration.ofSeconds(300);
@@ -29,7 +28,7 @@ public record ResizeSettings(String reconfigDocument, int members, Duration leas
 
     /** No membership change (no reconfig document). */
     public static ResizeSettings off() {
-        return new ResizeSettings("", 0, Duration.ofMinutes(10), Duration.ofSeconds(60));
+        return new ResizeSettings("", Duration.ofMinutes(10), Duration.ofSeconds(60));
     }
 
     public static ResizeSettings fromEnv(Map<String, String> env) {
@@ -37,17 +36,11 @@ public record ResizeSettings(String reconfigDocument, int members, Duration leas
         if (!document.isEmpty() && !NAME.matcher(document).matches()) {
             throw new ConfigException("RECONFIG_DOCUMENT has a value that is not allowed");
         }
-        return new ResizeSettings(document, Settings.integer(env, "ENSEMBLE_MEMBERS", 0, 0, 255),
-                Duration.ofMinutes(10), Duration.ofSeconds(60));
+        return new ResizeSettings(document, Duration.ofMinutes(10), Duration.ofSeconds(60));
     }
 
     public boolean enabled() {
         return !reconfigDocument.isEmpty();
-    }
-
-    /** Whether node {@code nodeId} should be a voting member. */
-    public boolean member(int nodeId) {
-        return members == 0 || nodeId <= members;
     }
 
     private static final Pattern NAME = Settings.NAME;

@@ -34,7 +34,8 @@ public record Settings(
         String zkSha512,
         String stopLeaseTable,
         Duration stopLeaseTtl,
-        Duration resumeVisibilityTimeout) {
+        Duration resumeVisibilityTimeout,
+        int ensembleMembers) {
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     static final Pattern ASG_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,254}");
@@ -82,6 +83,14 @@ public record Settings(
         return heartbeatTimeout.minus(keepAliveAfter()).minus(HEALTH_RUN).toSeconds() / HEALTH_PERIOD.toSeconds();
     }
 
+    /**
+     * Whether node {@code nodeId} is one of the voting members ({@code ENSEMBLE_MEMBERS}, docs/sizing.md): the
+     * launch claims only their slots and the health function's reconciler converges the configuration to them.
+     */
+    public boolean member(int nodeId) {
+        return ensembleMembers == 0 || nodeId <= ensembleMembers;
+    }
+
     /** Tag written on the instance: the node id it holds. */
     public String nodeIdTagKey() {
         return cluster.nodeIdTagKey();
@@ -120,7 +129,10 @@ public record Settings(
                 r.seconds("STOP_LEASE_SECONDS", 1800, 60, 172800),
                 // The resume queue's VisibilityTimeout (template.yaml passes the same mapping value); SQS allows
                 // 0-43200 s.
-                r.seconds("RESUME_VISIBILITY_TIMEOUT_SECONDS", 720, 0, 43200));
+                r.seconds("RESUME_VISIBILITY_TIMEOUT_SECONDS", 720, 0, 43200),
+                // The voting members, always nodes 1..N (template.yaml: EnsembleSize, or ShrinkTo during a shrink);
+                // 0: every slot.
+                r.integer("ENSEMBLE_MEMBERS", 0, 0, 255));
         if (settings.zkDistUrl.isEmpty() != settings.zkSha512.isEmpty()) {
             throw new ConfigException("ZK_DIST_URL and ZK_SHA512 go together: set both or neither");
         }

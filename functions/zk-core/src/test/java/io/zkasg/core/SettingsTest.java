@@ -34,6 +34,18 @@ class SettingsTest {
         assertThat(settings.stopLeaseTtl().toSeconds()).isEqualTo(1800);
     }
 
+    @Test
+    void member_shouldBeNodesOneToEnsembleMembers_andEverySlotWithoutIt() {
+        var env = minimal();
+        assertThat(Settings.fromEnv(env).member(7)).isTrue();
+
+        env.put("ENSEMBLE_MEMBERS", "3");
+        var shrinking = Settings.fromEnv(env);
+
+        assertThat(shrinking.member(3)).isTrue();
+        assertThat(shrinking.member(4)).isFalse();
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "CLUSTER_NAME|               |CLUSTER_NAME is required",
@@ -56,6 +68,7 @@ class SettingsTest {
         "RESUME_VISIBILITY_TIMEOUT_SECONDS|50000|RESUME_VISIBILITY_TIMEOUT_SECONDS=50000 is outside 0..43200",
         "RESUME_VISIBILITY_TIMEOUT_SECONDS|900|lower the queue's VisibilityTimeout",
         "RELEASE_FORCE_AFTER_SECONDS|720|lower RELEASE_FORCE_AFTER_SECONDS",
+        "ENSEMBLE_MEMBERS|300        |ENSEMBLE_MEMBERS=300 is outside 0..255",
     })
     void fromEnv_shouldFailNamingTheVariable_whenAValueIsBad(String name, String value, String message) {
         var env = minimal();

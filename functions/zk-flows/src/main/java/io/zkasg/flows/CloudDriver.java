@@ -185,6 +185,13 @@ public final class CloudDriver {
         return functions;
     }
 
+    /** How many stop commands (the stop document) the functions have sent to {@code instanceId}. */
+    public long stops(String instanceId) {
+        return cloud.commandsSent().stream()
+                .filter(c -> c.documentName().equals(settings.stopDocument()) && c.instanceId().equals(instanceId))
+                .count();
+    }
+
     /** One line per delivery and its result. */
     public List<String> transcript() {
         return List.copyOf(transcript);

@@ -77,11 +77,6 @@ class FaultsFlowTest {
         assertThat(cloud.completions()).hasSize(3);
     }
 
-    private long stops(String instanceId) {
-        return cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
-    }
-
     /** Delivers everything due, 5 s at a time, until the bootstrap's Failed status comes: held back, returned. */
     private Delivery failedStatusHeldBack() {
         Delivery failed = null;
@@ -121,7 +116,7 @@ class FaultsFlowTest {
         // ... and said so on the dashboard: a pass that found the wait stale and re-drove it
         assertThat(log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("\"WaitsRedriven\":1.0")))
                 .isNotEmpty().allMatch(l -> l.contains("\"StaleWaits\":1.0") && l.contains("\"WaitingActions\":1.0"));
-        assertThat(stops(I2)).isZero();
+        assertThat(driver.stops(I2)).isZero();
         assertThat(cloud.lifecycleState(I2)).isEqualTo("Terminating:Wait");
         assertThat(cloud.timedOutActions()).isEmpty();
 
@@ -135,7 +130,7 @@ class FaultsFlowTest {
         driver.runWithHealth(Duration.ofMinutes(5), d -> false);
 
         // THEN node 2 is stopped once, its slot released, and the hook continued by a function
-        assertThat(stops(I2)).isEqualTo(1);
+        assertThat(driver.stops(I2)).isEqualTo(1);
         assertThat(cloud.completions()).contains(I2 + "/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
@@ -523,7 +518,7 @@ class FaultsFlowTest {
         Predicate<Delivery> stopStatus = d -> d instanceof Delivery.CommandStatus s
                 && s.documentName().equals("zk-demo-stop");
         driver.runWithHealth(Duration.ofSeconds(595), stopStatus);
-        assertThat(stops(I3)).isEqualTo(1);
+        assertThat(driver.stops(I3)).isEqualTo(1);
         assertThat(cloud.lifecycleState(I3)).isEqualTo("Terminating:Wait");
 
         // WHEN every scheduled health run from the stamp's end on is lost (or dies) until 960 s after the send: past

@@ -96,11 +96,6 @@ class FiveNodeFlowTest {
         return count;
     }
 
-    private long stops(String instanceId) {
-        return cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
-    }
-
     /** The values the health function published for {@code metric}, oldest first. */
     private List<Integer> published(String metric) {
         return EmfLines.published(log, metric);
@@ -187,7 +182,7 @@ class FiveNodeFlowTest {
         // THEN nothing is marked (a replacement of node 2 cannot bring quorum back: a person must look), node 3 is
         // never stopped, and the ensemble says it is below quorum (fewer than 3 of 5)
         assertThat(cloud.markedUnhealthy()).isEmpty();
-        assertThat(stops(members.get(3))).isZero();
+        assertThat(driver.stops(members.get(3))).isZero();
         assertThat(cloud.lifecycleState(members.get(3))).isEqualTo("Terminating:Wait");
         assertThat(published("BelowQuorum")).contains(1);
         assertThat(published("QuorumSize")).allSatisfy(q -> assertThat(q).isEqualTo(3));
@@ -197,7 +192,7 @@ class FiveNodeFlowTest {
         runWithCapacity(20);
 
         // THEN with quorum back node 3 may go (three keep serving), node 2 is replaced, and all five serve again
-        assertThat(stops(members.get(3))).isEqualTo(1);
+        assertThat(driver.stops(members.get(3))).isEqualTo(1);
         assertThat(cloud.completions()).contains(members.get(3) + "/zk-demo-terminate=CONTINUE");
         assertThat(cloud.markedUnhealthy()).contains(members.get(2));
         assertThat(servingCount()).isEqualTo(NODES);

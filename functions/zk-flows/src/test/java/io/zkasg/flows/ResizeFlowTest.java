@@ -39,6 +39,7 @@ class ResizeFlowTest {
     private final List<String> reconfigs = new ArrayList<>();
     private final java.util.Set<String> seen = new java.util.HashSet<>();
     private boolean reconfigRuns;
+    private int reconfigsToFail;
     private CloudDriver driver;
     private FakeCloud cloud;
     private FakeZk zk;
@@ -79,6 +80,10 @@ class ResizeFlowTest {
         }
         if (reconfigRuns) {
             return null; // still running
+        }
+        if (reconfigsToFail > 0) {
+            reconfigsToFail--;
+            return "Failed"; // zk-reconfig exit 2: the new majority was not synced, try again
         }
         long from = Long.parseLong(p.get("FromVersion"), 16);
         if (!p.get("Add").isEmpty()) {
@@ -137,11 +142,6 @@ class ResizeFlowTest {
         zk.configuration(servers);
     }
 
-    private long stops(String instanceId) {
-        return cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
-    }
-
     /** The values the health function published for {@code metric}, oldest first. */
     private List<Integer> published(String metric) {
         return EmfLines.published(log, metric);
@@ -161,7 +161,7 @@ class ResizeFlowTest {
 
         // THEN it is not stopped: without it only node 3 of the three voters serves (4 and 5 would make three of five
         // slots, but they have no vote)
-        assertThat(stops(members.get(1))).isZero();
+        assertThat(driver.stops(members.get(1))).isZero();
         assertThat(cloud.lifecycleState(members.get(1))).isEqualTo("Terminating:Wait");
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("would leave 1 of 3 serving (a majority is 2)");
     }
@@ -179,7 +179,7 @@ class ResizeFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN its stop costs no vote: it goes at once (counting slots, only 2 of 5 would keep serving)
-        assertThat(stops(members.get(4))).isEqualTo(1);
+        assertThat(driver.stops(members.get(4))).isEqualTo(1);
         assertThat(cloud.completions()).contains(members.get(4) + "/zk-demo-terminate=CONTINUE");
         assertThat(log.toString(StandardCharsets.UTF_8))
                 .contains("\"nodeId\":4,\"verdict\":\"safe\",\"stillServing\":1,\"majority\":2");
@@ -287,6 +287,96 @@ class ResizeFlowTest {
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("the stop lease is held by reconfig:add:4=");
     }
 
+    @Test
+    void launch_shouldSeedANewMemberWithTheNewestConfiguration_notTheFirstThatAnswers() {
+        // GIVEN nodes 1-3 voting, 4 and 5 serving as learners; node 4 was added (version 100000001), and node 1 (the
+        // first member asked) has not learned that commit yet
+        configuration(1, 2, 3);
+        fiveSlots(5, false);
+        zk.lagging(ip(1));
+        assertThat(zk.reconfigAdd(4, ip(4), FakeZk.FIRST_VERSION)).isTrue();
+
+        // WHEN node 5's instance is replaced
+        cloud.terminate(members.get(5));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+        launch(CloudDriver.demoAz(5));
+        driver.runUntilQuiet(Duration.ofMinutes(5));
+
+        // THEN its bootstrap joins it as an observer seeded with the newest configuration, node 4 included
+        var boot = cloud.commandsSent().stream().filter(c -> c.documentName().equals("zk-demo-bootstrap"))
+                .filter(c -> "5".equals(c.parameters().get("NodeId"))).reduce((a, b) -> b).orElseThrow();
+        assertThat(boot.instanceId()).isNotEqualTo(members.get(5));
+        assertThat(boot.parameters()).containsEntry("Join", "observer")
+                .containsEntry("Servers", "1=10.0.1.10,2=10.0.2.10,3=10.0.3.10,4=10.0.1.11,5=10.0.2.11");
+    }
+
+    @Test
+    void grow_shouldRetryAFailedReconfig_atTheNextRun_notAfterTheLeasesExpiry() {
+        // GIVEN three voters, and the first reconfig command will end Failed
+        configuration(1, 2, 3);
+        reconfigsToFail = 1;
+
+        // WHEN the stack is updated to five and the health function runs every minute for four minutes
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(4), d -> false);
+
+        // THEN the next run read the command's end from SSM, gave the lease back and sent it again: node 4 was added
+        // within minutes, not after the lease's ten
+        assertThat(reconfigs).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(reconfigs.get(0)).startsWith("add 4=10.0.1.11 from 100000000 ");
+        assertThat(reconfigs.get(1)).startsWith("add 4=10.0.1.11 from 100000000 ");
+        assertThat(zk.configuration().orElseThrow().voters()).contains(4);
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"reconfig-failed\"")
+                .contains("\"status\":\"Failed\"");
+        assertThat(driver.lease().expiredTakeovers()).isEmpty();
+    }
+
+    @Test
+    void reconfig_shouldKeepTheLease_whileItsCommandRuns() {
+        // GIVEN three voters, and reconfig commands that run long
+        configuration(1, 2, 3);
+        reconfigRuns = true;
+
+        // WHEN the stack is updated to five and the health function runs every minute for eight minutes
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(8), d -> false);
+
+        // THEN the one command sent holds the lease, noted with its id, and nothing else was sent
+        assertThat(reconfigs).hasSize(1);
+        var sent = cloud.commandsSent().stream().filter(c -> c.documentName().equals("zk-demo-reconfig")).toList();
+        assertThat(sent).hasSize(1);
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.instanceId())
+                .isEqualTo("reconfig:add:4=10.0.1.11@" + sent.get(0).instanceId() + "/" + sent.get(0).commandId()));
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("is InProgress");
+    }
+
+    @Test
+    void grow_shouldAddTheNextMember_onlyOnceTheLastAddedServesWithTheNewVersion() {
+        // GIVEN three voters, and node 4 that will not learn the commits after it joins (its conf lags)
+        configuration(1, 2, 3);
+        zk.lagging(ip(4));
+
+        // WHEN the stack is updated to five and the health function runs every minute for six minutes
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+
+        // THEN node 4 was added, but node 5 waits: node 4 does not report the configuration that added it
+        assertThat(reconfigs).hasSize(1).first().asString().startsWith("add 4=");
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4);
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"step\":\"reconfig-confirming\"")
+                .contains("node 4 reports version 100000000");
+
+        // WHEN node 4 catches up
+        zk.caughtUp(ip(4));
+        driver.runWithHealth(Duration.ofMinutes(3), d -> false);
+
+        // THEN node 5 is added from the version that added 4
+        assertThat(reconfigs).hasSize(2);
+        assertThat(reconfigs.get(1)).startsWith("add 5=10.0.2.11 from 100000001 ");
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+    }
+
     // ----------------------------------------------------------------------------------------------------- shrink
 
     @Test
@@ -326,6 +416,35 @@ class ResizeFlowTest {
             assertThat(zk.probe(ip(node), 2181, Duration.ofSeconds(1)).serving()).as("node " + node).isTrue();
         }
         assertThat(published("QuorumSize")).last().isEqualTo(2);
+    }
+
+    @Test
+    void shrink_shouldRemoveTheNext_onlyOnceAMajorityOfTheNewConfigurationServesWithIt() {
+        // GIVEN five voters (grown online from three); nodes 3 and 4 will not learn the next commit
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        reconfigs.clear();
+        zk.lagging(ip(3)).lagging(ip(4));
+
+        // WHEN step 1 of a shrink to three; the health function runs every minute for six minutes
+        env.put("ENSEMBLE_MEMBERS", "3");
+        driver = driver.withEnv(env, 47, new PrintStream(log, true, StandardCharsets.UTF_8));
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+
+        // THEN 5 was removed, but 4 waits: only 1 and 2 of the four voters left serve with the new version
+        assertThat(reconfigs).hasSize(1).first().asString().startsWith("remove 5 from 100000002 ");
+        assertThat(log.toString(StandardCharsets.UTF_8))
+                .contains("2 of the 4 voters serve with this version, fewer than 3");
+
+        // WHEN node 3 catches up
+        zk.caughtUp(ip(3));
+        driver.runWithHealth(Duration.ofMinutes(3), d -> false);
+
+        // THEN node 4 is removed from the version that removed 5
+        assertThat(reconfigs).hasSize(2);
+        assertThat(reconfigs.get(1)).startsWith("remove 4 from 100000003 ");
     }
 
     @Test

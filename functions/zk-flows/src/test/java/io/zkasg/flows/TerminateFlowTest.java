@@ -108,11 +108,6 @@ class TerminateFlowTest {
         return log.toString(StandardCharsets.UTF_8);
     }
 
-    private long stops(String instanceId) {
-        return cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals("zk-demo-stop") && c.instanceId().equals(instanceId)).count();
-    }
-
     @Test
     void terminate_shouldHoldWithHeartbeats_whileAnotherNodeIsDown_thenStopOnceItServesAgain() {
         // GIVEN node 1 does not answer (crashed JVM, host alive)
@@ -123,7 +118,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(20));
 
         // THEN node 2 was not stopped: stopping it would leave 1 of 3 serving; the hook is kept alive
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
         assertThat(cloud.calls()).anyMatch(c -> c.operation().equals("RecordLifecycleActionHeartbeat"));
         assertThat(cloud.timedOutActions()).isEmpty();
@@ -134,7 +129,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN node 2 is stopped cleanly, its slot released, the hook continued
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
     }
@@ -151,7 +146,7 @@ class TerminateFlowTest {
 
         // THEN node 1 is not stopped: it serves nobody now, but quorum needs it (and its log) back; the hook is kept
         // alive (docs/quorum.md, "Known-down servers below quorum")
-        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isZero();
+        assertThat(driver.stops("i-0aaaaaaaaaaaaaaa1")).isZero();
         assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(journal()).contains("runs outside a quorum while only 0 of 3 serve");
 
@@ -160,7 +155,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN node 1 is stopped, the other two keep serving
-        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(driver.stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
         assertThat(belowMajority).isEmpty();
     }
@@ -175,7 +170,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN it goes at once: 2 of 3 keep serving without it
-        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(driver.stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
     }
 
@@ -189,15 +184,15 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(3));
 
         // THEN only the lower node id was stopped; node 3 waits
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
-        assertThat(stops("i-0ccccccccccccccc3")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops("i-0ccccccccccccccc3")).isZero();
 
         // WHEN node 2 is gone (its server no longer answers) and its replacement has not rejoined yet
         zk.down(IP2);
         driver.runUntilQuiet(Duration.ofMinutes(5));
 
         // THEN node 3 still waits
-        assertThat(stops("i-0ccccccccccccccc3")).isZero();
+        assertThat(driver.stops("i-0ccccccccccccccc3")).isZero();
 
         // WHEN the replacement of node 2 takes slot 2 and serves
         cloud.launch("i-0bbbbbbbbbbbbbbb5", "us-east-1b");
@@ -207,7 +202,7 @@ class TerminateFlowTest {
 
         // THEN node 3 goes, and there was never a moment with two nodes stopped
         assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb5")).containsEntry("zkasg:node-id", "2");
-        assertThat(stops("i-0ccccccccccccccc3")).isEqualTo(1);
+        assertThat(driver.stops("i-0ccccccccccccccc3")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0ccccccccccccccc3/zk-demo-terminate=CONTINUE");
     }
 
@@ -221,7 +216,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(2));
 
         // THEN it is stopped and released without waiting, under the stop lease all the same
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0bbbbbbbbbbbbbbb2#1");
@@ -240,7 +235,7 @@ class TerminateFlowTest {
         // THEN each went under its own grant of the lease, given back once its slot was off the instance: no stop
         // waited the lease's expiry for a replacement that cannot serve alone
         for (var id : all) {
-            assertThat(stops(id)).as(id).isEqualTo(1);
+            assertThat(driver.stops(id)).as(id).isEqualTo(1);
             assertThat(cloud.completions()).contains(id + "/zk-demo-terminate=CONTINUE");
         }
         assertThat(driver.lease().grants()).hasSize(3);
@@ -261,7 +256,7 @@ class TerminateFlowTest {
 
         // THEN it is stopped and its slot released, and its stop keeps the lease (one node out at a time, as for a
         // serving node): its replacement can serve, and its bootstrap gives the lease back
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).isEmpty();
         assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
@@ -291,7 +286,7 @@ class TerminateFlowTest {
 
         // THEN it does not wait the lease's expiry for itself to serve: it takes over its node's lease from the
         // former instance, whose slot it holds (that stop has taken effect), stops and releases the slot
-        assertThat(stops("i-0aaaaaaaaaaaaaaa5")).isEqualTo(1);
+        assertThat(driver.stops("i-0aaaaaaaaaaaaaaa5")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa5/zk-demo-terminate=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
         assertThat(driver.lease().expiredTakeovers()).isEmpty();
@@ -336,8 +331,8 @@ class TerminateFlowTest {
         assertThat(stopsWithoutLease).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
         // and both left in the end, one at a time, each stopped once; slot 1 free, slot 2 with its replacement
-        assertThat(stops(replacement)).isEqualTo(1);
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops(replacement)).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains(replacement + "/zk-demo-terminate=CONTINUE",
                 "i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE", "i-0bbbbbbbbbbbbbbb6/zk-demo-launch=CONTINUE");
         assertThat(cloud.eniHolder(cloud.eniIds().get(0))).isEmpty();
@@ -359,6 +354,11 @@ class TerminateFlowTest {
         @Override
         public boolean renew(String cluster, String holder, long counter, Duration ttl) {
             return lease.renew(cluster, holder, counter, ttl);
+        }
+
+        @Override
+        public boolean rename(String cluster, String holder, long counter, String newHolder) {
+            return lease.rename(cluster, holder, counter, newHolder);
         }
 
         @Override
@@ -414,7 +414,7 @@ class TerminateFlowTest {
         // GIVEN node 3 left and was stopped: it holds the stop lease until its replacement serves
         cloud.terminate("i-0ccccccccccccccc3");
         driver.runUntilQuiet(Duration.ofMinutes(3));
-        assertThat(stops("i-0ccccccccccccccc3")).isEqualTo(1);
+        assertThat(driver.stops("i-0ccccccccccccccc3")).isEqualTo(1);
         assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(3));
 
         // WHEN node 2's ZooKeeper is known down (connection refused) and node 2 is terminated too
@@ -424,7 +424,7 @@ class TerminateFlowTest {
 
         // THEN it is not stopped and its slot stays: a known-down node may come back between its probe and its stop,
         // and two stops never overlap (issue 15: "a known-down node is stopped without the stop lease")
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
         assertThat(journal()).contains("stop-lease-refused");
         assertThat(cloud.timedOutActions()).isEmpty();
@@ -436,7 +436,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(3));
 
         // THEN node 2 goes, under its own grant
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(driver.lease().grants()).containsExactly("zk-demo/i-0ccccccccccccccc3#1",
                 "zk-demo/i-0bbbbbbbbbbbbbbb2#2");
@@ -460,7 +460,7 @@ class TerminateFlowTest {
             zk.serving(ips.get(i), "follower");
 
             // THEN the old one stopped cleanly and the new one holds the same node id, before the next step
-            assertThat(stops(old.get(i))).isEqualTo(1);
+            assertThat(driver.stops(old.get(i))).isEqualTo(1);
             assertThat(cloud.instanceTags(fresh.get(i))).containsEntry("zkasg:node-id", Integer.toString(i + 1));
             assertThat(cloud.lifecycleState(fresh.get(i))).isEqualTo("InService");
         }
@@ -477,7 +477,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(10));
 
         // THEN it waits: not knowing is not a reason to stop a member
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(log.toString(StandardCharsets.UTF_8)).contains("would leave 0 of 3 serving");
     }
 
@@ -530,7 +530,7 @@ class TerminateFlowTest {
 
         // THEN it was never stopped (that would leave 1 of 3), the hook is kept alive, and the overdue wait is said
         // on every attempt past the maximum (issue 15, item 3)
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(cloud.timedOutActions()).isEmpty();
         assertThat(cloud.completions()).doesNotContain("i-0bbbbbbbbbbbbbbb2/zk-demo-terminate=CONTINUE");
         assertThat(journal()).contains("\"step\":\"quorum-guard-overdue\"").doesNotContain("quorum-guard-expired");
@@ -558,7 +558,7 @@ class TerminateFlowTest {
         // THEN node 2 was replaced while node 1 waited, then node 1 went: never below a majority, nothing timed out
         assertThat(cloud.markedUnhealthy()).containsExactly("i-0bbbbbbbbbbbbbbb2");
         assertThat(cloud.instanceTags("i-0bbbbbbbbbbbbbbb5")).containsEntry("zkasg:node-id", "2");
-        assertThat(stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(driver.stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
         assertThat(cloud.completions()).contains("i-0aaaaaaaaaaaaaaa1/zk-demo-terminate=CONTINUE");
         assertThat(belowMajority).isEmpty();
         assertThat(cloud.timedOutActions()).isEmpty();
@@ -593,7 +593,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(3));
 
         // THEN exactly one stopped; the other waits under the lease until the first one's replacement serves
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2") + stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2") + driver.stops("i-0aaaaaaaaaaaaaaa1")).isEqualTo(1);
         assertThat(belowMajority).isEmpty();
         assertThat(driver.lease().grants()).hasSize(1);
         assertThat(journal()).contains("stop-lease-refused");
@@ -675,7 +675,7 @@ class TerminateFlowTest {
         driver.runUntilQuiet(Duration.ofMinutes(20));
 
         // THEN the guard holds it like any serving member: stopping it would leave 1 of 3 serving
-        assertThat(stops("i-0bbbbbbbbbbbbbbb2")).isZero();
+        assertThat(driver.stops("i-0bbbbbbbbbbbbbbb2")).isZero();
         assertThat(cloud.eniHolder(cloud.eniIds().get(1))).contains("i-0bbbbbbbbbbbbbbb2");
         assertThat(journal()).contains("would leave 1 of 3 serving").doesNotContain("stop-impossible");
 

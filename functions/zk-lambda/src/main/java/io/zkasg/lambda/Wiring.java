@@ -126,7 +126,6 @@ public final class Wiring {
     public Wiring withResize(ResizeSettings resize) {
         this.membership = new MembershipReconciler(settings, resize, ssm, autoScaling, lease, journal, clock,
                 bundle);
-        launch.claimingOnly(resize::member);
         return this;
     }
 

@@ -61,6 +61,16 @@ public final class FakeStopLease implements StopLease {
     }
 
     @Override
+    public synchronized boolean rename(String cluster, String instanceId, long counter, String newHolder) {
+        var current = held.get(cluster);
+        if (current == null || !current.instanceId().equals(instanceId) || current.counter() != counter) {
+            return false;
+        }
+        held.put(cluster, new Holder(newHolder, current.nodeId(), counter, current.expiresAt()));
+        return true;
+    }
+
+    @Override
     public synchronized boolean release(String cluster, String instanceId, long counter) {
         var current = held.get(cluster);
         if (current == null || !current.instanceId().equals(instanceId) || current.counter() != counter) {

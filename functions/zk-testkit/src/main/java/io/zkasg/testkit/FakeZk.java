@@ -34,6 +34,8 @@ public final class FakeZk implements ZkProbe {
     public static final long FIRST_VERSION = 0x100000000L;
 
     private Membership configuration;
+    /** Servers that have not learned the commits since: the configuration each still reports. */
+    private final Map<String, Membership> lagging = new ConcurrentHashMap<>();
 
     /** The ensemble committed this configuration, every server a participant, at {@link #FIRST_VERSION}. */
     public synchronized FakeZk configuration(Map<Integer, String> participants) {
@@ -83,16 +85,34 @@ public final class FakeZk implements ZkProbe {
         return true;
     }
 
+    /**
+     * The server at {@code ip} keeps reporting the configuration committed now, as a follower that has not yet
+     * learned the next commits does, until {@link #caughtUp}.
+     */
+    public synchronized FakeZk lagging(String ip) {
+        if (configuration != null) {
+            lagging.put(ip, configuration);
+        }
+        return this;
+    }
+
+    /** The server at {@code ip} reports the committed configuration again. */
+    public FakeZk caughtUp(String ip) {
+        lagging.remove(ip);
+        return this;
+    }
+
     @Override
     public Optional<Membership> membership(String ip, int port, Duration timeout) {
         var answer = answers.getOrDefault(ip, new ServerHealth(ip, true, "follower", 1, ""));
         synchronized (this) {
-            if (configuration == null || !answer.serving()) {
+            var known = lagging.getOrDefault(ip, configuration);
+            if (known == null || !answer.serving()) {
                 return Optional.empty();
             }
-            int self = configuration.servers().values().stream().filter(s -> s.ip().equals(ip))
+            int self = known.servers().values().stream().filter(s -> s.ip().equals(ip))
                     .mapToInt(Membership.Server::id).findFirst().orElse(serverIds.getOrDefault(ip, -1));
-            return Optional.of(new Membership(configuration.servers(), configuration.version(), self));
+            return Optional.of(new Membership(known.servers(), known.version(), self));
         }
     }
 

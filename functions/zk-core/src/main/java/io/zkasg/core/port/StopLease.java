@@ -44,6 +44,13 @@ public interface StopLease {
     boolean renew(String cluster, String instanceId, long counter, Duration ttl);
 
     /**
+     * Renames the holder of grant {@code counter} from {@code instanceId} to {@code newHolder}, keeping the grant (its
+     * counter and expiry); false when {@code instanceId} does not hold that grant any more, and then nothing changes.
+     * A reconfiguration notes this way which command it sent, once SSM has given its id.
+     */
+    boolean rename(String cluster, String instanceId, long counter, String newHolder);
+
+    /**
      * Gives the lease back when {@code instanceId} still holds grant {@code counter}; false when it does not (released
      * already, or taken over after its expiry), and then nothing changes.
      */

@@ -915,8 +915,7 @@ public final class E2eScenario {
             }
         }
         sleep(3000); // the re-driven attempt waits again
-        int stopsWhileDown = (int) cloud.commandsSent().stream()
-                .filter(c -> c.documentName().equals(stopDocument) && c.instanceId().equals(leaving)).count();
+        int stopsWhileDown = (int) driver.stops(leaving);
         Sh.run("kill", "-CONT", pid);
         var back = Instant.now();
         tl("  ZooKeeper of " + down + " resumed (SIGCONT)");

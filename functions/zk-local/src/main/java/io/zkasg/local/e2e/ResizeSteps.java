@@ -2,6 +2,7 @@ package io.zkasg.local.e2e;
 
 import io.zkasg.flows.CloudDriver;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,7 +133,16 @@ final class ResizeSteps {
     /** Runs the mode, prints the figures and the checks; the exit code. */
     static int main(E2eScenario scenario) throws Exception {
         var r = scenario.runResize();
-        var out = System.out;
+        print(System.out, r);
+        var failures = r.failures();
+        System.out.println();
+        failures.forEach(f -> System.out.println("e2e resize: FAILED: " + f));
+        System.out.println(failures.isEmpty() ? "e2e resize: all checks passed" : "");
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    /** The figures of a run, with the load average at its end. */
+    static void print(PrintStream out, Result r) throws IOException {
         out.println();
         out.println("== figures (resize 3 -> 5 -> 3, membership changes by " + r.controlPlane() + ")");
         r.joined().forEach(j -> out.println("joined: " + j));
@@ -148,11 +158,6 @@ final class ResizeSteps {
                 + "string unchanged %s; read back at 5: %s; at 3: %s%n", r.bgWritten(), r.sessionExpirations(),
                 r.connectUnchanged(), r.verifyAtFive(), r.verifyAtThree());
         out.printf("load average %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
-        var failures = r.failures();
-        out.println();
-        failures.forEach(f -> out.println("e2e resize: FAILED: " + f));
-        out.println(failures.isEmpty() ? "e2e resize: all checks passed" : "");
-        return failures.isEmpty() ? 0 : 1;
     }
 
     Result run() throws Exception {
