@@ -348,16 +348,7 @@ class FaultsFlowTest {
                         "available", e.tags(), Optional.empty()));
         var id = cloud.launch("us-east-1a");
         cloud.registerAgent(id);
-        Delivery sending = null;
-        for (int i = 0; i < 200 && sending == null; i++) {
-            for (var d : cloud.takeDue()) {
-                if (sending == null && "CommandSent".equals(driver.deliver(d).get("outcome"))) {
-                    sending = d;
-                }
-            }
-            driver.clock().advance(Duration.ofSeconds(5));
-        }
-        assertThat(sending).as("bootstrap sent").isNotNull();
+        var sending = untilBootstrapSent(driver, cloud);
 
         // WHEN the duplicate comes (the model check with lagging instance reads, seed 20261169)
         lag.set(true);
@@ -440,6 +431,21 @@ class FaultsFlowTest {
                         volume), p.autoScaling(), p.ssm(), p.scheduler(), p.zk(), p.lease()));
         cloud = driver.cloud();
         zk = driver.zk();
+    }
+
+    /** Delivers what is due, 5 s apart, until one delivery sends a bootstrap command; that delivery. */
+    static Delivery untilBootstrapSent(CloudDriver driver, FakeCloud cloud) {
+        Delivery sending = null;
+        for (int i = 0; i < 200 && sending == null; i++) {
+            for (var d : cloud.takeDue()) {
+                if (sending == null && "CommandSent".equals(driver.deliver(d).get("outcome"))) {
+                    sending = d;
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        assertThat(sending).as("bootstrap sent").isNotNull();
+        return sending;
     }
 
     /** {@code ec2}, its describes answering {@code instance}, {@code eni}, {@code volume} when lagging. */

@@ -7,7 +7,6 @@ import io.zkasg.core.model.EniView;
 import io.zkasg.core.model.InstanceView;
 import io.zkasg.core.model.VolumeView;
 import io.zkasg.lambda.Wiring;
-import io.zkasg.testkit.Delivery;
 import io.zkasg.testkit.FakeCloud;
 import io.zkasg.testkit.FakeZk;
 import java.io.ByteArrayOutputStream;
@@ -508,16 +507,7 @@ class ResizeFlowTest {
         // the duplicate's reads not showing that attach yet (the model check with size changes, seed 20350204)
         var id = launch(CloudDriver.demoAz(1));
         cloud.registerAgent(id);
-        Delivery sending = null;
-        for (int i = 0; i < 200 && sending == null; i++) {
-            for (var d : cloud.takeDue()) {
-                if (sending == null && "CommandSent".equals(driver.deliver(d).get("outcome"))) {
-                    sending = d;
-                }
-            }
-            driver.clock().advance(Duration.ofSeconds(5));
-        }
-        assertThat(sending).as("bootstrap sent").isNotNull();
+        var sending = FaultsFlowTest.untilBootstrapSent(driver, cloud);
         assertThat(cloud.eniHolder(eni4)).hasValue(id);
         lag.set(true);
         driver.deliver(sending);
