@@ -118,9 +118,18 @@ public final class AwsAutoScaling implements AutoScalingPort {
 
     @Override
     public void terminateInGroup(String instanceId) {
+        terminate(instanceId, true);
+    }
+
+    @Override
+    public void replaceInGroup(String instanceId) {
+        terminate(instanceId, false);
+    }
+
+    private void terminate(String instanceId, boolean decrement) {
         var request = TerminateInstanceInAutoScalingGroupRequest.builder()
                 .instanceId(instanceId)
-                .shouldDecrementDesiredCapacity(true)
+                .shouldDecrementDesiredCapacity(decrement)
                 .build();
         // ValidationError: the instance is in no group, or the group is at its minimum size already.
         validationIsNotFound(() -> AwsErrors.run(Call.OTHER,

@@ -55,6 +55,15 @@ class AwsAutoScalingContractTest extends AutoScalingPortContract {
     }
 
     @Override
+    Arranged memberOfAGroupAtItsMinimumSize() {
+        stubbed.stub.enqueue("TerminateInstanceInAutoScalingGroup", error("ValidationError", "Currently, desiredSize "
+                + "equals minSize (3). Terminating instance without replacement will violate group's min size "
+                + "constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size."),
+                AwsStubServer::ok);
+        return new Arranged(autoScaling, INSTANCE);
+    }
+
+    @Override
     Arranged groupWithoutSuspendedProcesses() {
         stubbed.stub.enqueue("DescribeAutoScalingGroups",
                 reply(AwsShapes.describeAutoScalingGroups(Map.of(GROUP, List.of()))),

@@ -54,6 +54,13 @@ class FakeAutoScalingContractTest extends AutoScalingPortContract {
     }
 
     @Override
+    Arranged memberOfAGroupAtItsMinimumSize() {
+        var a = completedLaunch();
+        autoScaling.sizes(1, 1);
+        return a;
+    }
+
+    @Override
     Arranged groupWithoutSuspendedProcesses() {
         return new Arranged(side.port(), null);
     }

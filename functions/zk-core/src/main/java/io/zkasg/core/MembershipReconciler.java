@@ -291,7 +291,11 @@ public final class MembershipReconciler {
      * Lets go of the members of a shrink: an instance in service holding a slot above the members, outside the
      * configuration (removed, or never added), is terminated with the group's desired capacity lowered, so that the
      * group does not replace it. Its terminate hook stops it (free: it has no vote) and releases its slot, which the
-     * second stack update deletes. One per run.
+     * second stack update deletes. One per run. When Auto Scaling refuses the decrement (ValidationError: the group
+     * is at its MinSize, which the template sets to ENSEMBLE_MEMBERS), the group is not one too big: this instance
+     * took a released slot above the members while a member's slot looked held (a stale read of a leaving member,
+     * the model check seed 20390753). It goes without the decrement: the group replaces it, and the replacement
+     * claims the member's slot, free by then.
      */
     private void retire(Membership configuration, List<Node> nodes) {
         nodes.stream()
@@ -299,11 +303,18 @@ public final class MembershipReconciler {
                         && (n.state() == State.SERVING || n.state() == State.FAILING))
                 .max(Comparator.comparingInt(Node::nodeId))
                 .ifPresent(n -> {
+                    var why = "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + settings.ensembleMembers()
+                            + " and out of the configuration " + configuration.voters();
                     try {
-                        autoScaling.terminateInGroup(n.instanceId());
-                        journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
-                                "node " + n.nodeId() + " is above ENSEMBLE_MEMBERS " + settings.ensembleMembers()
-                                        + " and out of the configuration " + configuration.voters()));
+                        try {
+                            autoScaling.terminateInGroup(n.instanceId());
+                            journal.record("member-retired", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
+                                    why));
+                        } catch (CloudException.NotFound refused) {
+                            autoScaling.replaceInGroup(n.instanceId());
+                            journal.record("member-replaced", fields(n.instanceId(), "nodeId", n.nodeId(), "reason",
+                                    why + "; the group keeps its size (" + refused.getMessage() + ")"));
+                        }
                     } catch (CloudException e) {
                         journal.record("retire-failed", fields(n.instanceId(), "nodeId", n.nodeId(), "code",
                                 e.code(), "error", e.getMessage()));

@@ -201,6 +201,7 @@ class ModelCheckTest {
                 calls::around);
         var drivers = new ArrayList<>(List.of(first)); // the last one runs: a stack update wires the functions anew
         var cloud = first.cloud();
+        cloud.autoScaling().sizes(nodes, nodes); // the template's MinSize and DesiredCapacity: EnsembleSize
         var clock = first.clock();
         calls.afterCall = () -> checkSlots(cloud, violations);
         var zk = first.zk();
@@ -656,6 +657,8 @@ class ModelCheckTest {
         if (size > group[0] - cloud.terminatedInGroup().stream().distinct().count()) {
             group[0] = size + (int) cloud.terminatedInGroup().stream().distinct().count();
         }
+        // MinSize: the template sets it to the new size in both changes (a grow's EnsembleSize, a shrink's ShrinkTo).
+        cloud.autoScaling().sizes(group[0], size);
         env.put("ENSEMBLE_MEMBERS", Integer.toString(size));
         drivers.add(last(drivers).withEnv(env, seed + drivers.size(), journal, calls::around));
     }

@@ -39,6 +39,8 @@ public final class FakeAutoScaling implements AutoScalingPort {
     static final String LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
     static final String TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
 
+    private int capacity = -1; // the desired capacity before TerminateInstanceInAutoScalingGroup's decrements
+    private int minSize;
     private final CloudState state;
     private final FakeEc2 ec2;
     private String groupName = "zk-demo-asg";
@@ -425,12 +427,34 @@ public final class FakeAutoScaling implements AutoScalingPort {
     }
 
     /**
+     * The group's desired capacity before any decrement of TerminateInstanceInAutoScalingGroup, and its MinSize: a
+     * decrement that would take the group below it is refused. Not set (the default), the minimum is not modelled.
+     */
+    public FakeAutoScaling sizes(int capacity, int minSize) {
+        synchronized (state) {
+            this.capacity = capacity;
+            this.minSize = minSize;
+        }
+        return this;
+    }
+
+    /**
      * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: an instance of the group in service
-     * begins its termination (the terminate hook) and is not replaced; any other id is a ValidationError. The
-     * group's minimum size is not modelled (the callers' group lets it go below: docs/sizing.md).
+     * begins its termination (the terminate hook) and is not replaced; any other id is a ValidationError, and so is a
+     * decrement below the group's minimum size, when {@link #sizes} models it.
      */
     @Override
     public void terminateInGroup(String instanceId) {
+        terminate(instanceId, true);
+    }
+
+    /** TerminateInstanceInAutoScalingGroup without the decrement: the instance goes, the group replaces it. */
+    @Override
+    public void replaceInGroup(String instanceId) {
+        terminate(instanceId, false);
+    }
+
+    private void terminate(String instanceId, boolean decrement) {
         state.enter("TerminateInstanceInAutoScalingGroup", true, true);
         synchronized (state) {
             state.fault("TerminateInstanceInAutoScalingGroup");
@@ -439,7 +463,16 @@ public final class FakeAutoScaling implements AutoScalingPort {
                 throw new CloudException.NotFound("ValidationError",
                         "Instance Id not found - No managed instance found for instance ID " + instanceId);
             }
-            state.terminatedInGroup.add(instanceId);
+            if (decrement && capacity >= 0
+                    && capacity - state.terminatedInGroup.stream().distinct().count() <= minSize) {
+                throw new CloudException.NotFound("ValidationError", "Currently, desiredSize equals minSize ("
+                        + minSize + "). Terminating instance without replacement will violate group's min size "
+                        + "constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min "
+                        + "size.");
+            }
+            if (decrement) {
+                state.terminatedInGroup.add(instanceId);
+            }
             if ("InService".equals(instance.lifecycle)) {
                 beginTermination(instance, null, true);
             }

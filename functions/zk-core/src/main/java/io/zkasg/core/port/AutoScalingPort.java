@@ -44,6 +44,14 @@ public interface AutoScalingPort {
     void terminateInGroup(String instanceId);
 
     /**
+     * Terminates the instance without lowering the group's desired capacity (TerminateInstanceInAutoScalingGroup,
+     * ShouldDecrementDesiredCapacity false): the terminate hook runs, and Auto Scaling launches a replacement. How the
+     * reconciler lets go of an instance one too many when the group is at its minimum size already (its decrement
+     * refused). {@link CloudException.NotFound} (ValidationError) when no group holds the instance.
+     */
+    void replaceInGroup(String instanceId);
+
+    /**
      * Makes sure the group's AZRebalance process is suspended, so that Auto Scaling never terminates a healthy node
      * only to move capacity between AZs. One DescribeAutoScalingGroups; SuspendProcesses only when AZRebalance is not
      * suspended yet. Returns whether it suspended it now.

@@ -97,7 +97,11 @@ public final class FakeCloudEndpoint {
             return AwsStubServer.ok(r);
         });
         on(stub, "TerminateInstanceInAutoScalingGroup", r -> {
-            cloud.terminateInGroup(r.param("InstanceId"));
+            if ("false".equals(r.param("ShouldDecrementDesiredCapacity"))) {
+                cloud.replaceInGroup(r.param("InstanceId"));
+            } else {
+                cloud.terminateInGroup(r.param("InstanceId"));
+            }
             return AwsStubServer.ok(r);
         });
         on(stub, "DescribeAutoScalingGroups", r -> {
