@@ -893,10 +893,10 @@ public final class E2eScenario {
         lose = d -> describe(d).startsWith(resume);
         int before = handled.size();
         cloud.terminate(leaving);
-        await(Duration.ofSeconds(60), () -> handled.subList(before, handled.size()).stream()
+        await(Duration.ofSeconds(60), () -> handled.stream().skip(before)
                 .anyMatch(h -> h.startsWith("LOST " + resume)), "the first resume message of " + leaving + " lost");
         var lostAt = Instant.now();
-        var lost = handled.subList(before, handled.size()).stream().filter(h -> h.startsWith("LOST ")).findFirst()
+        var lost = handled.stream().skip(before).filter(h -> h.startsWith("LOST ")).findFirst()
                 .orElseThrow();
         // The reconciler re-drives a wait once its stamp (the resume delay) and the grace have passed; two health
         // runs at most (a third failed check would mark the frozen node).
@@ -909,7 +909,7 @@ public final class E2eScenario {
             var report = healthRun();
             tl("  health run: re-drove " + report.get("redriven") + ", marked: " + report.get("markedUnhealthy"));
             for (int i = 0; i < 100 && !redriven; i++) {
-                redriven = handled.subList(after, handled.size()).stream().anyMatch(h -> h.startsWith(resume));
+                redriven = handled.stream().skip(after).anyMatch(h -> h.startsWith(resume));
                 redrivenAt = Instant.now();
                 sleep(100);
             }
