@@ -199,6 +199,11 @@ public final class HealthUseCase {
         if (member.isLeaving() || "UNHEALTHY".equalsIgnoreCase(member.healthStatus())) {
             // Probed once: a leaving member that still serves counts toward the majority (issue 15, item 3).
             var answer = probe.probe(ip, settings.clientPort(), health.probeTimeout());
+            if (answer.serving()) {
+                // Its configuration too: a reconfiguration under way counts it, and waits for its version.
+                probe.membership(ip, settings.clientPort(), health.probeTimeout())
+                        .ifPresent(c -> answers.put(nodeId, c));
+            }
             return new Node(nodeId, ip, az, id, State.LEAVING, answer.serving() ? answer.mode() : "", -1,
                     member.lifecycleState() + "/" + member.healthStatus());
         }
