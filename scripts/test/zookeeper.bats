@@ -58,6 +58,8 @@ zk_start() {
   grep -qx 'preAllocSize=1024' "${CFG}"
   grep -qx 'snapshotSizeFactor=1.0' "${CFG}"
   grep -qx 'commitLogCount=5000' "${CFG}"
+  grep -qx 'autopurge.snapRetainCount=3' "${CFG}"
+  grep -qx 'autopurge.purgeInterval=1' "${CFG}"
   grep -qx 'tickTime=250' "${CFG}"
   grep -qx 'initLimit=80' "${CFG}"
   grep -qx 'syncLimit=4' "${CFG}"

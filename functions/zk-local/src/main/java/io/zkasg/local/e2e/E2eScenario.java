@@ -421,6 +421,9 @@ public final class E2eScenario {
                 }
             });
             return body.call();
+        } catch (Exception | Error e) {
+            keepLogsOfFailedRun();
+            throw e;
         } finally {
             stopping = true;
             if (clientProcess != null) {
@@ -436,6 +439,29 @@ public final class E2eScenario {
             local.close();
             tl("local cloud " + local.prefix() + " removed (namespaces, veths, bridges, loop devices, mounts, "
                     + "processes)");
+        }
+    }
+
+    /** Where a failed run's logs are copied (outside the state root, whose leftovers the next run sweeps). */
+    static final Path FAILED_RUN_LOGS = Path.of("/tmp/zkasg-e2e-logs");
+
+    /**
+     * A failed run's journal and every instance's script and ZooKeeper logs, copied out before the run's directory is
+     * removed, so that a failure long into a run (a soak, a trial) can be read afterwards. Best effort: a failure
+     * here is printed and does not hide the run's own.
+     */
+    private void keepLogsOfFailedRun() {
+        var target = FAILED_RUN_LOGS.resolve(local.prefix());
+        try (var files = Files.walk(local.runDir(), 8)) {
+            Files.createDirectories(target);
+            for (var file : files.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().endsWith(".log"))
+                    .toList()) {
+                var name = local.runDir().relativize(file).toString().replace('/', '_');
+                Files.copy(file, target.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            tl("the failed run's logs are kept in " + target);
+        } catch (IOException | UncheckedIOException e) {
+            tl("could not keep the failed run's logs: " + e);
         }
     }
 
@@ -502,7 +528,7 @@ public final class E2eScenario {
                 .orElseThrow().macAddress();
         var slot = local.addSlot(n, az, eniId, mac, ip, volumeId);
         tl("slot " + n + ": " + az + " " + eniId + " " + ip + " " + mac + ", " + volumeId + " on " + slot.loop()
-                + " (128 MiB, blank)");
+                + " (1 GiB sparse, blank)");
     }
 
     /**
@@ -1539,12 +1565,21 @@ public final class E2eScenario {
         return 0;
     }
 
+    /**
+     * Znodes each steady-load session writes before it overwrites them in turn. Creating a new 1 KiB znode every
+     * 10 ms per session without end grows the tree by about 15 MB a minute on a quiet machine, in every server's heap
+     * (160 MiB here: a follower's old generation held 85 of its 107 MB six minutes in) and in each snapshot. 2,000 per
+     * session keeps the tree at about 6 MiB however long the run; every write still goes through the leader and its
+     * txn log.
+     */
+    static final int STEADY_RING = 2_000;
+
     /** The group, client sessions each writing one znode every 10 ms, and the ZooKeeper settings in force. */
     private void steadyLoad() throws Exception {
         launchGroup();
         startClient();
         ask("write 200");
-        ask("bg start " + clientSessions);
+        ask("bg start " + clientSessions + " " + STEADY_RING);
         sleep(2000);
         var conf = local.fourLetter(leader().orElseThrow(), "conf");
         tl("  client sessions on " + ask("servers") + ", " + ask("server") + "; server settings: " + conf.lines()

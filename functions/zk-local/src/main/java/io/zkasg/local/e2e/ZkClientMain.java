@@ -23,8 +23,10 @@ import org.apache.zookeeper.ZooKeeper;
  * stdin with one line on stdout starting with "R ":
  * <ul>
  * <li>{@code write N [NAME]}: creates N znodes of 1 KiB under /e2e/pre (or /e2e/NAME), synchronously</li>
- * <li>{@code bg start [K]|stop}: a background writer creating znodes under /e2e/bg, one every 10 ms; with K > 1,
- * K - 1 more writers, each on its own session (same connect string and timeout) under /e2e/bgK</li>
+ * <li>{@code bg start [K [RING]]|stop}: a background writer creating znodes under /e2e/bg, one every 10 ms; with
+ * K > 1, K - 1 more writers, each on its own session (same connect string and timeout) under /e2e/bgK; with RING > 0,
+ * each writer creates RING znodes and then overwrites them in turn (setData), so that its data stays bounded over a
+ * long run (the soak) instead of growing by 1 KiB a write</li>
  * <li>{@code gap}: the longest time between two acknowledged background writes since the last {@code gap}, over
  * all writers, then the writes and session expirations so far, then each writer's own longest gap</li>
  * <li>{@code lat}: the background writes acknowledged since the last {@code lat}, as start:latency pairs (epoch ms,
@@ -120,12 +122,13 @@ public final class ZkClientMain {
             case "bg":
                 if (cmd[1].equals("start")) {
                     int k = cmd.length > 2 ? Integer.parseInt(cmd[2]) : 1;
+                    int ring = cmd.length > 3 ? Integer.parseInt(cmd[3]) : 0;
                     bgRunning.set(true);
                     for (int w = 0; w < k; w++) {
                         var writer = w == 0 ? new Writer(zk, "/e2e/bg") : new Writer(open(connect), "/e2e/bg" + w);
                         createOnce(writer.zk, writer.parent, new byte[0]);
                         writer.lastAck.set(System.nanoTime());
-                        writer.thread = new Thread(() -> backgroundWrites(writer), "bg-writer-" + w);
+                        writer.thread = new Thread(() -> backgroundWrites(writer, ring), "bg-writer-" + w);
                         writer.thread.setDaemon(true);
                         writers.add(writer);
                     }
@@ -225,15 +228,21 @@ public final class ZkClientMain {
         t.start();
     }
 
-    private void backgroundWrites(Writer w) {
+    private void backgroundWrites(Writer w, int ring) {
         int i = 0;
         while (bgRunning.get()) {
             try {
                 long startedMs = System.currentTimeMillis();
                 long startedNs = System.nanoTime();
-                createOnce(w.zk, String.format("%s/b%07d", w.parent, i++), DATA);
+                var path = String.format("%s/b%07d", w.parent, ring > 0 ? i % ring : i);
+                if (ring > 0 && i >= ring) {
+                    setDataOnce(w.zk, path, DATA);
+                } else {
+                    createOnce(w.zk, path, DATA);
+                }
+                i++;
                 if (w.zk == zk) {
-                    acked.add(String.format("%s/b%07d", w.parent, i - 1));
+                    acked.add(path);
                     long now = System.nanoTime();
                     latencies.add(new long[] {startedMs, (now - startedNs) / 1_000_000});
                 }
@@ -285,6 +294,21 @@ public final class ZkClientMain {
                 session.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 return;
             } catch (KeeperException.NodeExistsException e) {
+                return;
+            } catch (KeeperException.SessionExpiredException e) {
+                expirations.incrementAndGet();
+                throw new IllegalStateException("session expired: the client lost the ensemble", e);
+            } catch (KeeperException e) {
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** Overwrites a znode, retrying through connection loss (an overwrite twice is the same write). */
+    private void setDataOnce(ZooKeeper session, String path, byte[] data) throws InterruptedException {
+        while (true) {
+            try {
+                session.setData(path, data, -1);
                 return;
             } catch (KeeperException.SessionExpiredException e) {
                 expirations.incrementAndGet();
