@@ -1567,7 +1567,7 @@ public final class E2eScenario {
 
     /**
      * Znodes each steady-load session writes before it overwrites them in turn. Creating a new 1 KiB znode every
-     * 10 ms per session without end grows the tree by about 15 MB a minute on a quiet machine, in every server's heap
+     * 10 ms per session without end grows the tree by about 13 MB a minute on a quiet machine, in every server's heap
      * (160 MiB here: a follower's old generation held 85 of its 107 MB six minutes in) and in each snapshot. 2,000 per
      * session keeps the tree at about 6 MiB however long the run; every write still goes through the leader and its
      * txn log.
