@@ -358,9 +358,16 @@ public final class HealthUseCase {
         }
         if (attachment.deleteOnTermination()) {
             // Safe to repair: it only keeps the ENI (the static IP) when the instance goes.
-            ec2.keepEniOnTermination(eni.eniId(), attachment.attachmentId());
+            String action;
+            try {
+                ec2.keepEniOnTermination(eni.eniId(), attachment.attachmentId());
+                action = "set to false";
+            } catch (CloudException e) {
+                // Throttled, or the attachment gone since the describe: the next run looks again; this one goes on.
+                action = "not set: " + e.code();
+            }
             problem(problems, "eni-delete-on-termination", fields("instanceId", instanceId, "nodeId", nodeId,
-                    "eniId", eni.eniId(), "action", "set to false"));
+                    "eniId", eni.eniId(), "action", action));
         }
     }
 

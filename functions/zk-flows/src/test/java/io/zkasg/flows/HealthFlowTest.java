@@ -359,6 +359,26 @@ class HealthFlowTest {
     }
 
     @Test
+    void health_shouldGoOnWithTheRun_whenEc2ThrottlesTheDeleteOnTerminationRepair() {
+        // GIVEN node 1's ENI set to die with its instance, and EC2 throttling the repair past the SDK's retries
+        var eni = cloud.eniIds().get(0);
+        cloud.eniDeleteOnTermination(eni, true);
+        cloud.throttle("ModifyNetworkInterfaceAttribute", 1);
+
+        // WHEN
+        var result = check();
+
+        // THEN the run checked every node all the same and said what was not repaired; the next run repairs it
+        assertThat(steps("health-checked")).hasSize(1);
+        assertThat(steps("health-problem")).anySatisfy(l -> assertThat(l)
+                .containsEntry("problem", "eni-delete-on-termination")
+                .containsEntry("action", "not set: RequestLimitExceeded"));
+        assertThat(problems(result)).anySatisfy(p -> assertThat(p).startsWith("eni-delete-on-termination"));
+        check();
+        assertThat(cloud.eniDeletedOnTermination(eni)).isFalse();
+    }
+
+    @Test
     void health_shouldReportAServerWhoseMyidIsNotItsSlot() {
         // GIVEN node 2's server says it is server 3 (conf), node 1's says 1
         zk.serverId(IP2, 3).serverId(IP1, 1);
