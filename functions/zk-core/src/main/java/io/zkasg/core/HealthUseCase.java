@@ -102,8 +102,10 @@ public final class HealthUseCase {
      *
      * @param markedUnhealthy the instance marked unhealthy in this run, if any
      * @param problems stale or inconsistent state found (each also journaled)
-     * @param reportedVersions the version of the configuration each serving member reported in its own {@code conf}
-     *     (read with its check: no further probe), by node id
+     * @param reportedVersions the version of the configuration each member whose server serves reported in its own
+     *     {@code conf}, by node id: the in-service members (read with their check, no further probe) and the leaving
+     *     members whose servers still serve (probed once more for it); all of them take part in choosing the newest
+     *     configuration ({@code configuration})
      */
     public record Report(List<Node> nodes, int leaders, int serving, int quorum, Optional<String> markedUnhealthy,
                          List<String> problems, boolean azRebalanceSuspendedNow, Optional<Membership> configuration,
@@ -160,7 +162,7 @@ public final class HealthUseCase {
         return report;
     }
 
-    /** The version of the configuration each serving member reported in its own {@code conf}, by node id. */
+    /** The version of the configuration each member whose server serves reported in its own {@code conf}, by id. */
     private static Map<Integer, Long> versions(Map<Integer, Membership> answers) {
         var versions = new TreeMap<Integer, Long>();
         answers.forEach((id, conf) -> versions.put(id, conf.version()));
@@ -215,7 +217,7 @@ public final class HealthUseCase {
         checkEni(nodeId, id, eni, problems);
         checkVolume(nodeId, eni, catalog.volume(nodeId), problems);
         var instance = ec2.describeInstance(id);
-        instance.ifPresent(i -> checkNodeTag(nodeId, i, problems));
+        instance.ifPresent(i -> checkNodeTag(nodeId, eni, catalog.volume(nodeId), i, problems));
         var answer = checkServer(ip);
         int before = instance.flatMap(i -> i.tag(FAILURES_TAG)).map(HealthUseCase::count).orElse(0);
         int after = answer.serving() ? 0 : before + 1;
@@ -293,12 +295,59 @@ public final class HealthUseCase {
         return new Node(nodeId, ip, az, id, State.LEAKED, "", -1, "released: " + answer.error());
     }
 
-    private void checkNodeTag(int nodeId, InstanceView instance, List<String> problems) {
+    /**
+     * The holder's node-id tag must name the slot it holds. The launch writes it right after its SendCommand; a launch
+     * that crashed in between (and whose event's retries were lost) leaves a member that serves its slot untagged for
+     * good, since the bootstrap's status completes the hook all the same. Its readers then do without it: the status
+     * handler cannot tell whose stop lease the member's serving ends (this function's release below still can), and
+     * the member's own terminate cannot learn from a probe of its server that ZooKeeper is stopped (so it never forces
+     * a stuck detach).
+     *
+     * <p>So a MISSING tag is written back with the slot's node id, the value the launch would have written, when the
+     * slot is whole on this instance: the ENI's describe shows it attached here (this path: in service), the volume's
+     * too, and the instance's own describe shows both. It is safe: the value comes from the slot's ENI and volume,
+     * never from a guess. EC2's lagging reads can only show a past state, in which this instance held node N's ENI and
+     * volume, and an instance holds one slot in its life (its launch attaches one, at one device index, and only a
+     * leaving, abandoned or leaked instance's slot is detached): that past state is its present slot. A describe
+     * lagging behind the launch's own tag write makes this write the same value again; a read lagging behind an
+     * attach defers the repair to a later run, at no cost. The tag changes no ZooKeeper and no slot.
+     *
+     * <p>A tag with another value is reported only: it could mean that two instances believe they hold different slots,
+     * and which one is right is not for this function to guess.
+     */
+    private void checkNodeTag(int nodeId, EniView eni, Optional<VolumeView> volume, InstanceView instance,
+                              List<String> problems) {
         var tagged = instance.tag(settings.nodeIdTagKey());
-        if (tagged.isEmpty() || !tagged.get().equals(Integer.toString(nodeId))) {
-            problem(problems, "node-id-mismatch", fields("instanceId", instance.instanceId(), "nodeId", nodeId,
-                    "az", instance.availabilityZone(), "taggedNodeId", tagged.orElse("")));
+        var id = instance.instanceId();
+        if (tagged.filter(Integer.toString(nodeId)::equals).isPresent()) {
+            return;
         }
+        String action;
+        if (tagged.isPresent()) {
+            action = "none: the tag names another node";
+        } else if (!wholeSlotOn(id, eni, volume, instance)) {
+            action = "none yet: the slot's ENI and volume are not both shown attached to it";
+        } else {
+            try {
+                ec2.tagInstance(id, Map.of(settings.nodeIdTagKey(), Integer.toString(nodeId)));
+                action = "written back";
+            } catch (CloudException e) {
+                // Throttled or refused: the next run tries again; the rest of this run goes on.
+                action = "not written: " + e.code();
+            }
+        }
+        problem(problems, "node-id-mismatch", fields("instanceId", id, "nodeId", nodeId,
+                "az", instance.availabilityZone(), "taggedNodeId", tagged.orElse(""), "action", action));
+    }
+
+    /** Whether the slot's ENI and volume are both attached to {@code id}, as their describes and its own say. */
+    private static boolean wholeSlotOn(String id, EniView eni, Optional<VolumeView> volume, InstanceView instance) {
+        return instance.isRunning()
+                && eni.attachment().filter(a -> "attached".equals(a.status())).isPresent()
+                && volume.flatMap(VolumeView::holder).filter(id::equals).isPresent()
+                && instance.nic(eni.eniId()).filter(InstanceView.NicAttachment::isAttached).isPresent()
+                && volume.flatMap(v -> instance.volume(v.volumeId()))
+                        .filter(InstanceView.VolumeAttachment::isAttached).isPresent();
     }
 
     private void checkEni(int nodeId, String instanceId, EniView eni, List<String> problems) {
@@ -309,9 +358,16 @@ public final class HealthUseCase {
         }
         if (attachment.deleteOnTermination()) {
             // Safe to repair: it only keeps the ENI (the static IP) when the instance goes.
-            ec2.keepEniOnTermination(eni.eniId(), attachment.attachmentId());
+            String action;
+            try {
+                ec2.keepEniOnTermination(eni.eniId(), attachment.attachmentId());
+                action = "set to false";
+            } catch (CloudException e) {
+                // Throttled, or the attachment gone since the describe: the next run looks again; this one goes on.
+                action = "not set: " + e.code();
+            }
             problem(problems, "eni-delete-on-termination", fields("instanceId", instanceId, "nodeId", nodeId,
-                    "eniId", eni.eniId(), "action", "set to false"));
+                    "eniId", eni.eniId(), "action", action));
         }
     }
 

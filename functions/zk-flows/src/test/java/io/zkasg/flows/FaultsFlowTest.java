@@ -94,6 +94,112 @@ class FaultsFlowTest {
         return failed;
     }
 
+    /**
+     * Launches {@code id} in {@code az} with its launch function crashing (a Lambda timeout) on the tag write right
+     * after its SendCommand, and delivers what falls due until its hook is completed: the bootstrap succeeds and its
+     * status completes the hook, so the instance serves in its slot without the node-id tag (nor the command tag).
+     * The crashed invocation's retries are lost (a retry within the heartbeat timeout would send a second bootstrap
+     * and write the tags: the launch does not ask Auto Scaling whether the action is still open before it sends).
+     */
+    private void launchCrashingBeforeItsTags(String id, String az) {
+        var crashed = new AtomicBoolean();
+        cloud.beforeCall(op -> {
+            if (op.equals("CreateTags") && !crashed.get() && cloud.commandsSent().stream()
+                    .anyMatch(c -> c.instanceId().equals(id) && c.documentName().equals("zk-demo-bootstrap"))) {
+                crashed.set(true);
+                cloud.failNext("CreateTags", new IllegalStateException("Task timed out after 120.00 seconds"));
+            }
+        });
+        cloud.launch(id, az);
+        Delivery crash = null;
+        for (int i = 0; i < 200 && !cloud.completions().contains(id + "/zk-demo-launch=CONTINUE"); i++) {
+            for (var d : cloud.takeDue()) {
+                try {
+                    driver.deliver(d);
+                } catch (IllegalStateException e) {
+                    crash = d;
+                }
+            }
+            driver.clock().advance(Duration.ofSeconds(5));
+        }
+        cloud.beforeCall(op -> { });
+        assertThat(crash).as("the launch crashed after its SendCommand").isNotNull();
+        assertThat(cloud.completions()).contains(id + "/zk-demo-launch=CONTINUE");
+        assertThat(cloud.instanceTags(id)).doesNotContainKey("zkasg:node-id");
+        assertThat(cloud.commandsSent().stream().filter(c -> c.instanceId().equals(id))).hasSize(1);
+    }
+
+    @Test
+    void launchCrashedBetweenItsBootstrapAndItsTags_shouldGetItsNodeIdTagBackFromTheHealthFunction() {
+        // GIVEN three members; node 2 leaves (stopped under the stop lease, which it keeps until a replacement serves)
+        threeMembers();
+        cloud.terminate(I2);
+        driver.runUntilQuiet(Duration.ofMinutes(10));
+        assertThat(cloud.completions()).contains(I2 + "/zk-demo-terminate=CONTINUE");
+        assertThat(driver.lease().current("zk-demo")).hasValueSatisfying(h -> assertThat(h.nodeId()).isEqualTo(2));
+
+        // WHEN its replacement's launch crashes between SendCommand and the tags (the model check's crash after a
+        // call): the bootstrap succeeds and completes the hook, whose status handler finds no node-id tag to tell
+        // whom the lease waits for
+        var replacement = "i-0dddddddddddddd44";
+        launchCrashingBeforeItsTags(replacement, "us-east-1b");
+        assertThat(cloud.lifecycleState(replacement)).isEqualTo("InService");
+        assertThat(cloud.eniHolder(cloud.eniIds().get(1))).hasValue(replacement);
+
+        // ... and the health function runs
+        driver.health();
+
+        // THEN the tag is back (the slot's node id, the one the launch would have written), said in a problem line,
+        // and the stop lease held for node 2 is released (the health function sees node 2 serve) before its expiry
+        assertThat(cloud.instanceTags(replacement)).containsEntry("zkasg:node-id", "2");
+        assertThat(log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("\"node-id-mismatch\"")))
+                .singleElement().satisfies(l -> assertThat(l).contains("\"action\":\"written back\"")
+                        .contains(replacement));
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(driver.lease().expiredTakeovers()).isEmpty();
+
+        // ... and the next run finds nothing to repair
+        driver.health();
+        assertThat(log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("\"node-id-mismatch\"")))
+                .hasSize(1);
+    }
+
+    @Test
+    void untaggedMember_shouldGetItsTagOnTheNextRun_whenEc2ThrottlesTheWrite_withoutFailingTheHealthRun() {
+        // GIVEN a member whose launch crashed before its tags, and EC2 throttling the health function's tag write
+        var id = "i-0dddddddddddddd44";
+        launchCrashingBeforeItsTags(id, "us-east-1a");
+        cloud.throttle("CreateTags", 1);
+
+        // WHEN
+        driver.health();
+
+        // THEN the run went on and said so; the next run writes the tag
+        assertThat(cloud.instanceTags(id)).doesNotContainKey("zkasg:node-id");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"action\":\"not written: RequestLimitExceeded\"")
+                .contains("\"step\":\"health-checked\"").doesNotContain("health-check-failed");
+        driver.health();
+        assertThat(cloud.instanceTags(id)).containsEntry("zkasg:node-id", "1");
+    }
+
+    @Test
+    void untaggedMember_shouldKeepItsTagMissing_whileItsSlotIsSplit() {
+        // GIVEN a member whose launch crashed before its tags, and its volume taken off by hand: the slot's parts
+        // disagree about who holds node 1
+        var id = "i-0dddddddddddddd44";
+        launchCrashingBeforeItsTags(id, "us-east-1a");
+        cloud.ec2().detachVolume(cloud.volumeIds().get(0), id, false);
+        cloud.advance(Duration.ofMinutes(1));
+
+        // WHEN
+        driver.health();
+
+        // THEN reported (untagged, slot split) but no tag written: only a whole slot names the node
+        assertThat(cloud.instanceTags(id)).doesNotContainKey("zkasg:node-id");
+        assertThat(log.toString(StandardCharsets.UTF_8)).contains("\"problem\":\"slot-split\"")
+                .contains("\"problem\":\"node-id-mismatch\"").contains("\"action\":\"none yet: ");
+    }
+
     /** Loses the first {@code count} deliveries that {@code what} accepts. */
     private static Predicate<Delivery> loseFirst(int count, Predicate<Delivery> what) {
         var lost = new AtomicInteger();

@@ -766,6 +766,10 @@ class ModelCheckTest {
                 assertThat(live).as("node " + node + " is held by a live member (no slot leaked)")
                         .contains(eniHolder.get());
                 held.merge(eniHolder.get(), 1, Integer::sum);
+                // The node-id tag names the slot (the stop lease's release and the terminate's probe read it): the
+                // launch writes it, the health function writes back one that a crash after SendCommand left missing.
+                assertThat(cloud.instanceTags(eniHolder.get())).as("node " + node + ": its holder's node-id tag")
+                        .containsEntry("zkasg:node-id", Integer.toString(node));
             }
         }
         held.forEach((id, n) -> assertThat(n).as(id + " holds one slot").isEqualTo(1));
