@@ -289,26 +289,30 @@ public final class ZkClientMain {
     }
 
     private void createOnce(ZooKeeper session, String path, byte[] data) throws InterruptedException {
-        while (true) {
+        retrying(() -> {
             try {
                 session.create(path, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                return;
             } catch (KeeperException.NodeExistsException e) {
-                return;
-            } catch (KeeperException.SessionExpiredException e) {
-                expirations.incrementAndGet();
-                throw new IllegalStateException("session expired: the client lost the ensemble", e);
-            } catch (KeeperException e) {
-                Thread.sleep(50);
+                // an earlier try got through
             }
-        }
+        });
     }
 
     /** Overwrites a znode, retrying through connection loss (an overwrite twice is the same write). */
     private void setDataOnce(ZooKeeper session, String path, byte[] data) throws InterruptedException {
+        retrying(() -> session.setData(path, data, -1));
+    }
+
+    /** One write of a session. */
+    private interface Write {
+        void run() throws KeeperException, InterruptedException;
+    }
+
+    /** Runs {@code write} until it gets through; a lost session is counted and ends the writer. */
+    private void retrying(Write write) throws InterruptedException {
         while (true) {
             try {
-                session.setData(path, data, -1);
+                write.run();
                 return;
             } catch (KeeperException.SessionExpiredException e) {
                 expirations.incrementAndGet();
