@@ -443,7 +443,8 @@ public final class HealthUseCase {
     /**
      * Ends the stop lease of a member that left once its replacement serves: the slot the holder stopped is held by
      * another instance whose server answered as leader or follower in this run. The launch's completion does the
-     * same; this covers a lost status event. A slot that stays vacant keeps the lease until its expiry.
+     * same; this covers a lost status event. A slot that stays vacant keeps the lease until its expiry, but for a node
+     * above the ensemble's size, whose stop gives it back with its slot (TerminateUseCase).
      */
     private void releaseLeaseOnceReplaced(List<Node> nodes, List<String> problems) {
         var cluster = settings.cluster().clusterName();

@@ -201,6 +201,7 @@ public final class TerminateUseCase {
         var remaining = release.remaining(id);
         if (remaining == 0 || force) {
             releaseLeaseIfStoppedWithoutQuorum(id);
+            releaseLeaseIfNotReplaced(id);
             return release.complete(ticket.ref(), LifecycleResult.CONTINUE, remaining == 0 ? "slot released"
                     : "slot force-detached after " + waited.toSeconds() + " s");
         }
@@ -247,6 +248,26 @@ public final class TerminateUseCase {
                                 + "around it; its slot is released"));
             }
         });
+    }
+
+    /**
+     * The stop of a node above the ensemble's size ({@code ENSEMBLE_MEMBERS} lowered by a shrink before this member
+     * left): no launch claims its slot, so no replacement will ever serve there, and the lease kept "until the
+     * replacement serves" would block every other stop, and the reconfiguration that removes this very node, until
+     * its expiry (30 minutes by default; model check seed 20806848). Once the slot is off the instance the lease goes
+     * back, on the same ground as a stop without quorum: the stop has taken effect for good, and every later guard
+     * sees the node vacant.
+     */
+    private void releaseLeaseIfNotReplaced(String instanceId) {
+        var cluster = settings.cluster().clusterName();
+        lease.current(cluster).filter(h -> h.instanceId().equals(instanceId) && h.nodeId() > 0
+                && !settings.member(h.nodeId())).ifPresent(h -> {
+                    if (lease.release(cluster, instanceId, h.counter())) {
+                        journal.record("stop-lease-released", fields(instanceId, "holder", instanceId, "nodeId",
+                                h.nodeId(), "counter", h.counter(), "reason", "node " + h.nodeId() + " is above the "
+                                        + "ensemble's size: no replacement will serve there; its slot is released"));
+                    }
+                });
     }
 
     private void renewIfHeld(String instanceId) {

@@ -418,6 +418,39 @@ class ResizeFlowTest {
     }
 
     @Test
+    void stopAboveTheSize_shouldGiveTheLeaseBackWithItsSlot_sinceNoReplacementWillServeThere() {
+        // GIVEN five voters (grown online from three), then step 1 of a shrink to three whose removals have not run
+        // (no reconfig document here; in model check seed 20806848 other stops held the lease and the ensemble was
+        // below quorum): node 5 is above the size and still a voter
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        env.put("ENSEMBLE_MEMBERS", "3");
+        env.remove("RECONFIG_DOCUMENT");
+        driver = driver.withEnv(env, 59, new PrintStream(log, true, StandardCharsets.UTF_8));
+
+        // WHEN node 5's instance is terminated
+        cloud.terminate(members.get(5));
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN it stopped (4 of 5 voters serve without it), its slot is released, and the stop lease went back with
+        // the slot: no launch claims a slot above the size, so no replacement would ever release it
+        assertThat(driver.stops(members.get(5))).isEqualTo(1);
+        assertThat(cloud.eniHolder(cloud.eniIds().get(4))).as("slot 5").isEmpty();
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+
+        // WHEN node 4's instance is terminated next
+        cloud.terminate(members.get(4));
+        driver.runWithHealth(Duration.ofMinutes(5), d -> false);
+
+        // THEN it stops within minutes (3 of 5 voters serve without it), not after node 5's lease expired (30 min)
+        assertThat(driver.stops(members.get(4))).isEqualTo(1);
+        assertThat(driver.lease().current("zk-demo")).isEmpty();
+        assertThat(cloud.timedOutActions()).isEmpty();
+    }
+
+    @Test
     void shrink_shouldRemoveTheNext_onlyOnceAMajorityOfTheNewConfigurationServesWithIt() {
         // GIVEN five voters (grown online from three); nodes 3 and 4 will not learn the next commit
         configuration(1, 2, 3);
