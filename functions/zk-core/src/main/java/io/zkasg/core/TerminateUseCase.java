@@ -200,8 +200,7 @@ public final class TerminateUseCase {
         release.release(id, force);
         var remaining = release.remaining(id);
         if (remaining == 0 || force) {
-            releaseLeaseIfStoppedWithoutQuorum(id);
-            releaseLeaseIfNotReplaced(id);
+            releaseLeaseWithTheSlot(id);
             return release.complete(ticket.ref(), LifecycleResult.CONTINUE, remaining == 0 ? "slot released"
                     : "slot force-detached after " + waited.toSeconds() + " s");
         }
@@ -229,45 +228,32 @@ public final class TerminateUseCase {
     }
 
     /**
-     * The stop of a node the guard found not serving, with fewer than a majority of the others serving: once its
-     * slot is off the instance (its server cannot serve at that node's address any more; every later guard sees the
-     * node vacant or rejoining) the stop lease goes back, so the next stop does not wait for a replacement that
-     * cannot serve alone (every server down: a whole-ensemble restore). Any other stop keeps the lease until its
-     * node's replacement serves (docs/quorum.md).
+     * Gives the stop lease back with the slot, when no replacement would ever release it. Any other stop keeps the
+     * lease until its node's replacement serves (docs/quorum.md). Two stops have no such replacement:
+     * <ul>
+     * <li>the stop of a node the guard found not serving, with fewer than a majority of the others serving (tagged
+     * {@link InstanceTags#STOPPED_WITHOUT_QUORUM}): its replacement cannot serve alone (every server down: a
+     * whole-ensemble restore);</li>
+     * <li>the stop of a node above the ensemble's size ({@code ENSEMBLE_MEMBERS} lowered by a shrink before this
+     * member left): no launch claims its slot, and the lease kept until its expiry (30 minutes by default) blocked
+     * every other stop and the reconfiguration removing that very node (model check seed 20806848).</li>
+     * </ul>
+     * Called once the slot is off the instance: its server cannot serve at that node's address any more, and every
+     * later guard sees the node vacant or rejoining.
      */
-    private void releaseLeaseIfStoppedWithoutQuorum(String instanceId) {
-        var found = ec2.describeInstance(instanceId);
-        if (found.isEmpty() || found.get().tag(InstanceTags.STOPPED_WITHOUT_QUORUM).isEmpty()) {
-            return;
-        }
+    private void releaseLeaseWithTheSlot(String instanceId) {
+        var withoutQuorum = ec2.describeInstance(instanceId)
+                .flatMap(i -> i.tag(InstanceTags.STOPPED_WITHOUT_QUORUM)).isPresent();
         var cluster = settings.cluster().clusterName();
         lease.current(cluster).filter(h -> h.instanceId().equals(instanceId)).ifPresent(h -> {
-            if (lease.release(cluster, instanceId, h.counter())) {
+            var aboveSize = h.nodeId() > 0 && !settings.member(h.nodeId());
+            if ((withoutQuorum || aboveSize) && lease.release(cluster, instanceId, h.counter())) {
+                var why = withoutQuorum ? "stopped a node that was not serving, without a quorum around it"
+                        : "node " + h.nodeId() + " is above the ensemble's size: no replacement will serve there";
                 journal.record("stop-lease-released", fields(instanceId, "holder", instanceId, "nodeId", h.nodeId(),
-                        "counter", h.counter(), "reason", "stopped a node that was not serving, without a quorum "
-                                + "around it; its slot is released"));
+                        "counter", h.counter(), "reason", why + "; its slot is released"));
             }
         });
-    }
-
-    /**
-     * The stop of a node above the ensemble's size ({@code ENSEMBLE_MEMBERS} lowered by a shrink before this member
-     * left): no launch claims its slot, so no replacement will ever serve there, and the lease kept "until the
-     * replacement serves" would block every other stop, and the reconfiguration that removes this very node, until
-     * its expiry (30 minutes by default; model check seed 20806848). Once the slot is off the instance the lease goes
-     * back, on the same ground as a stop without quorum: the stop has taken effect for good, and every later guard
-     * sees the node vacant.
-     */
-    private void releaseLeaseIfNotReplaced(String instanceId) {
-        var cluster = settings.cluster().clusterName();
-        lease.current(cluster).filter(h -> h.instanceId().equals(instanceId) && h.nodeId() > 0
-                && !settings.member(h.nodeId())).ifPresent(h -> {
-                    if (lease.release(cluster, instanceId, h.counter())) {
-                        journal.record("stop-lease-released", fields(instanceId, "holder", instanceId, "nodeId",
-                                h.nodeId(), "counter", h.counter(), "reason", "node " + h.nodeId() + " is above the "
-                                        + "ensemble's size: no replacement will serve there; its slot is released"));
-                    }
-                });
     }
 
     private void renewIfHeld(String instanceId) {
