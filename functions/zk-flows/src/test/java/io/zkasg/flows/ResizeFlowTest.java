@@ -122,6 +122,14 @@ class ResizeFlowTest {
         recordMembers();
     }
 
+    /** Five voters, grown online from three: slots 4 and 5, ENSEMBLE_MEMBERS 5, both added by the health function. */
+    private void grownToFive() {
+        configuration(1, 2, 3);
+        fiveSlots(5, true);
+        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+    }
+
     private String launch(String az) {
         var id = String.format("i-0%016x", ++launched);
         cloud.launch(id, az);
@@ -381,10 +389,7 @@ class ResizeFlowTest {
     @Test
     void shrink_shouldRemoveTheHighestFirst_thenLetTheirInstancesGo_andReleaseTheirSlots() {
         // GIVEN five voters (grown online from three)
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
-        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        grownToFive();
         reconfigs.clear();
 
         // WHEN step 1 of a shrink to three: ENSEMBLE_MEMBERS 3; the health function runs every minute
@@ -422,10 +427,7 @@ class ResizeFlowTest {
         // GIVEN five voters (grown online from three), then step 1 of a shrink to three whose removals have not run
         // (no reconfig document here; in model check seed 20806848 other stops held the lease and the ensemble was
         // below quorum): node 5 is above the size and still a voter
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
-        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        grownToFive();
         env.put("ENSEMBLE_MEMBERS", "3");
         env.remove("RECONFIG_DOCUMENT");
         driver = driver.withEnv(env, 59, new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -453,10 +455,7 @@ class ResizeFlowTest {
     @Test
     void shrink_shouldRemoveTheNext_onlyOnceAMajorityOfTheNewConfigurationServesWithIt() {
         // GIVEN five voters (grown online from three); nodes 3 and 4 will not learn the next commit
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
-        assertThat(zk.configuration().orElseThrow().voters()).containsExactly(1, 2, 3, 4, 5);
+        grownToFive();
         reconfigs.clear();
         zk.lagging(ip(3)).lagging(ip(4));
 
@@ -483,9 +482,7 @@ class ResizeFlowTest {
     void replacementAfterAShrink_shouldClaimItsMembersSlot_notAReleasedOneAbove() {
         // GIVEN a shrink from five to three done: slots 4 and 5 released and kept (the next stack update deletes
         // them), free in AZs a and b beside slots 1 and 2
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        grownToFive();
         env.put("ENSEMBLE_MEMBERS", "3");
         driver = driver.withEnv(env, 43, new PrintStream(log, true, StandardCharsets.UTF_8));
         driver.runWithHealth(Duration.ofMinutes(15), d -> false);
@@ -538,9 +535,7 @@ class ResizeFlowTest {
     void extraInstanceAtTheMinimumSize_shouldBeLetGoWithoutLoweringTheGroup_soThatItIsReplaced() {
         // GIVEN a shrink from five to three done, the group's MinSize lowered to three by step 1 (as the template
         // does), so that its two decrements took it to three: at its minimum size
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        grownToFive();
         env.put("ENSEMBLE_MEMBERS", "3");
         cloud.autoScaling().sizes(5, 3);
         driver = driver.withEnv(env, 53, new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -570,9 +565,7 @@ class ResizeFlowTest {
     void extraLaunchAfterAShrink_shouldNotBeAbandonedByItsDuplicate_thatLostTheReleasedSlotToIt() {
         // GIVEN a shrink from five to three done (slots 4 and 5 released and kept), the functions' reads able to lag
         // behind an attach
-        configuration(1, 2, 3);
-        fiveSlots(5, true);
-        driver.runWithHealth(Duration.ofMinutes(6), d -> false);
+        grownToFive();
         env.put("ENSEMBLE_MEMBERS", "3");
         var lag = new AtomicBoolean();
         var eni4 = cloud.eniIds().get(3);
